@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#
+#   make            build ./rsttrace (installs missing build packages first)
+#   make run        build, then run it: sudo make run ARGS="--json"
+#   make test       build, then run unit and end-to-end tests (as root)
+#   make vmlinux    regenerate vmlinux/vmlinux.h from this machine's BTF
+#   make V=1        show the commands
+
+OUTPUT  ?= .output
+CLANG   ?= clang
+CC      ?= gcc
+BPFTOOL ?= bpftool
+PYTHON  ?= /usr/bin/python3
+ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wformat=2 -Wno-unused-parameter -Wundef -Wpointer-arith -Werror
+CFLAGS  ?= -g -O2
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
+	      -DRSTTRACE_VERSION='"$(VERSION)"' -I$(OUTPUT) -iquote bpf -iquote user
+# libbpf is linked statically, its own dependencies dynamically.
+LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
+	      -Wall -Werror -Wno-unused-function
+
+USER_SRCS := $(wildcard user/*.c)
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# everything but main(), for the unit tests
+LIB_OBJS  := $(filter-out $(OUTPUT)/user/rsttrace.o,$(USER_OBJS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%.o,$(UNIT_SRCS))
+BPF_OBJ   := $(OUTPUT)/rsttrace.bpf.o
+SKEL      := $(OUTPUT)/rsttrace.skel.h
+DEPS_STAMP := $(OUTPUT)/.deps-build
+
+.DEFAULT_GOAL := all
+.PHONY: all deps test-deps run test unit e2e vmlinux clean format
+
+all: rsttrace
+
+# Build packages are installed when missing (Debian/Ubuntu), so that a
+# fresh machine needs only "make".
+$(DEPS_STAMP): scripts/deps.sh | $(OUTPUT)
+	$(Q)scripts/deps.sh build
+	$(Q)touch $@
+
+deps: $(DEPS_STAMP)
+
+test-deps: $(DEPS_STAMP)
+	$(Q)scripts/deps.sh test
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(BPF_OBJ): bpf/rsttrace.bpf.c $(DEPS_STAMP) | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(SKEL): $(BPF_OBJ)
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name rsttrace_bpf > $@.tmp && mv $@.tmp $@
+
+# Every user object may include the skeleton; it must exist before the
+# compiler's dependency scan can name it.
+$(OUTPUT)/user/%.o: user/%.c $(SKEL) | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(OUTPUT)/tests/%.o: tests/unit/%.c $(SKEL) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+rsttrace: $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+$(OUTPUT)/unit_tests: $(UNIT_OBJS) $(LIB_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
+
+run: rsttrace
+	./rsttrace $(ARGS)
+
+unit: $(OUTPUT)/unit_tests
+	$(OUTPUT)/unit_tests
+
+test: rsttrace $(OUTPUT)/unit_tests test-deps
+	$(Q)tests/run.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+format:
+	clang-format -i bpf/*.c bpf/*.h user/*.c user/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(OUTPUT) rsttrace
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)

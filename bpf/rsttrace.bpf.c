@@ -1,0 +1,542 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * rsttrace kernel side: one ring-buffer record per TCP reset, naming the
+ * socket's owner rather than whatever task the softirq interrupted.
+ *
+ * Owners are learnt where the kernel runs in the owner's own context
+ * (connect: CLOSE->SYN_SENT, listen: CLOSE->LISTEN, accept() returning) and
+ * kept in socket storage, which the kernel copies into every accepted child
+ * (BPF_F_CLONE) and frees with the socket.
+ */
+#include <vmlinux.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "rsttrace.h"
+#include "core_fixes.bpf.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+
+/* Load-time knobs, set by the loader between __open() and __load(). */
+const volatile bool filter_pid = false;
+const volatile bool filter_lport = false;
+const volatile bool filter_rport = false;
+const volatile bool filter_port = false;
+const volatile __u16 filter_family = 0;
+const volatile __u8 filter_direction = 0;
+const volatile __u64 filter_cgroup_id = 0;
+const volatile int filter_cgroup_level = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4 << 20); /* --ringbuf-size overrides */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RST_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC | BPF_F_CLONE);
+	__type(key, int);
+	__type(value, struct rst_owner);
+} owners SEC(".maps");
+
+/* accept() results not yet moved into socket storage; key: struct sock *. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct rst_accept);
+} accepts SEC(".maps");
+
+/* Owners of sockets that went to TIME_WAIT; key: socket cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct rst_tw_owner);
+} tw_owners SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RST_MAX_PIDS);
+	__type(key, __u32);
+	__type(value, __u8);
+} pid_filter SEC(".maps");
+
+/* port (host order) -> enum rst_port_match bits */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RST_MAX_PORTS * 3);
+	__type(key, __u16);
+	__type(value, __u8);
+} port_filter SEC(".maps");
+
+static __always_inline void count(__u32 idx)
+{
+	__u64 *v = bpf_map_lookup_elem(&counters, &idx);
+
+	if (v)
+		*v += 1;
+}
+
+static __always_inline bool sk_is_full(const struct sock *sk)
+{
+	int st = sk->__sk_common.skc_state;
+
+	return st != TCP_TIME_WAIT && st != TCP_NEW_SYN_RECV;
+}
+
+static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	o->birth_ns = bpf_ktime_get_boot_ns();
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->source = source;
+	o->prev_state = 0;
+}
+
+/* Process context: connect() or listen() made this socket. */
+static __always_inline void owner_claim(struct sock *sk, __u8 source)
+{
+	struct rst_owner *o;
+
+	o = bpf_sk_storage_get(&owners, sk, NULL,
+			       BPF_SK_STORAGE_GET_F_CREATE);
+	if (!o) {
+		count(RST_CNT_STORAGE_FAIL);
+		return;
+	}
+	owner_set_current(o, source);
+}
+
+/*
+ * A passive child was just cloned from its listener, storage included.
+ * Until accept() is seen the listener's owner stands in for the acceptor.
+ */
+static __always_inline void owner_adopt_child(struct sock *sk)
+{
+	struct rst_owner *o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+
+	if (!o)
+		return;
+	o->birth_ns = bpf_ktime_get_boot_ns();
+	o->source = RST_OWNER_INHERITED;
+	o->prev_state = 0;
+}
+
+/*
+ * The owner of a full socket. An accept() recorded for this socket address
+ * since the socket was born replaces an inherited owner; the record then
+ * moves into the socket's own storage so that it lives and dies with it.
+ */
+static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
+{
+	struct rst_owner *o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	__u64 key = (__u64)sk;
+	struct rst_accept *a;
+
+	if (o && o->source != RST_OWNER_INHERITED)
+		return o;
+	a = bpf_map_lookup_elem(&accepts, &key);
+	if (!a)
+		return o;
+	if (a->dport != sk->__sk_common.skc_dport ||
+	    (o && a->ts_ns < o->birth_ns)) {
+		/* a dead socket's entry at a reused address */
+		bpf_map_delete_elem(&accepts, &key);
+		return o;
+	}
+	if (!o) {
+		o = bpf_sk_storage_get(&owners, sk, NULL,
+				       BPF_SK_STORAGE_GET_F_CREATE);
+		if (!o) {
+			count(RST_CNT_STORAGE_FAIL);
+			return NULL;
+		}
+		o->birth_ns = a->ts_ns;
+		o->prev_state = 0;
+	}
+	o->pid = a->pid;
+	o->tid = a->tid;
+	__builtin_memcpy(o->comm, a->comm, sizeof(o->comm));
+	o->source = RST_OWNER_ACCEPT;
+	bpf_map_delete_elem(&accepts, &key);
+	return o;
+}
+
+/*
+ * x->CLOSE: remember the state left, because active resets are traced after
+ * the switch to CLOSE. A socket heading for TIME_WAIT leaves its owner under
+ * its cookie, which the timewait socket inherits.
+ */
+static __always_inline void owner_note_close(struct sock *sk, int oldstate)
+{
+	struct rst_owner *o = owner_lookup(sk);
+	struct rst_tw_owner tw = {};
+	__u64 cookie;
+
+	if (!o) {
+		o = bpf_sk_storage_get(&owners, sk, NULL,
+				       BPF_SK_STORAGE_GET_F_CREATE);
+		if (!o) {
+			count(RST_CNT_STORAGE_FAIL);
+			return;
+		}
+	}
+	o->prev_state = oldstate;
+	if ((oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING) ||
+	    o->source == RST_OWNER_NONE)
+		return;
+	cookie = bpf_get_socket_cookie(sk);
+	tw.owner = *o;
+	tw.cgroup_id = sk_cgroup_id(sk);
+	tw.uid = sk->sk_uid.val;
+	bpf_map_update_elem(&tw_owners, &cookie, &tw, BPF_ANY);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+
+	switch (newstate) {
+	case TCP_SYN_SENT:
+		if (oldstate == TCP_CLOSE)
+			owner_claim(sk, RST_OWNER_CONNECT);
+		break;
+	case TCP_LISTEN:
+		owner_claim(sk, RST_OWNER_LISTEN);
+		break;
+	case TCP_SYN_RECV:
+		if (oldstate == TCP_LISTEN)
+			owner_adopt_child(sk);
+		break;
+	case TCP_CLOSE:
+		owner_note_close(sk, oldstate);
+		break;
+	}
+	return 0;
+}
+
+static __always_inline bool addr_v4mapped(const __u32 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0x0000ffff);
+}
+
+/* The 4-tuple of a full socket, IPv4-mapped IPv6 reported as IPv4. */
+static __always_inline void tuple_from_sk(struct rst_event *ev, struct sock *sk)
+{
+	struct sock_common *skc = &sk->__sk_common;
+	__u16 family = skc->skc_family;
+
+	ev->rport = bpf_ntohs(skc->skc_dport);
+	/* skc_num is cleared once the port is released on CLOSE */
+	ev->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (family == AF_INET6) {
+		bpf_probe_read_kernel(ev->laddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(ev->raddr, 16, &skc->skc_v6_daddr);
+		if (!addr_v4mapped((__u32 *)ev->raddr)) {
+			ev->family = AF_INET6;
+			return;
+		}
+		__builtin_memset(ev->laddr, 0, sizeof(ev->laddr));
+		__builtin_memset(ev->raddr, 0, sizeof(ev->raddr));
+	}
+	ev->family = AF_INET;
+	*(__u32 *)ev->laddr = skc->skc_rcv_saddr;
+	*(__u32 *)ev->raddr = skc->skc_daddr;
+}
+
+/*
+ * The 4-tuple of the segment being answered, reversed so that "local" is
+ * this host's end, as the kernel's own tracepoint does. Returns false if
+ * the headers are unreadable.
+ */
+static __always_inline bool tuple_from_skb(struct rst_event *ev,
+					   struct sk_buff *skb)
+{
+	unsigned char *head = BPF_CORE_READ(skb, head);
+	__u16 nh = BPF_CORE_READ(skb, network_header);
+	__u16 th = BPF_CORE_READ(skb, transport_header);
+	struct tcphdr tcph;
+	__u8 ver;
+
+	if (bpf_probe_read_kernel(&ver, 1, head + nh))
+		return false;
+	if ((ver >> 4) == 4) {
+		struct iphdr iph;
+
+		if (bpf_probe_read_kernel(&iph, sizeof(iph), head + nh))
+			return false;
+		ev->family = AF_INET;
+		*(__u32 *)ev->laddr = iph.daddr;
+		*(__u32 *)ev->raddr = iph.saddr;
+	} else if ((ver >> 4) == 6) {
+		struct ipv6hdr ip6h;
+
+		if (bpf_probe_read_kernel(&ip6h, sizeof(ip6h), head + nh))
+			return false;
+		ev->family = AF_INET6;
+		__builtin_memcpy(ev->laddr, &ip6h.daddr, 16);
+		__builtin_memcpy(ev->raddr, &ip6h.saddr, 16);
+		if (addr_v4mapped((__u32 *)ev->raddr)) {
+			ev->family = AF_INET;
+			*(__u32 *)ev->laddr = ((__u32 *)ev->laddr)[3];
+			*(__u32 *)ev->raddr = ((__u32 *)ev->raddr)[3];
+			__builtin_memset(ev->laddr + 4, 0, 12);
+			__builtin_memset(ev->raddr + 4, 0, 12);
+		}
+	} else {
+		return false;
+	}
+	if (bpf_probe_read_kernel(&tcph, sizeof(tcph), head + th))
+		return false;
+	ev->lport = bpf_ntohs(tcph.dest);
+	ev->rport = bpf_ntohs(tcph.source);
+	return true;
+}
+
+static __always_inline bool port_listed(__u16 port, __u8 bit)
+{
+	__u8 *m = bpf_map_lookup_elem(&port_filter, &port);
+
+	return m && (*m & bit);
+}
+
+/* Filters that need only the tuple: evaluated before any socket work. */
+static __always_inline bool tuple_wanted(const struct rst_event *ev)
+{
+	if (filter_family && ev->family != filter_family)
+		return false;
+	if (filter_lport && !port_listed(ev->lport, RST_PORT_LOCAL))
+		return false;
+	if (filter_rport && !port_listed(ev->rport, RST_PORT_REMOTE))
+		return false;
+	if (filter_port && !port_listed(ev->lport, RST_PORT_ANY) &&
+	    !port_listed(ev->rport, RST_PORT_ANY))
+		return false;
+	return true;
+}
+
+static __always_inline bool owner_wanted(const struct rst_event *ev)
+{
+	__u32 pid = ev->pid;
+
+	if (filter_pid && (ev->owner_source == RST_OWNER_NONE ||
+			   !bpf_map_lookup_elem(&pid_filter, &pid)))
+		return false;
+	return true;
+}
+
+static __always_inline void event_set_owner(struct rst_event *ev,
+					    const struct rst_owner *o)
+{
+	ev->pid = o->pid;
+	ev->tid = o->tid;
+	__builtin_memcpy(ev->comm, o->comm, sizeof(ev->comm));
+	ev->owner_source = o->source;
+}
+
+/* Owner, state and identity of a timewait socket: sock_common fields only. */
+static __always_inline struct cgroup *
+event_from_timewait(struct rst_event *ev, struct sock *sk)
+{
+	struct inet_timewait_sock *tw = (void *)sk;
+	struct rst_tw_owner *two;
+	__u64 cookie;
+
+	ev->flags |= RST_F_TIMEWAIT;
+	ev->state = BPF_CORE_READ(tw, tw_substate);
+	cookie = bpf_get_socket_cookie(sk);
+	ev->sock_cookie = cookie;
+	two = bpf_map_lookup_elem(&tw_owners, &cookie);
+	if (two) {
+		event_set_owner(ev, &two->owner);
+		ev->cgroup_id = two->cgroup_id;
+		ev->uid = two->uid;
+		ev->flags |= RST_F_UID;
+	}
+	return NULL;
+}
+
+/* Owner, state and identity of a full socket; returns its cgroup. */
+static __always_inline struct cgroup *event_from_sk(struct rst_event *ev,
+						    struct sock *sk)
+{
+	struct rst_owner *o = owner_lookup(sk);
+	struct cgroup *cgrp;
+
+	ev->state = sk->__sk_common.skc_state;
+	if (o) {
+		event_set_owner(ev, o);
+		/* active resets are traced after the switch to CLOSE */
+		if (ev->state == TCP_CLOSE && o->prev_state)
+			ev->state = o->prev_state;
+	}
+	ev->sock_cookie = bpf_get_socket_cookie(sk);
+	ev->uid = sk->sk_uid.val;
+	ev->flags |= RST_F_UID;
+	cgrp = sk_cgroup(sk);
+	ev->cgroup_id = cgrp ? BPF_CORE_READ(cgrp, kn, id) : 1;
+	return cgrp;
+}
+
+static __always_inline bool cgroup_wanted(const struct rst_event *ev,
+					  struct cgroup *cgrp)
+{
+	if (!filter_cgroup_id)
+		return true;
+	if (ev->cgroup_id == filter_cgroup_id)
+		return true;
+	if (!cgrp || ev->cgroup_id == 0)
+		return false;
+	return cgroup_is_under(cgrp, filter_cgroup_id, filter_cgroup_level);
+}
+
+/*
+ * Build, filter and submit one event. @skb is the segment answered by a
+ * passive reset, NULL for active and received resets.
+ */
+static __always_inline int emit(struct sock *sk, struct sk_buff *skb,
+				__u32 reason, __u8 direction, __u8 flags)
+{
+	struct rst_event ev = {};
+	struct cgroup *cgrp = NULL;
+
+	if (filter_direction && direction != filter_direction)
+		return 0;
+	ev.ts_ns = bpf_ktime_get_boot_ns();
+	ev.direction = direction;
+	ev.reason = reason;
+	ev.flags = flags;
+	ev.uid = RST_UID_NONE;
+
+	if (skb) {
+		ev.flags |= RST_F_PASSIVE;
+		if (!tuple_from_skb(&ev, skb))
+			return 0;
+	} else if (sk) {
+		tuple_from_sk(&ev, sk);
+	} else {
+		return 0;
+	}
+	if (!tuple_wanted(&ev))
+		return 0;
+
+	if (!sk) {
+		ev.flags |= RST_F_NOSOCK;
+		ev.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+	} else {
+		ev.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+		if (sk_is_full(sk))
+			cgrp = event_from_sk(&ev, sk);
+		else if (sk->__sk_common.skc_state == TCP_TIME_WAIT)
+			cgrp = event_from_timewait(&ev, sk);
+		else
+			ev.state = sk->__sk_common.skc_state;
+	}
+	if (!owner_wanted(&ev) || !cgroup_wanted(&ev, cgrp))
+		return 0;
+
+	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
+		count(RST_CNT_LOST);
+	return 0;
+}
+
+/* 6.10+: tcp_send_reset(sk, skb, reason); sk and skb may each be NULL. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset, const struct sock *sk,
+	     const struct sk_buff *skb, enum sk_rst_reason reason)
+{
+	return emit((struct sock *)sk, (struct sk_buff *)skb, reason,
+		    RST_DIR_SENT, RST_F_REASON);
+}
+
+/* Before 6.10: tcp_send_reset(sk, skb), full sockets only, no reason. */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(handle_send_reset_noreason, const struct sock *sk,
+	     const struct sk_buff *skb)
+{
+	return emit((struct sock *)sk, (struct sk_buff *)skb, RST_REASON_NONE,
+		    RST_DIR_SENT, 0);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(handle_receive_reset, struct sock *sk)
+{
+	return emit(sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0);
+}
+
+/* The record of syscalls:sys_exit_* tracepoints. */
+struct syscall_exit_args {
+	__u64 common;
+	int nr;
+	int pad;
+	long ret;
+};
+
+/*
+ * accept() returned @fd in the acceptor's own context: the acceptor, not
+ * the listener's owner (a pre-fork server's parent), owns the socket.
+ */
+static __always_inline int note_accept(long fd)
+{
+	struct task_struct *task = (void *)bpf_get_current_task();
+	struct rst_accept a = {};
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file;
+	struct socket *sock;
+	struct sock *sk;
+	__u64 id, key;
+
+	if (fd < 0)
+		return 0;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return 0;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || sk_protocol_probed(sk) != IPPROTO_TCP)
+		return 0;
+
+	id = bpf_get_current_pid_tgid();
+	a.ts_ns = bpf_ktime_get_boot_ns();
+	a.pid = id >> 32;
+	a.tid = (__u32)id;
+	bpf_get_current_comm(a.comm, sizeof(a.comm));
+	a.dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
+	key = (__u64)sk;
+	bpf_map_update_elem(&accepts, &key, &a, BPF_ANY);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int handle_accept4_exit(struct syscall_exit_args *ctx)
+{
+	return note_accept(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int handle_accept_exit(struct syscall_exit_args *ctx)
+{
+	return note_accept(ctx->ret);
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The ABI between rsttrace.bpf.c and the loader: one record per reset, the
+ * owner record kept in socket storage, and the counters userspace reads.
+ * Fixed-width types and explicit padding only, so that the BPF target and
+ * the host compiler agree on every offset.
+ */
+#ifndef __RSTTRACE_H
+#define __RSTTRACE_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define RST_COMM_LEN 16
+#define RST_MAX_PIDS 64
+#define RST_MAX_PORTS 64
+
+/* Sentinels for "unknown" in fields where 0 is a legal value. */
+#define RST_UID_NONE 0xffffffffu
+#define RST_REASON_NONE 0xffffffffu
+
+enum rst_direction {
+	RST_DIR_SENT = 1,
+	RST_DIR_RECEIVED = 2,
+};
+
+/* How the owner of a socket was learnt. */
+enum rst_owner_source {
+	RST_OWNER_NONE = 0,
+	RST_OWNER_CONNECT = 1, /* CLOSE->SYN_SENT runs in connect()'s task */
+	RST_OWNER_LISTEN = 2, /* CLOSE->LISTEN runs in listen()'s task */
+	RST_OWNER_INHERITED = 3, /* accepted child, accept() not seen yet */
+	RST_OWNER_ACCEPT = 4, /* accept()/accept4() returned this socket */
+	RST_OWNER_SEEDED = 5, /* existed at start-up, found in /proc */
+};
+
+/* Bits of rst_event.flags. */
+enum rst_event_flags {
+	RST_F_REASON = 1 << 0, /* reason holds a kernel sk_rst_reason */
+	RST_F_UID = 1 << 1, /* uid is valid */
+	RST_F_TIMEWAIT = 1 << 2, /* sk was an inet_timewait_sock */
+	RST_F_NOSOCK = 1 << 3, /* no socket at all (sk == NULL) */
+	RST_F_PASSIVE = 1 << 4, /* answer to an incoming segment */
+};
+
+/* Indexes of the per-CPU counter array "counters". */
+enum rst_counter {
+	RST_CNT_LOST = 0, /* ring buffer full: event dropped */
+	RST_CNT_STORAGE_FAIL = 1, /* socket storage could not be created */
+	RST_CNT_MAX = 2,
+};
+
+/* Value of the port filter map: which ends a listed port may match. */
+enum rst_port_match {
+	RST_PORT_LOCAL = 1 << 0,
+	RST_PORT_REMOTE = 1 << 1,
+	RST_PORT_ANY = 1 << 2,
+};
+
+/*
+ * Who owns a socket. Lives in BPF_MAP_TYPE_SK_STORAGE (cloned into accepted
+ * children), and in the cookie-keyed LRU that outlives the socket for
+ * TIME_WAIT resets.
+ */
+struct rst_owner {
+	__u64 birth_ns; /* start of this socket's life: connect, listen, clone */
+	__u32 pid;
+	__u32 tid; /* 0: unknown */
+	__u8 comm[RST_COMM_LEN];
+	__u8 source; /* enum rst_owner_source */
+	__u8 prev_state; /* state left by the last x->CLOSE, 0: none */
+	__u8 pad[6];
+};
+
+/* The owner a TIME_WAIT socket remembers: the full socket's owner. */
+struct rst_tw_owner {
+	struct rst_owner owner;
+	__u64 cgroup_id;
+	__u32 uid;
+	__u32 pad;
+};
+
+/*
+ * accept() seen on a socket, keyed by its address until the socket's own
+ * storage can take it (classic tracepoints cannot use socket storage).
+ */
+struct rst_accept {
+	__u64 ts_ns;
+	__u32 pid;
+	__u32 tid;
+	__u8 comm[RST_COMM_LEN];
+	__u16 dport; /* network order, guards against address reuse */
+	__u8 pad[6];
+};
+
+struct rst_event {
+	__u64 ts_ns; /* bpf_ktime_get_boot_ns() at the tracepoint */
+	__u64 sock_cookie; /* 0: none */
+	__u64 cgroup_id; /* 0: unknown */
+	__u32 netns; /* netns inode number, 0: unknown */
+	__u32 pid; /* owner tgid; meaningful when owner_source != NONE */
+	__u32 tid; /* owner thread, 0: unknown */
+	__u32 uid; /* RST_UID_NONE when unknown */
+	__u32 reason; /* enum sk_rst_reason of the running kernel */
+	__u32 pad0;
+	__u8 comm[RST_COMM_LEN];
+	__u8 laddr[16]; /* this host's end; IPv4 in the first 4 bytes */
+	__u8 raddr[16];
+	__u16 lport; /* host order */
+	__u16 rport;
+	__u16 family; /* AF_INET or AF_INET6 */
+	__u8 direction; /* enum rst_direction */
+	__u8 state; /* TCP state before the reset took effect, 0: no socket */
+	__u8 owner_source; /* enum rst_owner_source */
+	__u8 flags; /* enum rst_event_flags */
+	__u8 pad1[6];
+};
+
+_Static_assert(sizeof(struct rst_owner) == 40, "rst_owner ABI");
+_Static_assert(sizeof(struct rst_tw_owner) == 56, "rst_tw_owner ABI");
+_Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");
+_Static_assert(sizeof(struct rst_event) == 112, "rst_event ABI");
+
+#endif /* __RSTTRACE_H */

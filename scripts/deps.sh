@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Install what rsttrace needs to build (deps.sh build) or to run its tests
+# (deps.sh test), from Debian/Ubuntu packages, when it is missing.
+set -euo pipefail
+
+need=()
+want() { # want PACKAGE TEST...: queue PACKAGE when any TEST fails
+	local pkg=$1; shift
+	for t in "$@"; do
+		if ! eval "$t" >/dev/null 2>&1; then
+			need+=("$pkg")
+			return
+		fi
+	done
+}
+
+case "${1:-build}" in
+build)
+	want gcc 'command -v gcc'
+	want make 'command -v make'
+	want clang 'command -v clang'
+	want bpftool 'command -v bpftool'
+	want libbpf-dev 'test -e /usr/include/bpf/libbpf.h' \
+		'test -e /usr/lib/$(gcc -print-multiarch)/libbpf.a'
+	want libelf-dev 'test -e /usr/include/libelf.h'
+	want zlib1g-dev 'test -e /usr/include/zlib.h'
+	;;
+test)
+	want python3 'test -x /usr/bin/python3'
+	want python3-jsonschema '/usr/bin/python3 -c "import jsonschema"'
+	want iproute2 'command -v ip'
+	want nftables 'command -v nft'
+	want procps 'command -v pgrep'
+	;;
+*)
+	echo "usage: $0 build|test" >&2
+	exit 2
+	;;
+esac
+
+[ ${#need[@]} -eq 0 ] && exit 0
+if ! command -v apt-get >/dev/null; then
+	echo "rsttrace: missing packages: ${need[*]}; install them (apt-get is not available here)" >&2
+	exit 1
+fi
+sudo=
+if [ "$(id -u)" != 0 ]; then
+	command -v sudo >/dev/null || {
+		echo "rsttrace: missing packages: ${need[*]}; run as root to install them" >&2
+		exit 1
+	}
+	sudo=sudo
+fi
+echo "rsttrace: installing ${need[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+# a fresh machine has no package lists yet
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

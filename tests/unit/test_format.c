@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <arpa/inet.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include "clock.h"
+#include "format.h"
+#include "reasons.h"
+#include "unit.h"
+
+/* NUL-terminated copy of what was appended, for string comparisons. */
+static const char *str(struct outbuf *b)
+{
+	outbuf__putc(b, '\0');
+	b->len--;
+	return b->data;
+}
+
+static const char *json_escaped(const char *in, size_t n, struct outbuf *b)
+{
+	b->len = 0;
+	format__json_escape(b, in, n);
+	return str(b);
+}
+
+UNIT_TEST(json_escape_hostile)
+{
+	struct outbuf b = {};
+
+	CHECK_EQ_STR(json_escaped("plain", 5, &b), "plain");
+	CHECK_EQ_STR(json_escaped("a\"b\\c", 5, &b), "a\\\"b\\\\c");
+	CHECK_EQ_STR(json_escaped("\n\r\t", 3, &b), "\\n\\r\\t");
+	CHECK_EQ_STR(json_escaped("\x01\x1b\x7f", 3, &b),
+		     "\\u0001\\u001b\\u007f");
+	/* invalid UTF-8 becomes the text \xHH */
+	CHECK_EQ_STR(json_escaped("\xff", 1, &b), "\\\\xff");
+	CHECK_EQ_STR(json_escaped("\xc0\xaf", 2, &b), "\\\\xc0\\\\xaf");
+	CHECK_EQ_STR(json_escaped("\xed\xa0\x80", 3, &b),
+		     "\\\\xed\\\\xa0\\\\x80");
+	/* a truncated sequence at the end of the field */
+	CHECK_EQ_STR(json_escaped("ab\xe2\x82", 4, &b), "ab\\\\xe2\\\\x82");
+	/* valid UTF-8 passes unchanged */
+	CHECK_EQ_STR(json_escaped("caf\xc3\xa9 \xe2\x82\xac", 9, &b),
+		     "caf\xc3\xa9 \xe2\x82\xac");
+	/* stops at NUL and at n */
+	CHECK_EQ_STR(json_escaped("ab\0cd", 5, &b), "ab");
+	CHECK_EQ_STR(json_escaped("abcdef", 3, &b), "abc");
+	outbuf__free(&b);
+}
+
+UNIT_TEST(table_escape_one_line)
+{
+	struct outbuf b = {};
+	size_t cols;
+
+	cols = format__table_escape(&b, "a\nb\tc\\", 6, 40);
+	CHECK_EQ_STR(str(&b), "a\\x0ab\\x09c\\x5c");
+	CHECK_EQ_INT(cols, 15);
+	b.len = 0;
+	cols = format__table_escape(&b, "\xff\xfe", 2, 40);
+	CHECK_EQ_STR(str(&b), "\\xff\\xfe");
+	b.len = 0;
+	/* truncated to the column width, never in the middle of an escape */
+	cols = format__table_escape(&b, "abcdefghij\n", 11, 12);
+	CHECK_EQ_STR(str(&b), "abcdefghij");
+	CHECK_EQ_INT(cols, 10);
+	outbuf__free(&b);
+}
+
+UNIT_TEST(rfc3339)
+{
+	struct outbuf b = {};
+
+	format__rfc3339(&b, 0, 5);
+	CHECK_EQ_STR(str(&b), "1970-01-01T00:00:00.000000005Z");
+	b.len = 0;
+	format__rfc3339(&b, 1795322401, 123456789);
+	CHECK_EQ_STR(str(&b), "2026-11-22T04:40:01.123456789Z");
+	outbuf__free(&b);
+}
+
+static void sample_event(struct rst_event *e)
+{
+	memset(e, 0, sizeof(*e));
+	e->ts_ns = 1795322401123456789ULL;
+	e->direction = RST_DIR_SENT;
+	e->pid = 4242;
+	e->tid = 4243;
+	memcpy(e->comm, "rst-server", 10);
+	e->uid = 1000;
+	e->flags = RST_F_UID | RST_F_REASON;
+	e->cgroup_id = 7;
+	e->netns = 4026531840u;
+	e->sock_cookie = 99;
+	e->family = AF_INET;
+	inet_pton(AF_INET, "127.0.0.1", e->laddr);
+	inet_pton(AF_INET, "127.0.0.2", e->raddr);
+	e->lport = 8080;
+	e->rport = 41234;
+	e->state = 1;
+	e->reason = 11;
+	e->owner_source = RST_OWNER_ACCEPT;
+}
+
+static void sample_reasons(struct reasons *r)
+{
+	int i;
+
+	memset(r, 0, sizeof(*r));
+	for (i = 0; i < 11; i++)
+		reasons__add(r, i, "SK_RST_REASON_OTHER");
+	reasons__add(r, 11, "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
+}
+
+UNIT_TEST(json_event_fields)
+{
+	struct rst_clock clock = { 0 };
+	struct reasons r;
+	struct fmt_opts o = { .clock = &clock, .reasons = &r };
+	struct outbuf b = {};
+	struct rst_event e;
+
+	sample_reasons(&r);
+	sample_event(&e);
+	format__json_event(&b, &e, &o);
+	CHECK_EQ_STR(
+		str(&b),
+		"{\"type\":\"reset\",\"time\":\"2026-11-22T04:40:01.123456789Z\","
+		"\"direction\":\"sent\",\"pid\":4242,\"tid\":4243,"
+		"\"comm\":\"rst-server\",\"uid\":1000,\"cgroup_id\":7,"
+		"\"netns\":4026531840,\"sock_cookie\":99,\"family\":\"ipv4\","
+		"\"laddr\":\"127.0.0.1\",\"lport\":8080,\"raddr\":\"127.0.0.2\","
+		"\"rport\":41234,\"state\":\"ESTABLISHED\","
+		"\"reason\":\"TCP_ABORT_ON_CLOSE\",\"owner_source\":\"accept\"}\n");
+	reasons__free(&r);
+	outbuf__free(&b);
+}
+
+UNIT_TEST(json_event_no_socket)
+{
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock };
+	struct outbuf b = {};
+	struct rst_event e;
+
+	sample_event(&e);
+	e.owner_source = RST_OWNER_NONE;
+	e.flags = RST_F_NOSOCK | RST_F_PASSIVE;
+	e.uid = RST_UID_NONE;
+	e.cgroup_id = 0;
+	e.sock_cookie = 0;
+	e.state = 0;
+	e.family = AF_INET6;
+	inet_pton(AF_INET6, "::1", e.laddr);
+	inet_pton(AF_INET6, "2001:db8::5", e.raddr);
+	format__json_event(&b, &e, &o);
+	CHECK(strstr(str(&b), "\"pid\":null,\"tid\":null,\"comm\":null,"
+			      "\"uid\":null,\"cgroup_id\":null,") != NULL);
+	CHECK(strstr(str(&b), "\"sock_cookie\":null,\"family\":\"ipv6\","
+			      "\"laddr\":\"::1\"") != NULL);
+	CHECK(strstr(str(&b), "\"raddr\":\"2001:db8::5\"") != NULL);
+	CHECK(strstr(str(&b), "\"state\":null,\"reason\":null,"
+			      "\"owner_source\":null}") != NULL);
+	outbuf__free(&b);
+}
+
+UNIT_TEST(json_event_hostile_comm)
+{
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock };
+	struct outbuf b = {};
+	struct rst_event e;
+
+	sample_event(&e);
+	memcpy(e.comm, "a\"}\n\\\xff\x01zzzzzzzzz", 16);
+	format__json_event(&b, &e, &o);
+	CHECK(strstr(str(&b), "\"comm\":\"a\\\"}\\n\\\\\\\\xff\\u0001"
+			      "zzzzzzzzz\",") != NULL);
+	/* one record, one line */
+	CHECK(strchr(str(&b), '\n') == b.data + b.len - 1);
+	outbuf__free(&b);
+}
+
+UNIT_TEST(json_lost_record)
+{
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock };
+	struct outbuf b = {};
+
+	format__json_lost(&b, 2000000000ULL, 5, 12, &o);
+	CHECK_EQ_STR(str(&b), "{\"type\":\"lost\",\"time\":"
+			      "\"1970-01-01T00:00:02.000000000Z\","
+			      "\"count\":5,\"total\":12}\n");
+	outbuf__free(&b);
+}
+
+UNIT_TEST(table_row_narrow)
+{
+	struct rst_clock clock = { 0 };
+	struct reasons r;
+	struct fmt_opts o = { .clock = &clock, .reasons = &r };
+	struct outbuf b = {};
+	struct rst_event e;
+	const char *row;
+
+	sample_reasons(&r);
+	sample_event(&e);
+	format__table_header(&b, &o);
+	CHECK(b.len < 80);
+	b.len = 0;
+	format__table_event(&b, &e, &o);
+	row = str(&b);
+	CHECK_EQ_STR(row, "TX 4242    rst-server 127.0.0.1:8080  "
+			  "127.0.0.2:41234 ESTAB   ABORT_ON_CLOSE\n");
+	CHECK(b.len < 80);
+	/* a hostile name stays on one line */
+	b.len = 0;
+	memcpy(e.comm, "x\ny\rz", 6);
+	format__table_event(&b, &e, &o);
+	CHECK(strchr(str(&b), '\n') == b.data + b.len - 1);
+	CHECK(strchr(str(&b), '\r') == NULL);
+	reasons__free(&r);
+	outbuf__free(&b);
+}
+
+UNIT_TEST(table_row_wide_ipv6_no_owner)
+{
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock, .wide = true };
+	struct outbuf b = {};
+	struct rst_event e;
+
+	sample_event(&e);
+	e.owner_source = RST_OWNER_NONE;
+	e.state = 0;
+	e.flags = 0;
+	e.family = AF_INET6;
+	inet_pton(AF_INET6, "::1", e.laddr);
+	inet_pton(AF_INET6, "::1", e.raddr);
+	e.direction = RST_DIR_RECEIVED;
+	format__table_event(&b, &e, &o);
+	CHECK(strncmp(str(&b), "received -       -  ", 20) == 0);
+	/* wide columns: 8 + 1, 7 + 1, 16 + 1 */
+	CHECK(strncmp(str(&b) + 34, "[::1]:8080 ", 11) == 0);
+	CHECK(strstr(str(&b), "[::1]:41234") != NULL);
+	outbuf__free(&b);
+}
+
+UNIT_TEST(names)
+{
+	CHECK_EQ_STR(format__state_name(2), "SYN_SENT");
+	CHECK_EQ_STR(format__state_name(6), "TIME_WAIT");
+	CHECK(format__state_name(0) == NULL);
+	CHECK(format__state_name(200) == NULL);
+	CHECK_EQ_STR(format__direction_name(RST_DIR_RECEIVED), "received");
+	CHECK_EQ_STR(format__owner_source_name(RST_OWNER_SEEDED), "seeded");
+	CHECK(format__owner_source_name(RST_OWNER_NONE) == NULL);
+}
+
+UNIT_TEST(reasons_lookup)
+{
+	struct reasons r = {};
+
+	reasons__add(&r, 0, "SK_RST_REASON_NOT_SPECIFIED");
+	reasons__add(&r, 1, "SK_RST_REASON_NO_SOCKET");
+	reasons__add(&r, 9, "SK_RST_REASON_TCP_TIMEWAIT_SOCKET");
+	CHECK_EQ_STR(reasons__name(&r, 1), "NO_SOCKET");
+	CHECK_EQ_STR(reasons__name(&r, 9), "TCP_TIMEWAIT_SOCKET");
+	CHECK(reasons__name(&r, 5) == NULL);
+	reasons__free(&r);
+}

@@ -1,0 +1,315 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Command line: libbpf-tools option letters, argp help with examples. */
+#include <argp.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "args.h"
+
+enum {
+	OPT_DIRECTION = 0x100,
+	OPT_COUNT,
+	OPT_RINGBUF,
+	OPT_USAGE,
+};
+
+static const char doc[] =
+	"Trace TCP resets: which process's connection was reset, by whom, and "
+	"why.\n"
+	"\n"
+	"USAGE: rsttrace [-h] [-j] [-T] [-w] [-v] [-V] [-4|-6] [-p PID,...]\n"
+	"                [-L PORT,...] [-D PORT,...] [-P PORT,...]\n"
+	"                [--direction sent|received] [-c CGROUP_PATH]\n"
+	"                [-d SECONDS] [--count N] [--ringbuf-size SIZE]\n"
+	"\n"
+	"EXAMPLES:\n"
+	"    rsttrace                      # table of resets until Ctrl-C\n"
+	"    rsttrace --json | jq .        # one JSON object per line\n"
+	"    rsttrace -p 1234 -L 443,8443  # sockets owned by pid 1234 on local "
+	"port 443 or 8443\n"
+	"    rsttrace -D 5432 -T           # resets with remote port 5432, with "
+	"time\n"
+	"    rsttrace --direction received # only resets this host received\n"
+	"    rsttrace -c /sys/fs/cgroup/system.slice/nginx.service\n"
+	"                                  # only sockets created in that cgroup "
+	"(or below)\n"
+	"    rsttrace -6 -w                # IPv6 only, wide columns\n"
+	"    rsttrace --count 1 -d 60      # first reset, or give up after a "
+	"minute\n"
+	"\n"
+	"The owner (PID, COMM) is the process that connected or accepted the "
+	"socket,\nnot the task that happened to run when the reset was "
+	"handled. Resets with\nno socket (closed port) have no owner.\n"
+	"\n"
+	"OPTIONS:";
+
+static const struct argp_option opts[] = {
+	{ "json", 'j', NULL, 0, "One JSON object per line", 0 },
+	{ "timestamp", 'T', NULL, 0, "Include a wall-clock time column", 0 },
+	{ "wide", 'w', NULL, 0, "Wide columns (fits IPv6 addresses)", 0 },
+	{ "pid", 'p', "PID,...", 0, "Only sockets owned by these processes", 0 },
+	{ "localport", 'L', "PORT,...", 0, "Only these local ports", 0 },
+	{ "remoteport", 'D', "PORT,...", 0, "Only these remote ports", 0 },
+	{ "port", 'P', "PORT,...", 0, "Only these ports, at either end", 0 },
+	{ "ipv4", '4', NULL, 0, "Only IPv4", 0 },
+	{ "ipv6", '6', NULL, 0, "Only IPv6", 0 },
+	{ "direction", OPT_DIRECTION, "sent|received", 0,
+	  "Only resets this host sent, or received", 0 },
+	{ "cgroup", 'c', "PATH", 0,
+	  "Only sockets of this cgroup v2 directory or below", 0 },
+	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 0 },
+	{ "count", OPT_COUNT, "N", 0, "Stop after N events", 0 },
+	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0,
+	  "Ring buffer size, power of two (e.g. 8M); default 4M", 0 },
+	{ "verbose", 'v', NULL, 0, "Print libbpf debug messages to stderr", 0 },
+	{ "version", 'V', NULL, 0,
+	  "Print versions and the kernel features detected", 0 },
+	{ "help", 'h', NULL, 0, "Show this help", 0 },
+	{ "usage", OPT_USAGE, NULL, 0, "Show a short usage message", 0 },
+	{},
+};
+
+struct parse_state {
+	struct rst_config *cfg;
+	bool exit_ok; /* --help or --usage was handled */
+};
+
+int args__parse_list(const char *arg, unsigned long min, unsigned long max,
+		     void *out, size_t elem_size, unsigned int max_elems,
+		     unsigned int *n, char *err, size_t errlen)
+{
+	const char *p = arg;
+
+	*n = 0;
+	if (!*arg) {
+		snprintf(err, errlen, "'' (empty list)");
+		return -1;
+	}
+	for (;;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		char tok[32], *tail;
+		unsigned long v;
+
+		if (len == 0 || len >= sizeof(tok)) {
+			snprintf(err, errlen, "'%.*s' in '%s'",
+				 (int)(len < 64 ? len : 64), p, arg);
+			return -1;
+		}
+		memcpy(tok, p, len);
+		tok[len] = '\0';
+		errno = 0;
+		v = strtoul(tok, &tail, 10);
+		if (errno || *tail || tok[0] == '-' || tok[0] == '+' ||
+		    v < min || v > max) {
+			snprintf(err, errlen, "'%s' (expected %lu to %lu)", tok,
+				 min, max);
+			return -1;
+		}
+		if (*n >= max_elems) {
+			snprintf(err, errlen, "list '%.64s' (more than %u values)",
+				 arg, max_elems);
+			return -1;
+		}
+		if (elem_size == sizeof(uint16_t))
+			((uint16_t *)out)[*n] = (uint16_t)v;
+		else
+			((uint32_t *)out)[*n] = (uint32_t)v;
+		(*n)++;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
+int args__parse_size(const char *arg, unsigned long *out)
+{
+	unsigned long long v;
+	char *tail;
+
+	if (!*arg || arg[0] == '-')
+		return -1;
+	errno = 0;
+	v = strtoull(arg, &tail, 10);
+	if (errno || tail == arg)
+		return -1;
+	switch (*tail) {
+	case 'k':
+	case 'K':
+		v <<= 10;
+		tail++;
+		break;
+	case 'm':
+	case 'M':
+		v <<= 20;
+		tail++;
+		break;
+	case 'g':
+	case 'G':
+		v <<= 30;
+		tail++;
+		break;
+	}
+	if (*tail || v == 0 || v > (1ULL << 31))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int parse_ulong(const char *arg, unsigned long min, unsigned long max,
+		       unsigned long *out)
+{
+	unsigned long v;
+	char *tail;
+
+	if (!*arg || arg[0] == '-' || arg[0] == '+')
+		return -1;
+	errno = 0;
+	v = strtoul(arg, &tail, 10);
+	if (errno || *tail || v < min || v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	struct rst_config *cfg = ps->cfg;
+	char err[160];
+	unsigned long v;
+
+	switch (key) {
+	case 'j':
+		cfg->json = true;
+		break;
+	case 'T':
+		cfg->timestamp = true;
+		break;
+	case 'w':
+		cfg->wide = true;
+		break;
+	case 'v':
+		cfg->verbose = true;
+		break;
+	case 'V':
+		cfg->version = true;
+		break;
+	case '4':
+	case '6':
+		if (cfg->family) {
+			argp_error(state, "-4 and -6 are exclusive");
+			return EINVAL;
+		}
+		cfg->family = key == '4' ? AF_INET : AF_INET6;
+		break;
+	case 'p':
+		if (args__parse_list(arg, 1, INT_MAX, cfg->pids,
+				     sizeof(cfg->pids[0]), RST_MAX_PIDS,
+				     &cfg->npids, err, sizeof(err))) {
+			argp_error(state, "invalid PID %s", err);
+			return EINVAL;
+		}
+		break;
+	case 'L':
+	case 'D':
+	case 'P': {
+		uint16_t *list = key == 'L' ? cfg->lports :
+				 key == 'D' ? cfg->rports :
+					      cfg->ports;
+		unsigned int *n = key == 'L' ? &cfg->nlports :
+				  key == 'D' ? &cfg->nrports :
+					       &cfg->nports;
+
+		if (args__parse_list(arg, 1, 65535, list, sizeof(list[0]),
+				     RST_MAX_PORTS, n, err, sizeof(err))) {
+			argp_error(state, "invalid port %s", err);
+			return EINVAL;
+		}
+		break;
+	}
+	case OPT_DIRECTION:
+		if (!strcmp(arg, "sent")) {
+			cfg->direction = RST_DIR_SENT;
+		} else if (!strcmp(arg, "received")) {
+			cfg->direction = RST_DIR_RECEIVED;
+		} else {
+			argp_error(state,
+				   "invalid direction '%s' (expected sent or "
+				   "received)",
+				   arg);
+			return EINVAL;
+		}
+		break;
+	case 'c':
+		if (!*arg) {
+			argp_error(state, "empty cgroup path");
+			return EINVAL;
+		}
+		cfg->cgroup = arg;
+		break;
+	case 'd':
+		if (parse_ulong(arg, 1, 86400UL * 365, &v)) {
+			argp_error(state, "invalid duration '%s' (seconds, > 0)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->duration_s = v;
+		break;
+	case OPT_COUNT:
+		if (parse_ulong(arg, 1, ULONG_MAX, &v)) {
+			argp_error(state, "invalid count '%s' (> 0)", arg);
+			return EINVAL;
+		}
+		cfg->count = v;
+		break;
+	case OPT_RINGBUF:
+		if (args__parse_size(arg, &v) || (v & (v - 1)) ||
+		    v < 4096) {
+			argp_error(state,
+				   "invalid ring buffer size '%s' (a power of "
+				   "two from 4K to 2G)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->ringbuf_size = v;
+		break;
+	case 'h':
+		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
+		ps->exit_ok = true;
+		break;
+	case OPT_USAGE:
+		argp_state_help(state, stdout, ARGP_HELP_USAGE);
+		ps->exit_ok = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument '%s'", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+int args__parse(int argc, char **argv, struct rst_config *cfg)
+{
+	static const struct argp argp = {
+		.options = opts,
+		.parser = parse_opt,
+		.doc = doc,
+	};
+	struct parse_state ps = { .cfg = cfg };
+	int err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ringbuf_size = RST_RINGBUF_DEFAULT;
+	/* NO_EXIT keeps parsing testable; NO_HELP because we own -h */
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP,
+			 NULL, &ps);
+	if (err)
+		return -1;
+	return ps.exit_ok ? 1 : 0;
+}

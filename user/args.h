@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef __ARGS_H
+#define __ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "rsttrace.h"
+
+/* What the user asked for, as parsed from the command line. */
+struct rst_config {
+	bool json;
+	bool timestamp; /* -T */
+	bool wide; /* -w */
+	bool verbose; /* -v */
+	bool version; /* -V */
+	uint16_t family; /* 0, AF_INET or AF_INET6 */
+	uint8_t direction; /* 0 or enum rst_direction */
+	unsigned int npids;
+	uint32_t pids[RST_MAX_PIDS];
+	unsigned int nlports, nrports, nports;
+	uint16_t lports[RST_MAX_PORTS];
+	uint16_t rports[RST_MAX_PORTS];
+	uint16_t ports[RST_MAX_PORTS];
+	const char *cgroup; /* -c PATH */
+	unsigned long duration_s; /* 0: until stopped */
+	unsigned long long count; /* 0: unlimited */
+	unsigned long ringbuf_size; /* bytes */
+};
+
+#define RST_RINGBUF_DEFAULT (4UL << 20)
+
+/*
+ * Parse argv into @cfg. Returns 0 to go on, 1 when the program should exit
+ * successfully (--help, --usage) and -1 on a bad argument, after printing a
+ * message that names it on stderr.
+ */
+int args__parse(int argc, char **argv, struct rst_config *cfg);
+
+/* Parse a comma-separated list of numbers in [min, max]; -1 on error,
+ * with a message naming the bad element written to @err. */
+int args__parse_list(const char *arg, unsigned long min, unsigned long max,
+		     void *out, size_t elem_size, unsigned int max_elems,
+		     unsigned int *n, char *err, size_t errlen);
+
+/* Parse a size with an optional K, M or G suffix. */
+int args__parse_size(const char *arg, unsigned long *out);
+
+#endif /* __ARGS_H */

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Kernel feature detection: each answer becomes a load-time choice. */
+#include <errno.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "features.h"
+
+#define TRACEFS "/sys/kernel/tracing"
+
+/* Number of tracepoint arguments, without the leading "void *__data". */
+static int tp_arity(const struct btf *btf, const char *tp)
+{
+	const struct btf_type *t;
+	char name[128];
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id < 0)
+		return -1;
+	t = btf__type_by_id(btf, id); /* typedef -> ptr -> func_proto */
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type);
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+static bool enum_has(const struct btf *btf, const char *type, const char *val)
+{
+	const struct btf_type *t;
+	const struct btf_enum *e;
+	int id, i;
+
+	id = btf__find_by_name_kind(btf, type, BTF_KIND_ENUM);
+	if (id < 0)
+		return false;
+	t = btf__type_by_id(btf, id);
+	e = btf_enum(t);
+	for (i = 0; i < btf_vlen(t); i++, e++)
+		if (!strcmp(btf__name_by_offset(btf, e->name_off), val))
+			return true;
+	return false;
+}
+
+bool features__mount_tracefs(void)
+{
+	if (access(TRACEFS "/events", F_OK) == 0)
+		return true;
+	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
+		return false;
+	return access(TRACEFS "/events", F_OK) == 0;
+}
+
+void features__probe(struct features *f, const struct btf *btf)
+{
+	struct utsname u;
+
+	memset(f, 0, sizeof(*f));
+	if (uname(&u) == 0)
+		snprintf(f->release, sizeof(f->release), "%s", u.release);
+	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	f->tracefs = access(TRACEFS "/events", F_OK) == 0;
+	f->accept_tp =
+		f->tracefs &&
+		access(TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) == 0;
+	if (!btf)
+		return;
+	f->btf = true;
+	f->send_reset_reason = tp_arity(btf, "tcp_send_reset") == 3;
+	/* the same 6.10 series made the event fire without a full socket */
+	f->send_reset_nosock = f->send_reset_reason;
+	f->reason_enum = enum_has(btf, "sk_rst_reason", "SK_RST_REASON_NO_SOCKET");
+	f->active_reasons =
+		enum_has(btf, "sk_rst_reason", "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
+}
+
+static const char *yesno(bool v)
+{
+	return v ? "yes" : "no";
+}
+
+void features__print(const struct features *f, FILE *out)
+{
+	fprintf(out, "kernel: %s\n", f->release);
+	fprintf(out, "  BTF (/sys/kernel/btf/vmlinux):        %s\n", yesno(f->btf));
+	fprintf(out, "  BPF ring buffer:                      %s\n",
+		yesno(f->ringbuf));
+	fprintf(out, "  tcp_send_reset with reason (6.10+):   %s\n",
+		yesno(f->send_reset_reason));
+	fprintf(out, "  resets sent without a socket (6.10+): %s\n",
+		yesno(f->send_reset_nosock));
+	fprintf(out, "  reasons for resets we send (6.12+):   %s\n",
+		yesno(f->active_reasons));
+	fprintf(out, "  tracefs:                              %s\n",
+		yesno(f->tracefs));
+	fprintf(out, "  accept() tracepoints:                 %s\n",
+		yesno(f->accept_tp));
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef __FEATURES_H
+#define __FEATURES_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct btf;
+
+/* What the running kernel offers, probed once at start-up. */
+struct features {
+	char release[65];
+	bool btf; /* /sys/kernel/btf/vmlinux loaded */
+	bool ringbuf; /* BPF_MAP_TYPE_RINGBUF (5.8) */
+	bool send_reset_reason; /* tcp_send_reset(sk, skb, reason) (6.10) */
+	bool send_reset_nosock; /* fires for resets without a full socket */
+	bool reason_enum; /* enum sk_rst_reason in BTF */
+	bool active_reasons; /* per-path reasons for resets we send (6.12) */
+	bool tracefs; /* tracefs mounted, or mounted by us */
+	bool accept_tp; /* syscalls:sys_exit_accept4 exists */
+	/* filled in after load and attach */
+	bool sk_storage; /* socket storage usable from tracing programs */
+	bool accept_attached;
+};
+
+/* Probe with the vmlinux BTF @btf (may be NULL when there is none). */
+void features__probe(struct features *f, const struct btf *btf);
+/* Make sure tracefs is mounted; classic tracepoints need it. */
+bool features__mount_tracefs(void);
+void features__print(const struct features *f, FILE *out);
+
+#endif /* __FEATURES_H */

@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Event records as JSON lines and as table rows. */
+#include <arpa/inet.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include "clock.h"
+#include "format.h"
+#include "reasons.h"
+
+static const char *const state_names[] = {
+	[1] = "ESTABLISHED", [2] = "SYN_SENT",	  [3] = "SYN_RECV",
+	[4] = "FIN_WAIT1",   [5] = "FIN_WAIT2",	  [6] = "TIME_WAIT",
+	[7] = "CLOSE",	     [8] = "CLOSE_WAIT",  [9] = "LAST_ACK",
+	[10] = "LISTEN",     [11] = "CLOSING",	  [12] = "NEW_SYN_RECV",
+	[13] = "BOUND_INACTIVE",
+};
+
+/* Short forms that keep the default table under 80 columns. */
+static const char *const state_short[] = {
+	[1] = "ESTAB",	  [2] = "SYN-SNT",  [3] = "SYN-RCV", [4] = "FIN-WT1",
+	[5] = "FIN-WT2",  [6] = "TIME-WT",  [7] = "CLOSE",   [8] = "CLS-WT",
+	[9] = "LST-ACK",  [10] = "LISTEN",  [11] = "CLOSING", [12] = "NEW-SYN",
+	[13] = "BOUND",
+};
+
+static const char *const owner_sources[] = {
+	[RST_OWNER_CONNECT] = "connect", [RST_OWNER_LISTEN] = "listen",
+	[RST_OWNER_INHERITED] = "inherited", [RST_OWNER_ACCEPT] = "accept",
+	[RST_OWNER_SEEDED] = "seeded",
+};
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+const char *format__state_name(unsigned int state)
+{
+	return state < ARRAY_SIZE(state_names) ? state_names[state] : NULL;
+}
+
+const char *format__direction_name(unsigned int direction)
+{
+	return direction == RST_DIR_SENT     ? "sent" :
+	       direction == RST_DIR_RECEIVED ? "received" :
+					       NULL;
+}
+
+const char *format__owner_source_name(unsigned int source)
+{
+	return source < ARRAY_SIZE(owner_sources) ? owner_sources[source] :
+						    NULL;
+}
+
+/* Length of the valid UTF-8 sequence at @s, 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t len, i;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		len = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		len = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		len = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, beyond Unicode */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_hex_escape(struct outbuf *b, const char *prefix,
+			   unsigned char c)
+{
+	outbuf__puts(b, prefix);
+	outbuf__putc(b, hexdig[c >> 4]);
+	outbuf__putc(b, hexdig[c & 15]);
+}
+
+void format__json_escape(struct outbuf *b, const void *src, size_t n)
+{
+	const unsigned char *s = src;
+	size_t i = 0, len;
+
+	n = strnlen(src, n);
+	while (i < n) {
+		unsigned char c = s[i];
+
+		switch (c) {
+		case '"':
+			outbuf__puts(b, "\\\"");
+			break;
+		case '\\':
+			outbuf__puts(b, "\\\\");
+			break;
+		case '\n':
+			outbuf__puts(b, "\\n");
+			break;
+		case '\r':
+			outbuf__puts(b, "\\r");
+			break;
+		case '\t':
+			outbuf__puts(b, "\\t");
+			break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				put_hex_escape(b, "\\u00", c);
+				break;
+			}
+			len = utf8_len(s + i, n - i);
+			if (!len) {
+				/* the text \xHH: JSON has no raw bytes */
+				put_hex_escape(b, "\\\\x", c);
+				break;
+			}
+			outbuf__put(b, s + i, len);
+			i += len;
+			continue;
+		}
+		i++;
+	}
+}
+
+size_t format__table_escape(struct outbuf *b, const void *src, size_t n,
+			    size_t max_cols)
+{
+	const unsigned char *s = src;
+	size_t i = 0, cols = 0, len;
+
+	n = strnlen(src, n);
+	while (i < n && cols < max_cols) {
+		unsigned char c = s[i];
+
+		len = (c < 0x20 || c == 0x7f || c == '\\') ?
+			      0 :
+			      utf8_len(s + i, n - i);
+		if (!len) {
+			if (cols + 4 > max_cols)
+				break;
+			put_hex_escape(b, "\\x", c);
+			cols += 4;
+			i++;
+			continue;
+		}
+		outbuf__put(b, s + i, len);
+		i += len;
+		cols++;
+	}
+	return cols;
+}
+
+void format__rfc3339(struct outbuf *b, int64_t sec, long nsec)
+{
+	time_t t = (time_t)sec;
+	struct tm tm;
+	char tmp[40];
+	size_t n;
+
+	gmtime_r(&t, &tm);
+	n = strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
+	outbuf__put(b, tmp, n);
+	outbuf__printf(b, ".%09ldZ", nsec);
+}
+
+void format__addr(struct outbuf *b, uint16_t family, const uint8_t *addr)
+{
+	char tmp[INET6_ADDRSTRLEN];
+
+	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, tmp,
+		       sizeof(tmp)))
+		strcpy(tmp, "?");
+	outbuf__puts(b, tmp);
+}
+
+static void json_key(struct outbuf *b, const char *key)
+{
+	outbuf__putc(b, ',');
+	outbuf__putc(b, '"');
+	outbuf__puts(b, key);
+	outbuf__puts(b, "\":");
+}
+
+static void json_str_or_null(struct outbuf *b, const char *key, const char *v)
+{
+	json_key(b, key);
+	if (!v) {
+		outbuf__puts(b, "null");
+		return;
+	}
+	outbuf__putc(b, '"');
+	format__json_escape(b, v, strlen(v));
+	outbuf__putc(b, '"');
+}
+
+static void json_u64_or_null(struct outbuf *b, const char *key, bool valid,
+			     uint64_t v)
+{
+	json_key(b, key);
+	if (valid)
+		outbuf__u64(b, v);
+	else
+		outbuf__puts(b, "null");
+}
+
+static void json_time(struct outbuf *b, uint64_t boot_ns,
+		      const struct fmt_opts *o)
+{
+	struct timespec ts = clock__to_real(o->clock, boot_ns);
+
+	outbuf__puts(b, "\"time\":\"");
+	format__rfc3339(b, ts.tv_sec, ts.tv_nsec);
+	outbuf__putc(b, '"');
+}
+
+static const char *event_reason(const struct rst_event *e,
+				const struct fmt_opts *o)
+{
+	if (!(e->flags & RST_F_REASON) || !o->reasons)
+		return NULL;
+	return reasons__name(o->reasons, e->reason);
+}
+
+void format__json_event(struct outbuf *b, const struct rst_event *e,
+			const struct fmt_opts *o)
+{
+	bool owned = e->owner_source != RST_OWNER_NONE;
+
+	outbuf__puts(b, "{\"type\":\"reset\",");
+	json_time(b, e->ts_ns, o);
+	json_str_or_null(b, "direction", format__direction_name(e->direction));
+	json_u64_or_null(b, "pid", owned, e->pid);
+	json_u64_or_null(b, "tid", owned && e->tid, e->tid);
+	json_key(b, "comm");
+	if (owned) {
+		outbuf__putc(b, '"');
+		format__json_escape(b, e->comm, sizeof(e->comm));
+		outbuf__putc(b, '"');
+	} else {
+		outbuf__puts(b, "null");
+	}
+	json_u64_or_null(b, "uid", e->flags & RST_F_UID, e->uid);
+	json_u64_or_null(b, "cgroup_id", e->cgroup_id, e->cgroup_id);
+	json_u64_or_null(b, "netns", e->netns, e->netns);
+	json_u64_or_null(b, "sock_cookie", e->sock_cookie, e->sock_cookie);
+	json_key(b, "family");
+	outbuf__puts(b, e->family == AF_INET6 ? "\"ipv6\"" : "\"ipv4\"");
+	json_key(b, "laddr");
+	outbuf__putc(b, '"');
+	format__addr(b, e->family, e->laddr);
+	outbuf__putc(b, '"');
+	json_u64_or_null(b, "lport", true, e->lport);
+	json_key(b, "raddr");
+	outbuf__putc(b, '"');
+	format__addr(b, e->family, e->raddr);
+	outbuf__putc(b, '"');
+	json_u64_or_null(b, "rport", true, e->rport);
+	json_str_or_null(b, "state", format__state_name(e->state));
+	json_str_or_null(b, "reason", event_reason(e, o));
+	json_str_or_null(b, "owner_source",
+			 format__owner_source_name(e->owner_source));
+	outbuf__puts(b, "}\n");
+}
+
+void format__json_lost(struct outbuf *b, uint64_t boot_ns, uint64_t count,
+		       uint64_t total, const struct fmt_opts *o)
+{
+	outbuf__puts(b, "{\"type\":\"lost\",");
+	json_time(b, boot_ns, o);
+	json_u64_or_null(b, "count", true, count);
+	json_u64_or_null(b, "total", true, total);
+	outbuf__puts(b, "}\n");
+}
+
+/* Column widths: narrow keeps typical IPv4 rows under 80 columns. */
+struct table_cols {
+	size_t dir, pid, comm, addr, state;
+};
+
+static const struct table_cols narrow = { 2, 7, 10, 15, 7 };
+static const struct table_cols wide = { 8, 7, 16, 47, 14 };
+
+void format__table_header(struct outbuf *b, const struct fmt_opts *o)
+{
+	const struct table_cols *c = o->wide ? &wide : &narrow;
+
+	if (o->timestamp)
+		outbuf__printf(b, "%-8s ", "TIME");
+	outbuf__printf(b, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n", (int)c->dir,
+		       "DIR", (int)c->pid, "PID", (int)c->comm, "COMM",
+		       (int)c->addr, "LOCAL", (int)c->addr, "REMOTE",
+		       (int)c->state, "STATE", "REASON");
+}
+
+static void table_endpoint(struct outbuf *b, const struct rst_event *e,
+			   const uint8_t *addr, uint16_t port)
+{
+	if (e->family == AF_INET6)
+		outbuf__putc(b, '[');
+	format__addr(b, e->family, addr);
+	if (e->family == AF_INET6)
+		outbuf__putc(b, ']');
+	outbuf__putc(b, ':');
+	outbuf__u64(b, port);
+}
+
+void format__table_event(struct outbuf *b, const struct rst_event *e,
+			 const struct fmt_opts *o)
+{
+	const struct table_cols *c = o->wide ? &wide : &narrow;
+	const char *state, *reason;
+	size_t start;
+
+	if (o->timestamp) {
+		struct timespec ts = clock__to_real(o->clock, e->ts_ns);
+		struct tm tm;
+		char tmp[16];
+
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(tmp, sizeof(tmp), "%H:%M:%S", &tm);
+		outbuf__printf(b, "%-8s ", tmp);
+	}
+	start = b->len;
+	if (o->wide)
+		outbuf__puts(b, format__direction_name(e->direction));
+	else
+		outbuf__puts(b, e->direction == RST_DIR_SENT ? "TX" : "RX");
+	outbuf__pad(b, start, c->dir + 1);
+
+	start = b->len;
+	if (e->owner_source != RST_OWNER_NONE)
+		outbuf__u64(b, e->pid);
+	else
+		outbuf__putc(b, '-');
+	outbuf__pad(b, start, c->pid + 1);
+
+	start = b->len;
+	if (e->owner_source != RST_OWNER_NONE) {
+		size_t cols = format__table_escape(b, e->comm,
+						   sizeof(e->comm), c->comm);
+
+		while (cols++ < c->comm + 1)
+			outbuf__putc(b, ' ');
+	} else {
+		outbuf__putc(b, '-');
+		outbuf__pad(b, start, c->comm + 1);
+	}
+
+	start = b->len;
+	table_endpoint(b, e, e->laddr, e->lport);
+	outbuf__pad(b, start, c->addr);
+	outbuf__putc(b, ' ');
+	start = b->len;
+	table_endpoint(b, e, e->raddr, e->rport);
+	outbuf__pad(b, start, c->addr);
+	outbuf__putc(b, ' ');
+
+	start = b->len;
+	state = o->wide ? format__state_name(e->state) :
+			  (e->state < ARRAY_SIZE(state_short) ?
+				   state_short[e->state] :
+				   NULL);
+	outbuf__puts(b, state ? state : "-");
+	outbuf__pad(b, start, c->state);
+	outbuf__putc(b, ' ');
+
+	reason = event_reason(e, o);
+	if (reason && !o->wide && !strncmp(reason, "TCP_", 4))
+		reason += 4;
+	outbuf__puts(b, reason ? reason : "-");
+	outbuf__putc(b, '\n');
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef __FORMAT_H
+#define __FORMAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "outbuf.h"
+#include "rsttrace.h"
+
+struct reasons;
+struct rst_clock;
+
+struct fmt_opts {
+	bool wide;
+	bool timestamp;
+	const struct reasons *reasons;
+	const struct rst_clock *clock;
+};
+
+/* Kernel TCP state name ("ESTABLISHED"), NULL for 0 or unknown values. */
+const char *format__state_name(unsigned int state);
+const char *format__direction_name(unsigned int direction);
+const char *format__owner_source_name(unsigned int source);
+
+/*
+ * Append @n raw bytes (stopping at NUL) as the body of a JSON string:
+ * quotes, backslashes and control characters escaped, invalid UTF-8 bytes
+ * written as the text \xHH, so any input gives valid JSON.
+ */
+void format__json_escape(struct outbuf *b, const void *s, size_t n);
+/*
+ * Append @n raw bytes (stopping at NUL) for a table cell: control
+ * characters, backslashes and invalid UTF-8 as \xHH, so that a record stays
+ * on one line. Returns the number of columns written.
+ */
+size_t format__table_escape(struct outbuf *b, const void *s, size_t n,
+			    size_t max_cols);
+
+/* RFC 3339 UTC with nanoseconds: 2026-11-22T04:40:01.123456789Z */
+void format__rfc3339(struct outbuf *b, int64_t sec, long nsec);
+void format__addr(struct outbuf *b, uint16_t family, const uint8_t *addr);
+
+void format__json_event(struct outbuf *b, const struct rst_event *e,
+			const struct fmt_opts *o);
+void format__json_lost(struct outbuf *b, uint64_t boot_ns, uint64_t count,
+		       uint64_t total, const struct fmt_opts *o);
+void format__table_header(struct outbuf *b, const struct fmt_opts *o);
+void format__table_event(struct outbuf *b, const struct rst_event *e,
+			 const struct fmt_opts *o);
+
+#endif /* __FORMAT_H */

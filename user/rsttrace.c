@@ -1,0 +1,508 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * rsttrace: which process's TCP connection was reset, by whom, and why.
+ *
+ * Loads the BPF programs, seeds the owners of sockets that already exist,
+ * then streams one record per reset from the ring buffer to stdout.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/capability.h>
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include "args.h"
+#include "cgroup.h"
+#include "clock.h"
+#include "features.h"
+#include "format.h"
+#include "output.h"
+#include "reasons.h"
+#include "rsttrace.h"
+#include "rsttrace.skel.h"
+#include "seed.h"
+
+#define STATS_INTERVAL_MS 1000
+
+/* Everything the event loop works on; owned by main(). */
+struct tracer {
+	const struct rst_config *cfg;
+	struct rsttrace_bpf *skel;
+	struct ring_buffer *rb;
+	struct output out;
+	struct fmt_opts fmt;
+	struct rst_clock clock;
+	struct reasons reasons;
+	struct features feat;
+	unsigned long long events;
+	unsigned long long lost; /* as last reported */
+	bool done;
+	bool count_reached;
+};
+
+static int print_libbpf(enum libbpf_print_level level, const char *fmt,
+			va_list ap)
+{
+	return vfprintf(stderr, fmt, ap);
+}
+
+static int print_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
+			      va_list ap)
+{
+	if (level != LIBBPF_WARN)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Root, or the capabilities that loading and seeding need. */
+static bool has_privileges(void)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[2] = {};
+	int need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, CAP_SYS_ADMIN };
+	unsigned int i;
+
+	if (geteuid() == 0)
+		return true;
+	if (syscall(SYS_capget, &hdr, data))
+		return false;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
+			return false;
+	return true;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct tracer *t = ctx;
+	const struct rst_event *e = data;
+
+	if (size < sizeof(*e))
+		return 0;
+	if (t->cfg->json)
+		format__json_event(&t->out.buf, e, &t->fmt);
+	else
+		format__table_event(&t->out.buf, e, &t->fmt);
+	t->events++;
+	/* a long burst is written in chunks rather than held */
+	if (t->out.buf.len > (64 << 10) && output__flush(&t->out))
+		return -EPIPE;
+	if (t->cfg->count && t->events >= t->cfg->count) {
+		t->done = t->count_reached = true;
+		return -ECANCELED;
+	}
+	return 0;
+}
+
+static unsigned long long read_counter(struct tracer *t, __u32 idx)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	unsigned long long sum = 0;
+	__u64 *vals;
+	int i;
+
+	if (ncpu <= 0)
+		return 0;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return 0;
+	if (!bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.counters), &idx,
+				 vals))
+		for (i = 0; i < ncpu; i++)
+			sum += vals[i];
+	free(vals);
+	return sum;
+}
+
+/* Report events the kernel could not queue, in-band and on stderr. */
+static void report_lost(struct tracer *t)
+{
+	unsigned long long total = read_counter(t, RST_CNT_LOST);
+	unsigned long long delta = total - t->lost;
+
+	if (!delta)
+		return;
+	t->lost = total;
+	if (t->cfg->json)
+		format__json_lost(&t->out.buf, clock__boot_ns(), delta, total,
+				  &t->fmt);
+	fprintf(stderr,
+		"rsttrace: %llu events lost (ring buffer full; raise "
+		"--ringbuf-size)\n",
+		delta);
+}
+
+static int setup_filters(struct tracer *t)
+{
+	const struct rst_config *cfg = t->cfg;
+	int pfd = bpf_map__fd(t->skel->maps.port_filter);
+	int pidfd = bpf_map__fd(t->skel->maps.pid_filter);
+	unsigned int i;
+	__u8 one = 1;
+
+	for (i = 0; i < cfg->npids; i++)
+		if (bpf_map_update_elem(pidfd, &cfg->pids[i], &one, BPF_ANY))
+			return -errno;
+
+	/* one map for the three port lists: each entry says which lists */
+	for (i = 0; i < cfg->nlports + cfg->nrports + cfg->nports; i++) {
+		__u16 port;
+		__u8 bits = 0, bit;
+
+		if (i < cfg->nlports) {
+			port = cfg->lports[i];
+			bit = RST_PORT_LOCAL;
+		} else if (i < cfg->nlports + cfg->nrports) {
+			port = cfg->rports[i - cfg->nlports];
+			bit = RST_PORT_REMOTE;
+		} else {
+			port = cfg->ports[i - cfg->nlports - cfg->nrports];
+			bit = RST_PORT_ANY;
+		}
+		bpf_map_lookup_elem(pfd, &port, &bits);
+		bits |= bit;
+		if (bpf_map_update_elem(pfd, &port, &bits, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
+static int configure(struct tracer *t)
+{
+	const struct rst_config *cfg = t->cfg;
+	struct rsttrace_bpf *skel = t->skel;
+	char err[256];
+
+	skel->rodata->filter_pid = cfg->npids > 0;
+	skel->rodata->filter_lport = cfg->nlports > 0;
+	skel->rodata->filter_rport = cfg->nrports > 0;
+	skel->rodata->filter_port = cfg->nports > 0;
+	skel->rodata->filter_family = cfg->family;
+	skel->rodata->filter_direction = cfg->direction;
+	if (cfg->cgroup) {
+		uint64_t id;
+		int level;
+
+		if (cgroup__resolve(cfg->cgroup, &id, &level, err,
+				    sizeof(err))) {
+			fprintf(stderr, "rsttrace: %s\n", err);
+			return -EINVAL;
+		}
+		skel->rodata->filter_cgroup_id = id;
+		skel->rodata->filter_cgroup_level = level;
+	}
+	if (bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size))
+		return -EINVAL;
+
+	/* one of the two tcp_send_reset layouts, per this kernel's BTF */
+	bpf_program__set_autoload(skel->progs.handle_send_reset,
+				  t->feat.send_reset_reason);
+	bpf_program__set_autoload(skel->progs.handle_send_reset_noreason,
+				  !t->feat.send_reset_reason);
+	return 0;
+}
+
+static const char *load_hint(int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		return "permission denied: run as root (CAP_BPF and "
+		       "CAP_PERFMON are needed); check "
+		       "kernel.unprivileged_bpf_disabled and lockdown";
+	if (err == -EINVAL || err == -524 /* ENOTSUPP */ || err == -EOPNOTSUPP)
+		return "this kernel lacks a BPF feature rsttrace needs "
+		       "(tp_btf programs with socket storage need Linux 5.11 "
+		       "or later); run with -v for the verifier's log";
+	return "run with -v for libbpf's log";
+}
+
+static int attach_one(struct bpf_program *prog, struct bpf_link **link)
+{
+	/* the skeleton owns the link and destroys it at exit */
+	*link = bpf_program__attach(prog);
+	if (*link)
+		return 0;
+	fprintf(stderr, "rsttrace: cannot attach %s: %s\n",
+		bpf_program__name(prog), strerror(errno));
+	return -errno;
+}
+
+static int attach(struct tracer *t)
+{
+	struct rsttrace_bpf *skel = t->skel;
+	int err;
+
+	err = attach_one(skel->progs.handle_set_state,
+			 &skel->links.handle_set_state);
+	if (!err && t->feat.send_reset_reason)
+		err = attach_one(skel->progs.handle_send_reset,
+				 &skel->links.handle_send_reset);
+	else if (!err)
+		err = attach_one(skel->progs.handle_send_reset_noreason,
+				 &skel->links.handle_send_reset_noreason);
+	if (!err)
+		err = attach_one(skel->progs.handle_receive_reset,
+				 &skel->links.handle_receive_reset);
+	if (err)
+		return err;
+
+	/* accept() refines owners of accepted sockets; optional */
+	if (features__mount_tracefs()) {
+		skel->links.handle_accept4_exit =
+			bpf_program__attach(skel->progs.handle_accept4_exit);
+		skel->links.handle_accept_exit =
+			bpf_program__attach(skel->progs.handle_accept_exit);
+	}
+	t->feat.accept_attached = skel->links.handle_accept4_exit &&
+				  skel->links.handle_accept_exit;
+	if (!t->feat.accept_attached)
+		fprintf(stderr,
+			"rsttrace: warning: accept() tracepoints unavailable "
+			"(tracefs or CONFIG_FTRACE_SYSCALLS missing): accepted "
+			"sockets are attributed to the listener's owner\n");
+	return 0;
+}
+
+static int add_epoll(int epfd, int fd, __u32 events)
+{
+	struct epoll_event ev = { .events = events, .data.fd = fd };
+
+	return epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static long long now_ms(void)
+{
+	return (long long)(clock__boot_ns() / 1000000ULL);
+}
+
+/* Run until a signal, the duration, the count, or the reader going away. */
+static int event_loop(struct tracer *t)
+{
+	const struct rst_config *cfg = t->cfg;
+	long long deadline = cfg->duration_s ?
+				     now_ms() + cfg->duration_s * 1000LL :
+				     0;
+	long long next_stats = now_ms() + STATS_INTERVAL_MS;
+	int rbfd = ring_buffer__epoll_fd(t->rb);
+	struct epoll_event evs[4];
+	int epfd, sfd, err = 0, n, i;
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (sfd < 0 || epfd < 0 || add_epoll(epfd, rbfd, EPOLLIN) ||
+	    add_epoll(epfd, sfd, EPOLLIN)) {
+		err = -errno;
+		fprintf(stderr, "rsttrace: cannot set up event loop: %s\n",
+			strerror(errno));
+		goto out;
+	}
+	/* a pipe whose reader exits reports EPOLLERR on its write end */
+	if (output__is_pipe(t->out.fd))
+		add_epoll(epfd, t->out.fd, 0);
+
+	while (!t->done) {
+		long long now = now_ms();
+		int timeout = (int)(next_stats - now);
+
+		if (deadline && deadline - now < timeout)
+			timeout = (int)(deadline - now);
+		if (timeout < 0)
+			timeout = 0;
+		n = epoll_wait(epfd, evs, 4, timeout);
+		if (n < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		for (i = 0; i < n; i++) {
+			if (evs[i].data.fd == rbfd) {
+				if (ring_buffer__consume(t->rb) == -EPIPE)
+					t->done = true;
+			} else {
+				/* a signal, or stdout's reader went away */
+				t->done = true;
+			}
+		}
+		now = now_ms();
+		if (now >= next_stats) {
+			report_lost(t);
+			clock__refresh(&t->clock);
+			next_stats = now + STATS_INTERVAL_MS;
+		}
+		if (deadline && now >= deadline)
+			t->done = true;
+		if (output__flush(&t->out))
+			t->done = true;
+	}
+out:
+	if (sfd >= 0)
+		close(sfd);
+	if (epfd >= 0)
+		close(epfd);
+	return err;
+}
+
+static void print_version(struct tracer *t)
+{
+	printf("rsttrace %s\nlibbpf %s\n", RSTTRACE_VERSION,
+	       libbpf_version_string());
+	features__print(&t->feat, stdout);
+	printf("  reset reasons from BTF:               %u names\n",
+	       t->reasons.n);
+}
+
+int main(int argc, char **argv)
+{
+	struct rst_config cfg;
+	struct tracer t = { .cfg = &cfg, .out.fd = STDOUT_FILENO };
+	struct seed_stats seed = {};
+	struct btf *vmlinux;
+	sigset_t mask;
+	int err;
+
+	err = args__parse(argc, argv, &cfg);
+	if (err)
+		return err > 0 ? 0 : 2;
+
+	libbpf_set_print(cfg.verbose ? print_libbpf : print_libbpf_quiet);
+	vmlinux = btf__load_vmlinux_btf();
+	features__probe(&t.feat, vmlinux);
+	if (vmlinux)
+		reasons__load(&t.reasons, vmlinux);
+	if (cfg.version) {
+		print_version(&t);
+		goto cleanup;
+	}
+	if (!has_privileges()) {
+		fprintf(stderr,
+			"rsttrace: must run as root (or with CAP_BPF, "
+			"CAP_PERFMON, CAP_SYS_PTRACE and CAP_SYS_ADMIN): try "
+			"sudo rsttrace\n");
+		err = 1;
+		goto cleanup;
+	}
+	if (!vmlinux) {
+		fprintf(stderr,
+			"rsttrace: no kernel BTF at /sys/kernel/btf/vmlinux: "
+			"this kernel (%s) was built without "
+			"CONFIG_DEBUG_INFO_BTF=y\n",
+			t.feat.release);
+		err = 1;
+		goto cleanup;
+	}
+	if (!t.feat.ringbuf) {
+		fprintf(stderr,
+			"rsttrace: kernel %s has no BPF ring buffer "
+			"(BPF_MAP_TYPE_RINGBUF, Linux 5.8 or later needed)\n",
+			t.feat.release);
+		err = 1;
+		goto cleanup;
+	}
+
+	/* handled through signalfd, so they must not interrupt us */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	t.skel = rsttrace_bpf__open();
+	if (!t.skel) {
+		fprintf(stderr, "rsttrace: cannot open BPF object: %s\n",
+			strerror(errno));
+		err = 1;
+		goto cleanup;
+	}
+	err = configure(&t);
+	if (err) {
+		err = 1;
+		goto cleanup;
+	}
+	err = rsttrace_bpf__load(t.skel);
+	if (err) {
+		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
+			load_hint(err));
+		err = 1;
+		goto cleanup;
+	}
+	t.feat.sk_storage = true;
+	err = setup_filters(&t);
+	if (err) {
+		fprintf(stderr, "rsttrace: cannot set up filters: %s\n",
+			strerror(-err));
+		err = 1;
+		goto cleanup;
+	}
+	if (attach(&t)) {
+		err = 1;
+		goto cleanup;
+	}
+	/* after attach, so that no socket is born unseen in between */
+	err = seed__owners(bpf_map__fd(t.skel->maps.owners), &seed);
+	if (err)
+		fprintf(stderr,
+			"rsttrace: warning: cannot seed owners of existing "
+			"sockets: %s\n",
+			strerror(-err));
+	else if (cfg.verbose)
+		fprintf(stderr,
+			"rsttrace: seeded %u of %u existing TCP sockets in %u "
+			"network namespaces (%u without a process, %u "
+			"failed)\n",
+			seed.seeded, seed.sockets, seed.netns, seed.unowned,
+			seed.failed);
+
+	t.rb = ring_buffer__new(bpf_map__fd(t.skel->maps.events), handle_event,
+				&t, NULL);
+	if (!t.rb) {
+		fprintf(stderr, "rsttrace: cannot open ring buffer: %s\n",
+			strerror(errno));
+		err = 1;
+		goto cleanup;
+	}
+	clock__refresh(&t.clock);
+	t.fmt.wide = cfg.wide;
+	t.fmt.timestamp = cfg.timestamp;
+	t.fmt.reasons = &t.reasons;
+	t.fmt.clock = &t.clock;
+	if (!cfg.json) {
+		format__table_header(&t.out.buf, &t.fmt);
+		output__flush(&t.out);
+	}
+	fprintf(stderr, "Tracing TCP resets%s. Hit Ctrl-C to end.\n",
+		t.feat.send_reset_nosock ?
+			"" :
+			" (resets for closed ports and TIME_WAIT sockets are "
+			"not visible on this kernel)");
+
+	err = event_loop(&t) ? 1 : 0;
+
+	/* what is already in the ring buffer is still reported */
+	if (!t.out.closed && !t.count_reached)
+		ring_buffer__consume(t.rb);
+	report_lost(&t);
+	output__flush(&t.out);
+	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events, t.lost);
+
+cleanup:
+	ring_buffer__free(t.rb);
+	rsttrace_bpf__destroy(t.skel);
+	reasons__free(&t.reasons);
+	btf__free(vmlinux);
+	outbuf__free(&t.out.buf);
+	return err;
+}
