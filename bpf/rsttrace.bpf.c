@@ -354,12 +354,12 @@ static __always_inline void event_set_owner(struct rst_event *ev,
 static __always_inline struct cgroup *
 event_from_timewait(struct rst_event *ev, struct sock *sk)
 {
-	struct inet_timewait_sock *tw = (void *)sk;
 	struct rst_tw_owner *two;
 	__u64 cookie;
 
 	ev->flags |= RST_F_TIMEWAIT;
-	ev->state = BPF_CORE_READ(tw, tw_substate);
+	/* as the kernel's own tracepoint: TIME_WAIT, whatever the substate */
+	ev->state = TCP_TIME_WAIT;
 	cookie = bpf_get_socket_cookie(sk);
 	ev->sock_cookie = cookie;
 	two = bpf_map_lookup_elem(&tw_owners, &cookie);

@@ -109,7 +109,8 @@ void format__json_escape(struct outbuf *b, const void *src, size_t n)
 			outbuf__puts(b, "\\\"");
 			break;
 		case '\\':
-			outbuf__puts(b, "\\\\");
+			/* doubled, so that it cannot pass for an \xHH below */
+			outbuf__puts(b, "\\\\\\\\");
 			break;
 		case '\n':
 			outbuf__puts(b, "\\n");
@@ -294,7 +295,7 @@ struct table_cols {
 	size_t dir, pid, comm, addr, state;
 };
 
-static const struct table_cols narrow = { 2, 7, 10, 15, 7 };
+static const struct table_cols narrow = { 3, 7, 10, 15, 7 };
 static const struct table_cols wide = { 8, 7, 16, 47, 14 };
 
 void format__table_header(struct outbuf *b, const struct fmt_opts *o)

@@ -25,8 +25,9 @@ const char *format__owner_source_name(unsigned int source);
 
 /*
  * Append @n raw bytes (stopping at NUL) as the body of a JSON string:
- * quotes, backslashes and control characters escaped, invalid UTF-8 bytes
- * written as the text \xHH, so any input gives valid JSON.
+ * quotes and control characters escaped, invalid UTF-8 bytes written as
+ * the text \xHH and a backslash as the text \\ (so that the two cannot be
+ * confused), so any input gives valid JSON that decodes unambiguously.
  */
 void format__json_escape(struct outbuf *b, const void *s, size_t n);
 /*

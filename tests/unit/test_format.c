@@ -27,7 +27,9 @@ UNIT_TEST(json_escape_hostile)
 	struct outbuf b = {};
 
 	CHECK_EQ_STR(json_escaped("plain", 5, &b), "plain");
-	CHECK_EQ_STR(json_escaped("a\"b\\c", 5, &b), "a\\\"b\\\\c");
+	CHECK_EQ_STR(json_escaped("a\"b\\c", 5, &b), "a\\\"b\\\\\\\\c");
+	/* a real backslash cannot pass for an invalid byte */
+	CHECK_EQ_STR(json_escaped("\\xff", 4, &b), "\\\\\\\\xff");
 	CHECK_EQ_STR(json_escaped("\n\r\t", 3, &b), "\\n\\r\\t");
 	CHECK_EQ_STR(json_escaped("\x01\x1b\x7f", 3, &b),
 		     "\\u0001\\u001b\\u007f");
@@ -173,7 +175,7 @@ UNIT_TEST(json_event_hostile_comm)
 	sample_event(&e);
 	memcpy(e.comm, "a\"}\n\\\xff\x01zzzzzzzzz", 16);
 	format__json_event(&b, &e, &o);
-	CHECK(strstr(str(&b), "\"comm\":\"a\\\"}\\n\\\\\\\\xff\\u0001"
+	CHECK(strstr(str(&b), "\"comm\":\"a\\\"}\\n\\\\\\\\\\\\xff\\u0001"
 			      "zzzzzzzzz\",") != NULL);
 	/* one record, one line */
 	CHECK(strchr(str(&b), '\n') == b.data + b.len - 1);
@@ -209,7 +211,7 @@ UNIT_TEST(table_row_narrow)
 	b.len = 0;
 	format__table_event(&b, &e, &o);
 	row = str(&b);
-	CHECK_EQ_STR(row, "TX 4242    rst-server 127.0.0.1:8080  "
+	CHECK_EQ_STR(row, "TX  4242    rst-server 127.0.0.1:8080  "
 			  "127.0.0.2:41234 ESTAB   ABORT_ON_CLOSE\n");
 	CHECK(b.len < 80);
 	/* a hostile name stays on one line */

@@ -1,0 +1,713 @@
+"""Harness for rsttrace's end-to-end tests (Python 3 standard library plus
+jsonschema, as Debian's python3-jsonschema).
+
+- Tracer: runs ./rsttrace, waits for its "Tracing" line on stderr, collects
+  stdout line by line, stops it, validates every JSON line against
+  user/rsttrace.schema.json and checks the key order.
+- Proc: a scenario process (actor.py) with a known pid and comm that creates,
+  connects, accepts and closes sockets on request.
+- Namespaces, cgroups and ports, each removed again through the test's
+  cleanup stack.
+- Helpers that pick records out of the output and compare them field by
+  field.
+
+No sleeping to wait for something to happen: processes signal readiness
+through their request/reply channel, rsttrace through its "Tracing" line,
+and records are waited for as they arrive. The only polling is bounded, for
+kernel state (a socket in TIME_WAIT).
+"""
+import contextlib
+import datetime
+import errno
+import json
+import os
+import pickle
+import re
+import select
+import signal
+import socket
+import subprocess
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+RSTTRACE = os.environ.get("RSTTRACE", os.path.join(REPO, "rsttrace"))
+SCHEMA_PATH = os.path.join(REPO, "user", "rsttrace.schema.json")
+PYTHON = "/usr/bin/python3"
+ACTOR = os.path.join(HERE, "actor.py")
+
+RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
+              "cgroup_id", "netns", "sock_cookie", "family", "laddr", "lport",
+              "raddr", "rport", "state", "reason", "owner_source"]
+LOST_KEYS = ["type", "time", "count", "total"]
+
+START_TIMEOUT = float(os.environ.get("RSTTRACE_START_TIMEOUT", "60"))
+STOP_TIMEOUT = 15.0
+EVENT_TIMEOUT = 15.0
+
+TEST_PID = os.getpid()
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+def check(cond, msg, *args):
+    if not cond:
+        raise TestFailure(msg % args if args else msg)
+
+
+def eq(actual, expected, what):
+    if actual != expected:
+        raise TestFailure("%s: expected %r, got %r" % (what, expected, actual))
+
+
+_info_lines = []
+
+
+def info(msg):
+    """A line for the test output (printed as '# ...' by the runner)."""
+    _info_lines.append(msg)
+
+
+# --------------------------------------------------------------------------
+# schema
+
+
+def _load_validator():
+    import jsonschema
+    with open(SCHEMA_PATH) as f:
+        schema = json.load(f)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema, format_checker=jsonschema.FormatChecker())
+
+
+_validator = None
+
+
+def validator():
+    global _validator
+    if _validator is None:
+        _validator = _load_validator()
+    return _validator
+
+
+def _pairs_no_dups(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("duplicate keys in %r" % keys)
+    d = dict(pairs)
+    d["__keys__"] = keys
+    return d
+
+
+def parse_line(raw):
+    """Parse and validate one stdout line of --json. Returns the record."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TestFailure("JSON line is not UTF-8 (%s): %r" % (e, raw[:300]))
+    check(text.endswith("\n"), "JSON line not newline-terminated: %r", raw[:300])
+    body = text[:-1]
+    check("\n" not in body and "\r" not in body, "raw newline in JSON line: %r", raw[:300])
+    try:
+        obj = json.loads(body, object_pairs_hook=_pairs_no_dups)
+    except ValueError as e:
+        raise TestFailure("not JSON (%s): %r" % (e, raw[:300]))
+    check(isinstance(obj, dict), "JSON line is not an object: %r", raw[:300])
+    keys = obj.pop("__keys__")
+    # nested objects would carry __keys__ too; there are none in the schema
+    errors = list(validator().iter_errors(obj))
+    if errors:
+        raise TestFailure("schema: %s: %r" % (schema_error(errors, obj.get("type")), raw[:400]))
+    want = RESET_KEYS if obj["type"] == "reset" else LOST_KEYS
+    check(keys == want, "key order %r, expected %r", keys, want)
+    return obj
+
+
+def schema_error(errors, rtype=None):
+    """The most specific reason a record failed the schema: inside oneOf,
+    the errors of the branch for the record's own type."""
+    from jsonschema.exceptions import best_match
+    branch = {"reset": 0, "lost": 1}.get(rtype)
+    e = best_match(errors)
+    while e.context:
+        ctx = [c for c in e.context if branch is None or
+               (c.relative_schema_path and c.relative_schema_path[0] == branch)]
+        e = best_match(ctx or e.context)
+    where = "/".join(map(str, e.absolute_path)) or "(record)"
+    return "%s: %s" % (where, e.message[:200])
+
+
+def parse_time(s):
+    """RFC 3339 with 9 fraction digits -> float seconds since the epoch."""
+    m = re.match(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.(\d{9})Z$", s)
+    check(m, "bad time %r", s)
+    dt = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+    dt = dt.replace(tzinfo=datetime.timezone.utc)
+    return dt.timestamp() + int(m.group(2)) / 1e9
+
+
+# --------------------------------------------------------------------------
+# rsttrace
+
+
+class Tracer:
+    """One rsttrace run. Use as a context manager or register with a stack."""
+
+    def __init__(self, *args, json_mode=True, read_stdout=True, env=None):
+        self.args = [RSTTRACE] + (["--json"] if json_mode else []) + [str(a) for a in args]
+        self.json_mode = json_mode
+        self.read_stdout = read_stdout
+        self.proc = None
+        self.lines = []  # raw stdout lines (bytes)
+        self.err_lines = []  # raw stderr lines (bytes)
+        self.cond = threading.Condition()
+        self.ready = False
+        self.stdout_eof = False
+        self.stderr_eof = False
+        self.rc = None
+        self.threads = []
+        self.env = env
+        self.t_ready = None
+
+    # ---- life cycle ----
+    def start(self, timeout=START_TIMEOUT):
+        check(os.access(RSTTRACE, os.X_OK), "%s is not built", RSTTRACE)
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=self.env)
+        t = threading.Thread(target=self._read_err, daemon=True)
+        t.start()
+        self.threads.append(t)
+        if self.read_stdout:
+            t = threading.Thread(target=self._read_out, daemon=True)
+            t.start()
+            self.threads.append(t)
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not self.ready:
+                if self.stderr_eof:
+                    rc = self.proc.wait(timeout=STOP_TIMEOUT)
+                    raise TestFailure("rsttrace %s exited (%s) before 'Tracing': %s" % (
+                        " ".join(self.args[1:]), rc, self.stderr_text().strip()[-800:]))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TestFailure("no 'Tracing' line on stderr within %.0fs: %s" % (
+                        timeout, self.stderr_text().strip()[-800:]))
+                self.cond.wait(left)
+        self.t_ready = time.monotonic()
+        return self
+
+    def _read_err(self):
+        for line in iter(self.proc.stderr.readline, b""):
+            with self.cond:
+                self.err_lines.append(line)
+                if line.startswith(b"Tracing"):
+                    self.ready = True
+                self.cond.notify_all()
+        with self.cond:
+            self.stderr_eof = True
+            self.cond.notify_all()
+
+    def _read_out(self):
+        for line in iter(self.proc.stdout.readline, b""):
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        with self.cond:
+            self.stdout_eof = True
+            self.cond.notify_all()
+
+    def send_signal(self, sig):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+
+    def wait_exit(self, timeout=STOP_TIMEOUT):
+        """Wait for rsttrace to exit by itself; returns rc (None if it did not)."""
+        try:
+            self.rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        for t in self.threads:
+            t.join(timeout)
+        return self.rc
+
+    def stop(self, sig=signal.SIGINT, expect_rc=0):
+        """Signal rsttrace, wait for it, check its exit status."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        rc = self.wait_exit()
+        if rc is None:
+            self.kill()
+            raise TestFailure("rsttrace did not exit within %.0fs of %s" % (
+                STOP_TIMEOUT, signal.Signals(sig).name))
+        if expect_rc is not None:
+            check(rc == expect_rc, "rsttrace exit status %s after %s, expected %s; stderr: %s",
+                  rc, signal.Signals(sig).name, expect_rc, self.stderr_text().strip()[-600:])
+        return rc
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        for t in self.threads:
+            t.join(5)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.kill()
+        return False
+
+    # ---- output ----
+    def stderr_text(self):
+        with self.cond:
+            return b"".join(self.err_lines).decode("utf-8", "replace")
+
+    def stderr_after_ready(self):
+        with self.cond:
+            out, seen = [], False
+            for l in self.err_lines:
+                if seen:
+                    out.append(l)
+                elif l.startswith(b"Tracing"):
+                    seen = True
+            return b"".join(out).decode("utf-8", "replace")
+
+    def raw_lines(self):
+        with self.cond:
+            return list(self.lines)
+
+    def _parsed_so_far(self):
+        """Records parsed without validation, for waiting."""
+        out = []
+        for l in self.raw_lines():
+            try:
+                out.append(json.loads(l))
+            except ValueError:
+                pass
+        return out
+
+    def follow(self, consume, done, timeout=EVENT_TIMEOUT, what="records"):
+        """Feed every new parsed record (raw JSON, not yet validated) to
+        consume() until done() is true; fail after timeout."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.cond:
+            while True:
+                while seen < len(self.lines):
+                    try:
+                        r = json.loads(self.lines[seen])
+                    except ValueError:
+                        r = None
+                    seen += 1
+                    if isinstance(r, dict):
+                        consume(r)
+                if done():
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.stdout_eof and seen == len(self.lines)):
+                    tail = []
+                    for l in self.lines[-10:]:
+                        try:
+                            tail.append(json.loads(l))
+                        except ValueError:
+                            tail.append(l)
+                    raise TestFailure("waited %.0fs for %s%s; last output:\n%s\nstderr: %s" % (
+                        timeout, what, " (rsttrace closed stdout)" if self.stdout_eof else "",
+                        summarize(tail), self.stderr_text().strip()[-500:]))
+                self.cond.wait(min(left, 1.0))
+
+    def wait_for(self, pred, n=1, timeout=EVENT_TIMEOUT, what=None):
+        """Wait until at least n records (JSON mode) satisfy pred."""
+        got = []
+        self.follow(lambda r: got.append(r) if pred(r) else None,
+                    lambda: len(got) >= n, timeout,
+                    what or "%d matching record(s)" % n)
+        return got
+
+    def wait_lines(self, n, timeout=EVENT_TIMEOUT):
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while len(self.lines) < n and not self.stdout_eof:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self.cond.wait(left)
+            return len(self.lines)
+
+    def records(self):
+        """Every stdout line parsed and validated (call after stop)."""
+        check(self.json_mode, "records() needs --json")
+        return [parse_line(l) for l in self.raw_lines()]
+
+    def resets(self):
+        return [r for r in self.records() if r["type"] == "reset"]
+
+
+def summarize(recs):
+    out = []
+    for r in recs:
+        if isinstance(r, dict) and r.get("type") == "reset":
+            out.append("  %s %s %s:%s->%s:%s pid=%s comm=%r state=%s reason=%s src=%s" % (
+                r.get("direction"), r.get("family"), r.get("laddr"), r.get("lport"),
+                r.get("raddr"), r.get("rport"), r.get("pid"), r.get("comm"),
+                r.get("state"), r.get("reason"), r.get("owner_source")))
+        else:
+            out.append("  %r" % (r,))
+    return "\n".join(out) or "  (nothing)"
+
+
+# --------------------------------------------------------------------------
+# scenario processes
+
+
+class ProcError(TestFailure):
+    def __init__(self, name, errno_, msg):
+        super().__init__(msg)
+        self.name = name
+        self.errno = errno_
+
+
+class Proc:
+    """A scenario process. Every call runs in that process and waits for its
+    reply, which is the readiness signal for the next step."""
+
+    def __init__(self, comm, *, netns=None, cgroup=None, uid=None, _chan=None, _hello=None):
+        self.popen = None
+        self.parent = None
+        if _chan is None:
+            a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            self.popen = subprocess.Popen(
+                [PYTHON, ACTOR, str(b.fileno()), bytes(comm).hex()],
+                pass_fds=[b.fileno()], stdin=subprocess.DEVNULL)
+            b.close()
+            self.chan = a
+            self.pid = self.popen.pid
+            self.alive = True
+            try:
+                hello = self._recv(30.0)
+                check(hello[0] == "hello", "bad hello from actor: %r", hello)
+            except BaseException:
+                self.close()
+                raise
+            h = hello[1]
+        else:
+            self.chan, h = _chan, _hello
+        self.pid = h["pid"]
+        self.tid = h["tid"]
+        self.comm = h["comm"]
+        self.alive = True
+        try:
+            if cgroup is not None:
+                cgroup.add(self.pid)
+            if netns is not None:
+                self.call("setns", netns.path)
+            if uid is not None:
+                self.call("setuid", uid)
+            self.info = self.call("info")
+        except BaseException:
+            self.close()
+            raise
+
+    def _recv(self, timeout):
+        r, _, _ = select.select([self.chan], [], [], timeout)
+        if not r:
+            raise TestFailure("scenario process %s: no reply within %.0fs" % (
+                getattr(self, "pid", "?"), timeout))
+        msg = self.chan.recv(1 << 20)
+        if not msg:
+            raise TestFailure("scenario process %s died" % getattr(self, "pid", "?"))
+        return pickle.loads(msg)
+
+    def request(self, op, *args, fds=None, **kwargs):
+        """Send a request without waiting; reply() collects the answer."""
+        data = pickle.dumps((op, args, kwargs))
+        if fds:
+            socket.send_fds(self.chan, [data], fds)
+        else:
+            self.chan.send(data)
+        self._pending = (op, args)
+
+    def reply(self, timeout=60.0):
+        res = self._recv(timeout)
+        if res[0] == "ok":
+            return res[1]
+        op, args = self._pending
+        raise ProcError(res[1], res[2], "%s(pid %d, %r).%s%r: %s: %s" % (
+            "proc", self.pid, self.comm, op, args, res[1], res[3]))
+
+    def call(self, op, *args, timeout=60.0, fds=None, **kwargs):
+        self.request(op, *args, fds=fds, **kwargs)
+        return self.reply(timeout)
+
+    def fork(self, comm):
+        """The process forks: the child keeps all sockets and becomes a Proc."""
+        a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        try:
+            pid = self.call("fork", comm, fds=[b.fileno()])
+        finally:
+            b.close()
+        tmp = Proc.__new__(Proc)
+        tmp.chan, tmp.pid = a, pid
+        hello = tmp._recv(30.0)
+        check(hello[0] == "hello", "bad hello from worker: %r", hello)
+        w = Proc(comm, _chan=a, _hello=hello[1])
+        w.parent = self
+        return w
+
+    def close(self):
+        if not self.alive:
+            return
+        self.alive = False
+        try:
+            self.call("exit", timeout=5.0)
+        except Exception:
+            pass
+        self.chan.close()
+        if self.popen is not None:
+            try:
+                self.popen.wait(timeout=5.0)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+            if self.parent is not None and self.parent.alive:
+                with contextlib.suppress(Exception):
+                    self.parent.call("reap", self.pid, timeout=15.0)
+
+    # convenience wrappers
+    def listen(self, name, family, addr, port=0, backlog=128):
+        return self.call("listen", name, family, addr, port, backlog)
+
+    def connect(self, name, family, addr, port):
+        return self.call("connect", name, family, addr, port)
+
+    def accept(self, lname, name):
+        return self.call("accept", lname, name)
+
+
+def proc(stack, comm, **kw):
+    p = Proc(comm, **kw)
+    stack.callback(p.close)
+    return p
+
+
+# --------------------------------------------------------------------------
+# environment
+
+
+def netns_inode(pid="self"):
+    return os.stat("/proc/%s/ns/net" % pid).st_ino
+
+
+def run(cmd, check_rc=True):
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    if check_rc and r.returncode != 0:
+        raise TestFailure("%s: exit %d: %s" % (" ".join(cmd), r.returncode,
+                                               r.stderr.decode(errors="replace").strip()))
+    return r
+
+
+class Netns:
+    def __init__(self, name):
+        self.name = name
+        self.path = "/run/netns/" + name
+        run(["ip", "netns", "add", name])
+        self.inode = os.stat(self.path).st_ino
+
+    def ip(self, *args):
+        return run(["ip", "-n", self.name] + list(args))
+
+    def delete(self):
+        run(["ip", "netns", "del", self.name], check_rc=False)
+
+
+def netns(stack, suffix):
+    name = "rsttrace-%d-%s" % (TEST_PID, suffix)
+    run(["ip", "netns", "del", name], check_rc=False)
+    n = Netns(name)
+    stack.callback(n.delete)
+    return n
+
+
+def cgroup2_mount():
+    with open("/proc/mounts") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[2] == "cgroup2":
+                return parts[1]
+    raise TestFailure("no cgroup2 mount in /proc/mounts")
+
+
+class Cgroup:
+    def __init__(self, path):
+        self.path = path
+        os.mkdir(path)
+        self.id = os.stat(path).st_ino
+
+    def add(self, pid):
+        cgroup_move(self.path, pid)
+
+    def remove(self):
+        # bounded: the cgroup empties once its killed processes are reaped
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                os.rmdir(self.path)
+                return
+            except FileNotFoundError:
+                return
+            except OSError as e:
+                if e.errno != errno.EBUSY or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
+
+
+def cgroup_move(path, pid):
+    """Move process pid into the cgroup v2 directory path."""
+    with open(os.path.join(path, "cgroup.procs"), "w") as f:
+        f.write("%d\n" % pid)
+
+
+def cgroup(stack, suffix):
+    path = os.path.join(cgroup2_mount(), "rsttrace-test-%d-%s" % (TEST_PID, suffix))
+    if os.path.isdir(path):
+        os.rmdir(path)
+    c = Cgroup(path)
+    stack.callback(c.remove)
+    return c
+
+
+def cgroup_id_of(pid_info):
+    """cgroup v2 id (inode) of a process, from an info() dict; None if unknown."""
+    for line in pid_info["cgroup"].splitlines():
+        if line.startswith("0::"):
+            p = os.path.join(cgroup2_mount(), line[3:].lstrip("/"))
+            try:
+                return os.stat(p).st_ino
+            except OSError:
+                return None
+    return None
+
+
+def closed_port(family=4):
+    """A TCP port on loopback with no socket bound to it right now."""
+    f = socket.AF_INET if family == 4 else socket.AF_INET6
+    s = socket.socket(f, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1" if family == 4 else "::1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def free_ports(n):
+    """n distinct closed ports."""
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+            s.bind(("::", 0))  # dual-stack: closed for both families
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def wait_kernel(pred, what, timeout=10.0):
+    """Bounded polling for a kernel state no event tells us about."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = pred()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise TestFailure("timed out waiting for %s" % what)
+        time.sleep(0.02)
+
+
+# --------------------------------------------------------------------------
+# picking and checking records
+
+
+def pick(recs, **want):
+    return [r for r in recs if r.get("type") == "reset"
+            and all(r.get(k) == v for k, v in want.items())]
+
+
+def one(recs, what, **want):
+    got = pick(recs, **want)
+    if len(got) != 1:
+        raise TestFailure("expected exactly 1 %s record matching %r, got %d:\n%s\nall records:\n%s" % (
+            what, want, len(got), summarize(got), summarize(recs[-20:])))
+    return got[0]
+
+
+def expect(rec, what, t0=None, t1=None, **fields):
+    """Compare a record field by field; time checked against [t0, t1]."""
+    bad = []
+    for k, v in fields.items():
+        if rec.get(k) != v:
+            bad.append("%s=%r (expected %r)" % (k, rec.get(k), v))
+    if t0 is not None:
+        t = parse_time(rec["time"])
+        if not (t0 - 2.0 <= t <= t1 + 2.0):
+            bad.append("time=%s is not within the scenario's wall-clock window %s..%s" % (
+                rec["time"], iso(t0), iso(t1)))
+    if bad:
+        raise TestFailure("%s: %s\nrecord: %r" % (what, "; ".join(bad), rec))
+
+
+def iso(t):
+    return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
+
+
+def owner_fields(p, source, sock_uid=None, cgroup_id="auto", tid="exact"):
+    """The expected owner fields for process p."""
+    d = {"pid": p.pid, "comm": p.comm.decode("ascii"), "owner_source": source}
+    if tid == "exact":
+        d["tid"] = p.tid
+    d["uid"] = p.info["uid"] if sock_uid is None else sock_uid
+    if cgroup_id == "auto":
+        cg = cgroup_id_of(p.info)
+        if cg is not None:
+            d["cgroup_id"] = cg
+    elif cgroup_id is not None:
+        d["cgroup_id"] = cgroup_id
+    return d
+
+
+def not_runner(rec, what, *others):
+    """The owner is not this test runner nor any of the other processes."""
+    check(rec["pid"] != TEST_PID, "%s: owner is the test runner (pid %d)", what, TEST_PID)
+    for o in others:
+        check(rec["pid"] != o.pid, "%s: owner is pid %d (%r), the wrong process",
+              what, o.pid, o.comm)
+
+
+NOSOCK = {"pid": None, "tid": None, "comm": None, "uid": None, "cgroup_id": None,
+          "sock_cookie": None, "state": None, "owner_source": None}
+
+
+# --------------------------------------------------------------------------
+# registry
+
+TESTS = []
+
+
+def test(name, timeout=120):
+    def deco(fn):
+        TESTS.append((name, fn, timeout))
+        return fn
+    return deco

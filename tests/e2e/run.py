@@ -1,0 +1,129 @@
+#!/usr/bin/python3
+"""rsttrace end-to-end tests (run as root).
+
+    tests/e2e/run.py                 every test
+    tests/e2e/run.py linger refused  tests named so, or starting so
+    tests/e2e/run.py 'filter_*'      shell-style patterns
+    tests/e2e/run.py --list          the names
+
+One line per test, "ok NAME" or "FAIL NAME: reason" (details follow as
+"#" lines), then "e2e: N passed, M failed". Exit status 1 if any failed.
+RSTTRACE=path overrides the binary (default: ./rsttrace at the repo root).
+"""
+import contextlib
+import fnmatch
+import os
+import signal
+import sys
+import time
+import traceback
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.dont_write_bytecode = True
+
+import harness  # noqa: E402
+import test_owner  # noqa: E402,F401
+import test_filters  # noqa: E402,F401
+import test_cli  # noqa: E402,F401
+
+
+class Timeout(harness.TestFailure):
+    pass
+
+
+def on_alarm(signum, frame):
+    raise Timeout("test timed out")
+
+
+def selected(names):
+    tests = harness.TESTS
+    if not names:
+        return tests, []
+    out, unknown = [], []
+    for n in names:
+        hit = [t for t in tests if t[0] == n or t[0].startswith(n) or fnmatch.fnmatchcase(t[0], n)]
+        if not hit:
+            unknown.append(n)
+        out += [t for t in hit if t not in out]
+    # keep the registry order
+    return [t for t in tests if t in out], unknown
+
+
+def out(line):
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
+def run_one(name, fn, timeout):
+    harness._info_lines.clear()
+    stack = contextlib.ExitStack()
+    err = None
+    t0 = time.monotonic()
+    signal.signal(signal.SIGALRM, on_alarm)
+    signal.alarm(timeout)
+    try:
+        fn(stack)
+    except harness.TestFailure as e:
+        err = str(e) or type(e).__name__
+        if isinstance(e, Timeout):
+            err = "timed out after %ds\n%s" % (timeout, "".join(traceback.format_exc(limit=-4)))
+    except BaseException as e:  # a bug in the test, or in the tool's output
+        if isinstance(e, KeyboardInterrupt):
+            signal.alarm(0)
+            stack.close()
+            raise
+        err = "%s: %s\n%s" % (type(e).__name__, e, traceback.format_exc())
+    finally:
+        signal.alarm(0)
+    # cleanup runs even when the test failed; its own failure fails the test
+    signal.alarm(60)
+    try:
+        stack.close()
+    except BaseException as e:
+        msg = "cleanup: %s: %s" % (type(e).__name__, e)
+        err = msg if err is None else err + "\n" + msg
+    finally:
+        signal.alarm(0)
+    dt = time.monotonic() - t0
+    for l in harness._info_lines:
+        out("# " + l)
+    if err is None:
+        out("ok %s (%.1fs)" % (name, dt))
+        return True
+    first, _, rest = err.partition("\n")
+    out("FAIL %s: %s" % (name, first))
+    for l in rest.rstrip().splitlines():
+        out("#   " + l)
+    return False
+
+
+def main(argv):
+    if "--list" in argv or "-l" in argv:
+        for t in harness.TESTS:
+            print(t[0])
+        return 0
+    if "-h" in argv or "--help" in argv:
+        print(__doc__.strip())
+        return 0
+    tests, unknown = selected(argv)
+    if unknown:
+        out("e2e: no test named %s (see --list)" % ", ".join(unknown))
+        out("e2e: 0 passed, %d failed" % len(unknown))
+        return 2
+    if os.geteuid() != 0:
+        for name, _, _ in tests:
+            out("FAIL %s: not root" % name)
+        out("e2e: 0 passed, %d failed" % len(tests))
+        return 1
+    passed = failed = 0
+    for name, fn, timeout in tests:
+        if run_one(name, fn, timeout):
+            passed += 1
+        else:
+            failed += 1
+    out("e2e: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

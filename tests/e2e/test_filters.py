@@ -1,0 +1,178 @@
+"""Filters: each run provokes resets that the filter must drop first, then
+resets that it must pass (the positive control). Once the control has
+arrived, the dropped ones would have arrived before it, since every reset
+here is traced synchronously inside the connect() that provoked it."""
+import errno
+
+from harness import (TestFailure, cgroup, cgroup2_mount, cgroup_move, eq,
+                     expect, free_ports, one, owner_fields, pick, proc, summarize,
+                     test)
+from test_owner import LO, tracer
+
+
+def refuse(p, family, port, name):
+    """p connects to a closed port: 1 sent reset (no socket, lport = port)
+    and 1 received reset (owner p, rport = port). Returns the cookie."""
+    r = p.connect(name, family, LO[family], port)
+    eq(r["errno"], errno.ECONNREFUSED, "connect() to closed port %d" % port)
+    return r["cookie"]
+
+
+def only(recs, what, pred):
+    bad = [r for r in recs if r["type"] == "reset" and not pred(r)]
+    if bad:
+        raise TestFailure("%s: %d record(s) that the filter should have dropped:\n%s" % (
+            what, len(bad), summarize(bad[:10])))
+
+
+@test("filter_pid")
+def filter_pid(stack):
+    a = proc(stack, b"rst-fp-a")
+    b = proc(stack, b"rst-fp-b")
+    c = proc(stack, b"rst-fp-c")
+    p1, = free_ports(1)
+    tr = tracer(stack, "-p", "%d,%d" % (a.pid, c.pid))
+    refuse(b, 4, p1, "neg")
+    ca = refuse(a, 4, p1, "pos")
+    cc = refuse(c, 4, p1, "pos")
+    tr.wait_for(lambda r: r.get("sock_cookie") in (ca, cc), n=2, what="a's and c's resets")
+    tr.stop()
+    recs = tr.records()
+    only(recs, "-p %d,%d" % (a.pid, c.pid), lambda r: r["pid"] in (a.pid, c.pid))
+    expect(one(recs, "a's received", sock_cookie=ca), "a's reset",
+           direction="received", **owner_fields(a, "connect"))
+    expect(one(recs, "c's received", sock_cookie=cc), "c's reset",
+           direction="received", **owner_fields(c, "connect"))
+
+
+def port_filter_case(stack, flag, expect_pos, pred_desc, pred):
+    """Closed ports p1 (listed, with a spare p3) and p2 (not listed)."""
+    p1, p2, p3 = free_ports(3)
+    cl = proc(stack, b"rst-fport")
+    tr = tracer(stack, flag, "%d,%d" % (p1, p3))
+    refuse(cl, 4, p2, "neg")
+    cookie = refuse(cl, 4, p1, "pos")
+    want = []
+    if "sent" in expect_pos:
+        want.append(lambda r: r.get("direction") == "sent" and r.get("lport") == p1)
+    if "received" in expect_pos:
+        want.append(lambda r: r.get("sock_cookie") == cookie)
+    tr.wait_for(lambda r: any(w(r) for w in want), n=len(want), what="the control resets")
+    tr.stop()
+    recs = tr.records()
+    only(recs, "%s %d,%d (%s)" % (flag, p1, p3, pred_desc), lambda r: pred(r, p1, p3))
+    if "sent" in expect_pos:
+        expect(one(recs, "sent to p1", direction="sent", lport=p1), "sent reset",
+               reason="NO_SOCKET", laddr="127.0.0.1")
+    if "received" in expect_pos:
+        expect(one(recs, "received from p1", sock_cookie=cookie), "received reset",
+               direction="received", rport=p1, **owner_fields(cl, "connect"))
+
+
+@test("filter_lport")
+def filter_lport(stack):
+    port_filter_case(stack, "-L", ("sent",), "local port",
+                     lambda r, p1, p3: r["lport"] in (p1, p3))
+
+
+@test("filter_rport")
+def filter_rport(stack):
+    port_filter_case(stack, "-D", ("received",), "remote port",
+                     lambda r, p1, p3: r["rport"] in (p1, p3))
+
+
+@test("filter_port")
+def filter_port(stack):
+    port_filter_case(stack, "-P", ("sent", "received"), "either port",
+                     lambda r, p1, p3: r["lport"] in (p1, p3) or r["rport"] in (p1, p3))
+
+
+def family_case(stack, flag, pos, neg):
+    p1, = free_ports(1)
+    cl = proc(stack, b"rst-ffam")
+    tr = tracer(stack, flag)
+    refuse(cl, neg, p1, "neg")
+    cookie = refuse(cl, pos, p1, "pos")
+    fam = {4: "ipv4", 6: "ipv6"}[pos]
+    tr.wait_for(lambda r: r.get("sock_cookie") == cookie, what="the control reset")
+    tr.wait_for(lambda r: r.get("direction") == "sent" and r.get("lport") == p1,
+                what="the control's sent reset")
+    tr.stop()
+    recs = tr.records()
+    only(recs, flag, lambda r: r["family"] == fam)
+    expect(one(recs, "received", sock_cookie=cookie), "received reset",
+           family=fam, laddr=LO[pos], **owner_fields(cl, "connect"))
+    expect(one(recs, "sent", direction="sent", lport=p1), "sent reset",
+           family=fam, laddr=LO[pos], reason="NO_SOCKET")
+
+
+@test("filter_ipv4")
+def filter_ipv4(stack):
+    family_case(stack, "-4", 4, 6)
+
+
+@test("filter_ipv6")
+def filter_ipv6(stack):
+    family_case(stack, "-6", 6, 4)
+
+
+def direction_case(stack, direction):
+    p1, = free_ports(1)
+    cl = proc(stack, b"rst-fdir")
+    tr = tracer(stack, "--direction", direction)
+    c1 = refuse(cl, 4, p1, "first")   # its other direction must not show up
+    c2 = refuse(cl, 4, p1, "control")
+    if direction == "sent":
+        tr.wait_for(lambda r: r.get("lport") == p1, n=2, what="both sent resets")
+    else:
+        tr.wait_for(lambda r: r.get("sock_cookie") in (c1, c2), n=2,
+                          what="both received resets")
+    tr.stop()
+    recs = tr.records()
+    only(recs, "--direction " + direction, lambda r: r["direction"] == direction)
+    if direction == "sent":
+        eq(len(pick(recs, lport=p1)), 2, "sent resets from port %d" % p1)
+    else:
+        one(recs, "first received", sock_cookie=c1)
+        one(recs, "control received", sock_cookie=c2)
+
+
+@test("filter_direction_sent")
+def filter_direction_sent(stack):
+    direction_case(stack, "sent")
+
+
+@test("filter_direction_received")
+def filter_direction_received(stack):
+    direction_case(stack, "received")
+
+
+@test("filter_cgroup")
+def filter_cgroup(stack):
+    """-c PATH: a socket belongs to the cgroup its creator was in at socket()."""
+    cg = cgroup(stack, "f")
+    root = cgroup2_mount()
+    p1, = free_ports(1)
+    inside = proc(stack, b"rst-cg-in", cgroup=cg)       # lives in cg
+    outside = proc(stack, b"rst-cg-out")                # lives elsewhere
+    born_in = proc(stack, b"rst-cg-born", cgroup=cg)    # socket made in cg, then moves out
+    moved_in = proc(stack, b"rst-cg-moved")             # socket made outside, then moves in
+    born_in.call("socket", "pos2", 4)
+    moved_in.call("socket", "neg2", 4)
+    cgroup_move(root, born_in.pid)
+    cg.add(moved_in.pid)
+    tr = tracer(stack, "-c", cg.path)
+    refuse(outside, 4, p1, "neg")
+    refuse(moved_in, 4, p1, "neg2")
+    c_in = refuse(inside, 4, p1, "pos")
+    c_born = refuse(born_in, 4, p1, "pos2")
+    tr.wait_for(lambda r: r.get("sock_cookie") in (c_in, c_born), n=2,
+                what="the resets of sockets created in the cgroup")
+    tr.stop()
+    recs = tr.records()
+    only(recs, "-c %s (id %d)" % (cg.path, cg.id), lambda r: r["cgroup_id"] == cg.id)
+    expect(one(recs, "inside", sock_cookie=c_in), "reset of the process in the cgroup",
+           direction="received", **owner_fields(inside, "connect", cgroup_id=cg.id))
+    expect(one(recs, "born inside", sock_cookie=c_born),
+           "reset of a socket created in the cgroup by a process that left it",
+           direction="received", **owner_fields(born_in, "connect", cgroup_id=cg.id))

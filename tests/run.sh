@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Run rsttrace's unit tests (.output/unit_tests, built by make) and its
+# end-to-end tests (tests/e2e/run.py, as root), then print one closing line:
+# "N passed, M failed", the sum of both. Exit status 1 if anything failed.
+#
+#   tests/run.sh            everything
+#   tests/run.sh linger     unit tests, then only the e2e tests named so
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+passed=0
+failed=0
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+
+# add_counts LABEL FILE RC: add "LABEL: N passed, M failed" from FILE; a run
+# without such a line, or failing without a failed test, counts as 1 failure
+add_counts() {
+	local line p f
+	line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "FAIL $1: no '$1: N passed, M failed' line (exit status $3)"
+		failed=$((failed + 1))
+		return
+	fi
+	p=$(sed -E 's/^[a-z0-9]+: ([0-9]+) passed, ([0-9]+) failed.*/\1/' <<<"$line")
+	f=$(sed -E 's/^[a-z0-9]+: ([0-9]+) passed, ([0-9]+) failed.*/\2/' <<<"$line")
+	passed=$((passed + p))
+	failed=$((failed + f))
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "FAIL $1: exit status $3"
+		failed=$((failed + 1))
+	fi
+}
+
+if [ -x .output/unit_tests ]; then
+	.output/unit_tests 2>&1 | tee "$tmp"
+	add_counts unit "$tmp" "${PIPESTATUS[0]}"
+else
+	echo "FAIL unit: .output/unit_tests is not built (run make test)"
+	failed=$((failed + 1))
+fi
+
+/usr/bin/python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp"
+add_counts e2e "$tmp" "${PIPESTATUS[0]}"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

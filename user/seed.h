@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Owners for the TCP sockets that existed before rsttrace attached: BPF only
+ * learns an owner when connect(), listen() or accept() runs, which
+ * long-lived connections did long ago.
+ */
+#ifndef __RSTTRACE_SEED_H
+#define __RSTTRACE_SEED_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "rsttrace.h"
+
+/*
+ * Every socket counted in @sockets ends up in exactly one of seeded,
+ * present, unowned, failed or vanished.
+ */
+struct seed_stats {
+	unsigned int netns; /* network namespaces scanned */
+	/* TCP sockets found by sock_diag (not TIME_WAIT / NEW_SYN_RECV) */
+	unsigned int sockets;
+	unsigned int seeded; /* storage entries written */
+	/* sockets with no process holding an fd (orphans) */
+	unsigned int unowned;
+	/* pidfd_getfd or map update failed (not EEXIST) */
+	unsigned int failed;
+	unsigned int present; /* BPF had already given it an owner (EEXIST) */
+	/* the holder exited, or closed the fd, before the fd could be copied */
+	unsigned int vanished;
+	/* network namespaces that could not be entered or dumped */
+	unsigned int netns_failed;
+	/* processes whose fds we may not read: their sockets look unowned */
+	unsigned int procs_hidden;
+};
+
+/* Give every existing TCP socket an owner in the SK_STORAGE map @owners_fd.
+ * Returns 0, or a negative errno when seeding could not run at all. */
+int seed__owners(int owners_fd, struct seed_stats *st);
+
+/* One process holding a socket through one of its fds. */
+struct seed_holder {
+	unsigned long long inode; /* the socket's: "socket:[inode]" */
+	unsigned long long start; /* field 22 of /proc/PID/stat, in ticks */
+	int pid;
+	int ppid;
+	int fd;
+};
+
+/*
+ * Index of the holder in @h[0..@n) that owns a socket in TCP state @state,
+ * or -1 when @n is 0. A listener belongs to the holder that started first
+ * (who called listen(), not the pre-forked workers that inherited it),
+ * any other socket to the one that started last (the child that a server
+ * forked to handle the connection).
+ */
+int seed__pick_owner(int state, const struct seed_holder *h, size_t n);
+
+struct seed_procstat {
+	unsigned long long start; /* ticks since boot */
+	int ppid;
+	char comm[RST_COMM_LEN]; /* at most 15 raw bytes, NUL padded */
+};
+
+/* Parses the text of /proc/PID/stat. Returns 0 or -EINVAL. */
+int seed__parse_stat(const char *stat, struct seed_procstat *ps);
+
+#endif /* __RSTTRACE_SEED_H */
