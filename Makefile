@@ -9,7 +9,7 @@
 OUTPUT  ?= .output
 CLANG   ?= clang
 CC      ?= gcc
-BPFTOOL ?= bpftool
+BPFTOOL ?= $(or $(shell command -v bpftool),/usr/sbin/bpftool)
 PYTHON  ?= /usr/bin/python3
 ARCH    := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo 0.1)
@@ -71,13 +71,13 @@ $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name rsttrace_bpf > $@.tmp && mv $@.tmp $@
 
-# Every user object may include the skeleton; it must exist before the
-# compiler's dependency scan can name it.
-$(OUTPUT)/user/%.o: user/%.c $(SKEL) | $(OUTPUT)/user
+# The skeleton must exist before the first compile; after that the -MMD
+# files say which objects really include it (and every other header).
+$(OUTPUT)/user/%.o: user/%.c | $(SKEL) $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-$(OUTPUT)/tests/%.o: tests/unit/%.c $(SKEL) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%.o: tests/unit/%.c | $(SKEL) $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 

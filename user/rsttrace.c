@@ -369,6 +369,7 @@ int main(int argc, char **argv)
 	struct rst_config cfg;
 	struct tracer t = { .cfg = &cfg, .out.fd = STDOUT_FILENO };
 	struct seed_stats seed = {};
+	unsigned long long untracked;
 	struct btf *vmlinux;
 	sigset_t mask;
 	int err;
@@ -497,6 +498,12 @@ int main(int argc, char **argv)
 	report_lost(&t);
 	output__flush(&t.out);
 	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events, t.lost);
+	untracked = read_counter(&t, RST_CNT_STORAGE_FAIL);
+	if (untracked)
+		fprintf(stderr,
+			"rsttrace: %llu sockets had no owner record (socket "
+			"storage allocation failed)\n",
+			untracked);
 
 cleanup:
 	ring_buffer__free(t.rb);
