@@ -89,4 +89,20 @@ static __always_inline __u16 sk_protocol_probed(const struct sock *sk)
 	return BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
 }
 
+/*
+ * sk_flags moved from struct sock into sock_common as skc_flags, so that
+ * timewait and request sockets share it (6.x; struct sock keeps a
+ * "#define sk_flags __sk_common.skc_flags").
+ */
+struct sock___oldflags {
+	unsigned long sk_flags;
+} __attribute__((preserve_access_index));
+
+static __always_inline unsigned long sk_flags(const struct sock *sk)
+{
+	if (bpf_core_field_exists(struct sock_common, skc_flags))
+		return BPF_CORE_READ(sk, __sk_common.skc_flags);
+	return BPF_CORE_READ((struct sock___oldflags *)sk, sk_flags);
+}
+
 #endif /* __CORE_FIXES_BPF_H */

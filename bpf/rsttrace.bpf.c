@@ -29,11 +29,21 @@ const volatile __u16 filter_family = 0;
 const volatile __u8 filter_direction = 0;
 const volatile __u64 filter_cgroup_id = 0;
 const volatile int filter_cgroup_level = 0;
+/* kernel stacks: for --kstack, and to infer reasons the kernel lacks */
+const volatile bool want_kstack = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 4 << 20); /* --ringbuf-size overrides */
 } events SEC(".maps");
+
+/* Resets come from a few dozen code paths: few distinct stacks. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1024);
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, RST_KSTACK_MAX * sizeof(__u64));
+} stacks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -104,7 +114,8 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 	o->tid = (__u32)id;
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->source = source;
-	o->prev_state = 0;
+	o->close_from = 0;
+	o->state_from = TCP_CLOSE; /* connect() and listen() start there */
 }
 
 /* Process context: connect() or listen() made this socket. */
@@ -133,7 +144,8 @@ static __always_inline void owner_adopt_child(struct sock *sk)
 		return;
 	o->birth_ns = bpf_ktime_get_boot_ns();
 	o->source = RST_OWNER_INHERITED;
-	o->prev_state = 0;
+	o->close_from = 0;
+	o->state_from = TCP_LISTEN;
 }
 
 /*
@@ -166,7 +178,8 @@ static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 			return NULL;
 		}
 		o->birth_ns = a->ts_ns;
-		o->prev_state = 0;
+		o->close_from = 0;
+		o->state_from = 0;
 	}
 	o->pid = a->pid;
 	o->tid = a->tid;
@@ -195,7 +208,7 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 			return;
 		}
 	}
-	o->prev_state = oldstate;
+	o->close_from = oldstate;
 	if ((oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING) ||
 	    o->source == RST_OWNER_NONE)
 		return;
@@ -227,6 +240,21 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	case TCP_CLOSE:
 		owner_note_close(sk, oldstate);
 		break;
+	default: {
+		/* where the connection came from, for prev_state */
+		struct rst_owner *o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+
+		if (!o)
+			break;
+		o->state_from = oldstate;
+		/*
+		 * A timewait socket copies the cookie when it replaces the
+		 * full socket, inside tcp_time_wait() and before CLOSE: make
+		 * sure there is one to copy, so its owner can be found.
+		 */
+		if (newstate == TCP_FIN_WAIT1 && o->source != RST_OWNER_NONE)
+			bpf_get_socket_cookie(sk);
+	}
 	}
 	return 0;
 }
@@ -271,6 +299,7 @@ static __always_inline bool tuple_from_skb(struct rst_event *ev,
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
 	__u16 th = BPF_CORE_READ(skb, transport_header);
+	__u32 ip_len, seg_end, hdr_end;
 	struct tcphdr tcph;
 	__u8 ver;
 
@@ -284,6 +313,7 @@ static __always_inline bool tuple_from_skb(struct rst_event *ev,
 		ev->family = AF_INET;
 		*(__u32 *)ev->laddr = iph.daddr;
 		*(__u32 *)ev->raddr = iph.saddr;
+		ip_len = bpf_ntohs(iph.tot_len);
 	} else if ((ver >> 4) == 6) {
 		struct ipv6hdr ip6h;
 
@@ -292,6 +322,7 @@ static __always_inline bool tuple_from_skb(struct rst_event *ev,
 		ev->family = AF_INET6;
 		__builtin_memcpy(ev->laddr, &ip6h.daddr, 16);
 		__builtin_memcpy(ev->raddr, &ip6h.saddr, 16);
+		ip_len = sizeof(ip6h) + bpf_ntohs(ip6h.payload_len);
 		if (addr_v4mapped((__u32 *)ev->raddr)) {
 			ev->family = AF_INET;
 			*(__u32 *)ev->laddr = ((__u32 *)ev->laddr)[3];
@@ -306,6 +337,11 @@ static __always_inline bool tuple_from_skb(struct rst_event *ev,
 		return false;
 	ev->lport = bpf_ntohs(tcph.dest);
 	ev->rport = bpf_ntohs(tcph.source);
+	/* the flags byte follows the 4-bit data offset */
+	ev->tcp_flags = ((__u8 *)&tcph)[13];
+	seg_end = nh + ip_len;
+	hdr_end = th + tcph.doff * 4;
+	ev->seg_len = seg_end > hdr_end ? seg_end - hdr_end : 0;
 	return true;
 }
 
@@ -359,17 +395,65 @@ event_from_timewait(struct rst_event *ev, struct sock *sk)
 
 	ev->flags |= RST_F_TIMEWAIT;
 	/* as the kernel's own tracepoint: TIME_WAIT, whatever the substate */
-	ev->state = TCP_TIME_WAIT;
+	ev->state = ev->tp_state = TCP_TIME_WAIT;
 	cookie = bpf_get_socket_cookie(sk);
 	ev->sock_cookie = cookie;
 	two = bpf_map_lookup_elem(&tw_owners, &cookie);
 	if (two) {
 		event_set_owner(ev, &two->owner);
+		ev->birth_ns = two->owner.birth_ns;
+		ev->prev_state = two->owner.close_from;
 		ev->cgroup_id = two->cgroup_id;
 		ev->uid = two->uid;
 		ev->flags |= RST_F_UID;
 	}
 	return NULL;
+}
+
+static __always_inline bool sock_has_flag(struct sock *sk, int bit)
+{
+	return sk_flags(sk) & (1UL << bit);
+}
+
+/* Settings and counters of the connection, which explain most resets. */
+static __always_inline void event_tcp_info(struct rst_event *ev,
+					   struct sock *sk)
+{
+	struct tcp_sock *tp = (void *)sk;
+	__u8 shut = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+
+	if (sock_has_flag(sk, bpf_core_enum_value(enum sock_flags,
+						  SOCK_LINGER)) &&
+	    !BPF_CORE_READ(sk, sk_lingertime))
+		ev->sk_flags |= RST_SK_LINGER0;
+	if (sock_has_flag(sk, bpf_core_enum_value(enum sock_flags,
+						  SOCK_KEEPOPEN)))
+		ev->sk_flags |= RST_SK_KEEPOPEN;
+	if (sock_has_flag(sk, bpf_core_enum_value(enum sock_flags, SOCK_DEAD)))
+		ev->sk_flags |= RST_SK_DEAD;
+	if (shut & 1) /* RCV_SHUTDOWN */
+		ev->sk_flags |= RST_SK_RCV_SHUTDOWN;
+	if (shut & 2) /* SEND_SHUTDOWN */
+		ev->sk_flags |= RST_SK_SEND_SHUTDOWN;
+	if (BPF_CORE_READ(tp, linger2) < 0)
+		ev->sk_flags |= RST_SK_LINGER2_NEG;
+	ev->probes_out = BPF_CORE_READ(tp, inet_conn.icsk_probes_out);
+
+	if (ev->state == TCP_LISTEN)
+		return;
+	ev->flags |= RST_F_TCPINFO;
+	ev->bytes_sent = BPF_CORE_READ(tp, bytes_sent);
+	ev->bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	ev->bytes_received = BPF_CORE_READ(tp, bytes_received);
+	ev->unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	/* a FIN the application has not read takes a sequence number */
+	if (ev->unread && (ev->state == TCP_CLOSE_WAIT ||
+			   ev->state == TCP_LAST_ACK ||
+			   ev->state == TCP_CLOSING))
+		ev->unread--;
+	ev->unsent = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_nxt);
+	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	ev->retrans = BPF_CORE_READ(tp, total_retrans);
 }
 
 /* Owner, state and identity of a full socket; returns its cgroup. */
@@ -379,13 +463,17 @@ static __always_inline struct cgroup *event_from_sk(struct rst_event *ev,
 	struct rst_owner *o = owner_lookup(sk);
 	struct cgroup *cgrp;
 
-	ev->state = sk->__sk_common.skc_state;
+	ev->tp_state = sk->__sk_common.skc_state;
+	ev->state = ev->tp_state;
 	if (o) {
 		event_set_owner(ev, o);
+		ev->birth_ns = o->birth_ns;
+		ev->prev_state = o->state_from;
 		/* active resets are traced after the switch to CLOSE */
-		if (ev->state == TCP_CLOSE && o->prev_state)
-			ev->state = o->prev_state;
+		if (ev->state == TCP_CLOSE && o->close_from)
+			ev->state = o->close_from;
 	}
+	event_tcp_info(ev, sk);
 	ev->sock_cookie = bpf_get_socket_cookie(sk);
 	ev->uid = sk->sk_uid.val;
 	ev->flags |= RST_F_UID;
@@ -410,8 +498,9 @@ static __always_inline bool cgroup_wanted(const struct rst_event *ev,
  * Build, filter and submit one event. @skb is the segment answered by a
  * passive reset, NULL for active and received resets.
  */
-static __always_inline int emit(struct sock *sk, struct sk_buff *skb,
-				__u32 reason, __u8 direction, __u8 flags)
+static __always_inline int emit(void *ctx, struct sock *sk,
+				struct sk_buff *skb, __u32 reason,
+				__u8 direction, __u8 flags)
 {
 	struct rst_event ev = {};
 	struct cgroup *cgrp = NULL;
@@ -446,10 +535,11 @@ static __always_inline int emit(struct sock *sk, struct sk_buff *skb,
 		else if (sk->__sk_common.skc_state == TCP_TIME_WAIT)
 			cgrp = event_from_timewait(&ev, sk);
 		else
-			ev.state = sk->__sk_common.skc_state;
+			ev.state = ev.tp_state = sk->__sk_common.skc_state;
 	}
 	if (!owner_wanted(&ev) || !cgroup_wanted(&ev, cgrp))
 		return 0;
+	ev.kstack_id = want_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
 
 	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
 		count(RST_CNT_LOST);
@@ -461,7 +551,7 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset, const struct sock *sk,
 	     const struct sk_buff *skb, enum sk_rst_reason reason)
 {
-	return emit((struct sock *)sk, (struct sk_buff *)skb, reason,
+	return emit(ctx, (struct sock *)sk, (struct sk_buff *)skb, reason,
 		    RST_DIR_SENT, RST_F_REASON);
 }
 
@@ -470,14 +560,14 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset_noreason, const struct sock *sk,
 	     const struct sk_buff *skb)
 {
-	return emit((struct sock *)sk, (struct sk_buff *)skb, RST_REASON_NONE,
-		    RST_DIR_SENT, 0);
+	return emit(ctx, (struct sock *)sk, (struct sk_buff *)skb,
+		    RST_REASON_NONE, RST_DIR_SENT, 0);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
-	return emit(sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0);
+	return emit(ctx, sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0);
 }
 
 /* The record of syscalls:sys_exit_* tracepoints. */

@@ -15,6 +15,7 @@
 #define RST_COMM_LEN 16
 #define RST_MAX_PIDS 64
 #define RST_MAX_PORTS 64
+#define RST_KSTACK_MAX 32
 
 /* Sentinels for "unknown" in fields where 0 is a legal value. */
 #define RST_UID_NONE 0xffffffffu
@@ -42,6 +43,22 @@ enum rst_event_flags {
 	RST_F_TIMEWAIT = 1 << 2, /* sk was an inet_timewait_sock */
 	RST_F_NOSOCK = 1 << 3, /* no socket at all (sk == NULL) */
 	RST_F_PASSIVE = 1 << 4, /* answer to an incoming segment */
+	RST_F_TCPINFO = 1 << 5, /* bytes_*, unread, unsent, srtt, retrans */
+};
+
+/* Bits of rst_event.sk_flags: socket settings that explain resets. */
+enum rst_sk_flags {
+	RST_SK_LINGER0 = 1 << 0, /* SO_LINGER on with a zero timeout */
+	RST_SK_KEEPOPEN = 1 << 1, /* SO_KEEPALIVE */
+	RST_SK_DEAD = 1 << 2, /* orphan: the application closed it */
+	RST_SK_RCV_SHUTDOWN = 1 << 3,
+	RST_SK_SEND_SHUTDOWN = 1 << 4,
+	RST_SK_LINGER2_NEG = 1 << 5, /* TCP_LINGER2 < 0 */
+};
+
+enum rst_source {
+	RST_SRC_TCP = 0,
+	RST_SRC_NETFILTER = 1,
 };
 
 /* Indexes of the per-CPU counter array "counters". */
@@ -69,8 +86,9 @@ struct rst_owner {
 	__u32 tid; /* 0: unknown */
 	__u8 comm[RST_COMM_LEN];
 	__u8 source; /* enum rst_owner_source */
-	__u8 prev_state; /* state left by the last x->CLOSE, 0: none */
-	__u8 pad[6];
+	__u8 close_from; /* state left by the last x->CLOSE, 0: none */
+	__u8 state_from; /* state left by the last other transition */
+	__u8 pad[5];
 };
 
 /* The owner a TIME_WAIT socket remembers: the full socket's owner. */
@@ -98,28 +116,43 @@ struct rst_event {
 	__u64 ts_ns; /* bpf_ktime_get_boot_ns() at the tracepoint */
 	__u64 sock_cookie; /* 0: none */
 	__u64 cgroup_id; /* 0: unknown */
+	__u64 birth_ns; /* the connection's connect() or SYN, 0: unknown */
+	__u64 bytes_sent; /* RST_F_TCPINFO: tcp_sock counters */
+	__u64 bytes_acked;
+	__u64 bytes_received;
 	__u32 netns; /* netns inode number, 0: unknown */
 	__u32 pid; /* owner tgid; meaningful when owner_source != NONE */
 	__u32 tid; /* owner thread, 0: unknown */
 	__u32 uid; /* RST_UID_NONE when unknown */
 	__u32 reason; /* enum sk_rst_reason of the running kernel */
-	__u32 pad0;
+	__s32 kstack_id; /* in the "stacks" map, < 0: none */
+	__u32 unread; /* received, not read by the application */
+	__u32 unsent; /* written by the application, not sent */
+	__u32 srtt_us;
+	__u32 retrans; /* segments retransmitted over the connection */
 	__u8 comm[RST_COMM_LEN];
 	__u8 laddr[16]; /* this host's end; IPv4 in the first 4 bytes */
 	__u8 raddr[16];
 	__u16 lport; /* host order */
 	__u16 rport;
 	__u16 family; /* AF_INET or AF_INET6 */
+	__u16 seg_len; /* payload of the segment answered (passive) */
 	__u8 direction; /* enum rst_direction */
 	__u8 state; /* TCP state before the reset took effect, 0: no socket */
+	__u8 prev_state; /* the state before that one, 0: unknown */
+	__u8 tp_state; /* sk_state as the tracepoint saw it */
 	__u8 owner_source; /* enum rst_owner_source */
 	__u8 flags; /* enum rst_event_flags */
-	__u8 pad1[6];
+	__u8 sk_flags; /* enum rst_sk_flags */
+	__u8 tcp_flags; /* TCP flags of the segment answered (passive) */
+	__u8 probes_out; /* keepalive or zero-window probes unanswered */
+	__u8 source; /* enum rst_source */
+	__u8 pad1[2];
 };
 
 _Static_assert(sizeof(struct rst_owner) == 40, "rst_owner ABI");
 _Static_assert(sizeof(struct rst_tw_owner) == 56, "rst_tw_owner ABI");
 _Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");
-_Static_assert(sizeof(struct rst_event) == 112, "rst_event ABI");
+_Static_assert(sizeof(struct rst_event) == 168, "rst_event ABI");
 
 #endif /* __RSTTRACE_H */

@@ -14,6 +14,9 @@ enum {
 	OPT_COUNT,
 	OPT_RINGBUF,
 	OPT_USAGE,
+	OPT_KSTACK,
+	OPT_SUMMARY,
+	OPT_INFER,
 };
 
 static const char doc[] =
@@ -24,6 +27,7 @@ static const char doc[] =
 	"                [-L PORT,...] [-D PORT,...] [-P PORT,...]\n"
 	"                [--direction sent|received] [-c CGROUP_PATH]\n"
 	"                [-d SECONDS] [--count N] [--ringbuf-size SIZE]\n"
+	"                [--kstack] [--summary[=SECONDS]]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    rsttrace                      # table of resets until Ctrl-C\n"
@@ -39,6 +43,9 @@ static const char doc[] =
 	"    rsttrace -6 -w                # IPv6 only, wide columns\n"
 	"    rsttrace --count 1 -d 60      # first reset, or give up after a "
 	"minute\n"
+	"    rsttrace --summary=60         # counts by cause, service and port, "
+	"every minute\n"
+	"    rsttrace -w --kstack          # with causes and kernel stacks\n"
 	"\n"
 	"The owner (PID, COMM) is the process that connected or accepted the "
 	"socket,\nnot the task that happened to run when the reset was "
@@ -64,6 +71,14 @@ static const struct argp_option opts[] = {
 	{ "count", OPT_COUNT, "N", 0, "Stop after N events", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0,
 	  "Ring buffer size, power of two (e.g. 8M); default 4M", 0 },
+	{ "kstack", OPT_KSTACK, NULL, 0,
+	  "Add the kernel stack of each reset", 0 },
+	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,
+	  "Instead of events, counts by direction, cause, process and port "
+	  "every SECONDS (default 10) and at exit",
+	  0 },
+	{ "infer-reasons", OPT_INFER, NULL, OPTION_HIDDEN,
+	  "Infer reasons even where the kernel gives them (for testing)", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf debug messages to stderr", 0 },
 	{ "version", 'V', NULL, 0,
 	  "Print versions and the kernel features detected", 0 },
@@ -276,6 +291,21 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		cfg->ringbuf_size = v;
+		break;
+	case OPT_KSTACK:
+		cfg->kstack = true;
+		break;
+	case OPT_INFER:
+		cfg->infer_reasons = true;
+		break;
+	case OPT_SUMMARY:
+		cfg->summary_s = RST_SUMMARY_DEFAULT_S;
+		if (arg && parse_ulong(arg, 1, 86400UL * 365, &cfg->summary_s)) {
+			argp_error(state,
+				   "invalid summary interval '%s' (seconds, > 0)",
+				   arg);
+			return EINVAL;
+		}
 		break;
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);

@@ -26,7 +26,12 @@ struct rst_config {
 	unsigned long duration_s; /* 0: until stopped */
 	unsigned long long count; /* 0: unlimited */
 	unsigned long ringbuf_size; /* bytes */
+	bool kstack; /* --kstack */
+	bool infer_reasons; /* hidden --infer-reasons: ignore the kernel's */
+	unsigned long summary_s; /* --summary interval, 0: events */
 };
+
+#define RST_SUMMARY_DEFAULT_S 10
 
 #define RST_RINGBUF_DEFAULT (4UL << 20)
 

@@ -70,6 +70,7 @@ void features__probe(struct features *f, const struct btf *btf)
 	f->accept_tp =
 		f->tracefs &&
 		access(TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) == 0;
+	f->kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
 	if (!btf)
 		return;
 	f->btf = true;
@@ -102,4 +103,29 @@ void features__print(const struct features *f, FILE *out)
 		yesno(f->tracefs));
 	fprintf(out, "  accept() tracepoints:                 %s\n",
 		yesno(f->accept_tp));
+	fprintf(out, "  kprobes:                              %s\n",
+		yesno(f->kprobes));
+	fprintf(out, "  resets sent by netfilter REJECT:      not visible\n");
+}
+
+void features__print_sources(const struct features *f, FILE *out)
+{
+	fprintf(out,
+		"rsttrace: sources: tcp_send_reset%s, tcp_receive_reset, "
+		"inet_sock_set_state (tp_btf)%s; reasons: %s\n",
+		f->send_reset_reason ? " (with reason)" : "",
+		f->accept_attached ? ", accept()/accept4() exits" : "",
+		f->active_reasons    ? "from the kernel" :
+		f->send_reset_reason ? "from the kernel for answers to segments, "
+				       "inferred for the rest" :
+				       "inferred");
+	if (!f->send_reset_nosock)
+		fprintf(out,
+			"rsttrace: not visible on Linux %s: resets for closed "
+			"ports and TIME_WAIT sockets (6.10+)\n",
+			f->release);
+	fprintf(out,
+		"rsttrace: not visible: resets sent by netfilter REJECT rules "
+		"(they bypass TCP's tracepoint%s)\n",
+		f->kprobes ? "" : "; no kprobes or fentry on this kernel");
 }

@@ -18,6 +18,7 @@ struct features {
 	bool active_reasons; /* per-path reasons for resets we send (6.12) */
 	bool tracefs; /* tracefs mounted, or mounted by us */
 	bool accept_tp; /* syscalls:sys_exit_accept4 exists */
+	bool kprobes; /* the kernel can place kprobes */
 	/* filled in after load and attach */
 	bool sk_storage; /* socket storage usable from tracing programs */
 	bool accept_attached;
@@ -28,5 +29,7 @@ void features__probe(struct features *f, const struct btf *btf);
 /* Make sure tracefs is mounted; classic tracepoints need it. */
 bool features__mount_tracefs(void);
 void features__print(const struct features *f, FILE *out);
+/* Which sources are active and which resets this kernel cannot show. */
+void features__print_sources(const struct features *f, FILE *out);
 
 #endif /* __FEATURES_H */

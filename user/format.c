@@ -2,11 +2,12 @@
 /* Event records as JSON lines and as table rows. */
 #include <arpa/inet.h>
 #include <string.h>
+#include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "clock.h"
 #include "format.h"
-#include "reasons.h"
+#include "ksyms.h"
 
 static const char *const state_names[] = {
 	[1] = "ESTABLISHED", [2] = "SYN_SENT",	  [3] = "SYN_RECV",
@@ -231,32 +232,93 @@ static void json_time(struct outbuf *b, uint64_t boot_ns,
 	outbuf__putc(b, '"');
 }
 
-static const char *event_reason(const struct rst_event *e,
-				const struct fmt_opts *o)
+unsigned int format__read_stack(int stacks_fd, int id, uint64_t *ips,
+				unsigned int max)
 {
-	if (!(e->flags & RST_F_REASON) || !o->reasons)
-		return NULL;
-	return reasons__name(o->reasons, e->reason);
+	uint64_t buf[RST_KSTACK_MAX] = {};
+	unsigned int n = 0;
+
+	if (id < 0 || stacks_fd < 0 ||
+	    bpf_map_lookup_elem(stacks_fd, &id, buf))
+		return 0;
+	while (n < max && n < RST_KSTACK_MAX && buf[n]) {
+		ips[n] = buf[n];
+		n++;
+	}
+	return n;
 }
 
-void format__json_event(struct outbuf *b, const struct rst_event *e,
+/* Frames of the tracing machinery itself: BPF program and trampoline. */
+static unsigned int skip_tracing_frames(const struct ksyms *ks,
+					const uint64_t *ips, unsigned int n)
+{
+	unsigned int i;
+	uint64_t off;
+
+	for (i = 0; i < n; i++) {
+		const char *name = ksyms__find(ks, ips[i], &off);
+
+		if (!name || (strncmp(name, "bpf_prog_", 9) &&
+			      strncmp(name, "bpf_trace_run", 13) &&
+			      strncmp(name, "__bpf_trace_", 12)))
+			break;
+	}
+	return i;
+}
+
+static void json_comm_or_null(struct outbuf *b, const char *key, bool valid,
+			      const uint8_t *comm)
+{
+	json_key(b, key);
+	if (!valid) {
+		outbuf__puts(b, "null");
+		return;
+	}
+	outbuf__putc(b, '"');
+	format__json_escape(b, comm, RST_COMM_LEN);
+	outbuf__putc(b, '"');
+}
+
+static const char *const reason_sources[] = {
+	[RST_REASON_SRC_KERNEL] = "kernel",
+	[RST_REASON_SRC_INFERRED] = "inferred",
+};
+
+static void json_kstack(struct outbuf *b, const struct rst_record *r,
 			const struct fmt_opts *o)
 {
+	uint64_t ips[RST_KSTACK_MAX];
+	unsigned int n, i;
+	char sym[160];
+
+	n = format__read_stack(o->stacks_fd, r->ev.kstack_id, ips,
+			       RST_KSTACK_MAX);
+	json_key(b, "kstack");
+	outbuf__putc(b, '[');
+	for (i = skip_tracing_frames(o->ksyms, ips, n); i < n; i++) {
+		ksyms__format(o->ksyms, ips[i], sym, sizeof(sym));
+		if (b->data[b->len - 1] != '[')
+			outbuf__putc(b, ',');
+		outbuf__putc(b, '"');
+		format__json_escape(b, sym, sizeof(sym));
+		outbuf__putc(b, '"');
+	}
+	outbuf__putc(b, ']');
+}
+
+void format__json_record(struct outbuf *b, const struct rst_record *r,
+			 const struct fmt_opts *o)
+{
+	const struct rst_event *e = &r->ev;
 	bool owned = e->owner_source != RST_OWNER_NONE;
+	bool info = e->flags & RST_F_TCPINFO;
 
 	outbuf__puts(b, "{\"type\":\"reset\",");
 	json_time(b, e->ts_ns, o);
 	json_str_or_null(b, "direction", format__direction_name(e->direction));
 	json_u64_or_null(b, "pid", owned, e->pid);
 	json_u64_or_null(b, "tid", owned && e->tid, e->tid);
-	json_key(b, "comm");
-	if (owned) {
-		outbuf__putc(b, '"');
-		format__json_escape(b, e->comm, sizeof(e->comm));
-		outbuf__putc(b, '"');
-	} else {
-		outbuf__puts(b, "null");
-	}
+	json_comm_or_null(b, "comm", owned, e->comm);
 	json_u64_or_null(b, "uid", e->flags & RST_F_UID, e->uid);
 	json_u64_or_null(b, "cgroup_id", e->cgroup_id, e->cgroup_id);
 	json_u64_or_null(b, "netns", e->netns, e->netns);
@@ -274,9 +336,35 @@ void format__json_event(struct outbuf *b, const struct rst_event *e,
 	outbuf__putc(b, '"');
 	json_u64_or_null(b, "rport", true, e->rport);
 	json_str_or_null(b, "state", format__state_name(e->state));
-	json_str_or_null(b, "reason", event_reason(e, o));
+	json_str_or_null(b, "reason", r->reason);
 	json_str_or_null(b, "owner_source",
 			 format__owner_source_name(e->owner_source));
+	json_str_or_null(b, "source",
+			 e->source == RST_SRC_NETFILTER ? "netfilter" : "tcp");
+	json_str_or_null(b, "reason_source",
+			 r->reason_source < 3 ? reason_sources[r->reason_source] :
+						NULL);
+	json_str_or_null(b, "cause", r->cause[0] ? r->cause : NULL);
+	json_str_or_null(b, "errno", r->errno_name);
+	json_str_or_null(b, "prev_state", format__state_name(e->prev_state));
+	json_key(b, "age_ms");
+	if (e->birth_ns && e->ts_ns >= e->birth_ns)
+		outbuf__printf(b, "%.3f", (e->ts_ns - e->birth_ns) / 1e6);
+	else
+		outbuf__puts(b, "null");
+	json_u64_or_null(b, "bytes_sent", info, e->bytes_sent);
+	json_u64_or_null(b, "bytes_acked", info, e->bytes_acked);
+	json_u64_or_null(b, "bytes_received", info, e->bytes_received);
+	json_u64_or_null(b, "unread_bytes", info, e->unread);
+	json_u64_or_null(b, "unsent_bytes", info, e->unsent);
+	json_u64_or_null(b, "srtt_us", info, e->srtt_us);
+	json_u64_or_null(b, "retransmits", info, e->retrans);
+	json_u64_or_null(b, "peer_pid", r->has_peer, r->peer_pid);
+	json_comm_or_null(b, "peer_comm", r->has_peer, r->peer_comm);
+	if (o->ksyms)
+		json_kstack(b, r, o);
+	if (o->kernel_reason)
+		json_str_or_null(b, "kernel_reason", r->kernel_reason);
 	outbuf__puts(b, "}\n");
 }
 
@@ -307,7 +395,8 @@ void format__table_header(struct outbuf *b, const struct fmt_opts *o)
 	outbuf__printf(b, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n", (int)c->dir,
 		       "DIR", (int)c->pid, "PID", (int)c->comm, "COMM",
 		       (int)c->addr, "LOCAL", (int)c->addr, "REMOTE",
-		       (int)c->state, "STATE", "REASON");
+		       (int)c->state, "STATE",
+		       o->wide ? "REASON                   CAUSE" : "REASON");
 }
 
 static void table_endpoint(struct outbuf *b, const struct rst_event *e,
@@ -322,9 +411,10 @@ static void table_endpoint(struct outbuf *b, const struct rst_event *e,
 	outbuf__u64(b, port);
 }
 
-void format__table_event(struct outbuf *b, const struct rst_event *e,
-			 const struct fmt_opts *o)
+void format__table_record(struct outbuf *b, const struct rst_record *r,
+			  const struct fmt_opts *o)
 {
+	const struct rst_event *e = &r->ev;
 	const struct table_cols *c = o->wide ? &wide : &narrow;
 	const char *state, *reason;
 	size_t start;
@@ -382,9 +472,30 @@ void format__table_event(struct outbuf *b, const struct rst_event *e,
 	outbuf__pad(b, start, c->state);
 	outbuf__putc(b, ' ');
 
-	reason = event_reason(e, o);
+	reason = r->reason;
 	if (reason && !o->wide && !strncmp(reason, "TCP_", 4))
 		reason += 4;
+	start = b->len;
 	outbuf__puts(b, reason ? reason : "-");
+	if (o->wide) {
+		outbuf__pad(b, start, 24);
+		outbuf__putc(b, ' ');
+		format__table_escape(b, r->cause[0] ? r->cause : "-",
+				     sizeof(r->cause), sizeof(r->cause));
+	}
 	outbuf__putc(b, '\n');
+	if (o->ksyms) {
+		uint64_t ips[RST_KSTACK_MAX];
+		unsigned int n, i;
+		char sym[160];
+
+		n = format__read_stack(o->stacks_fd, e->kstack_id, ips,
+				       RST_KSTACK_MAX);
+		for (i = skip_tracing_frames(o->ksyms, ips, n); i < n; i++) {
+			ksyms__format(o->ksyms, ips[i], sym, sizeof(sym));
+			outbuf__puts(b, "    ");
+			format__table_escape(b, sym, sizeof(sym), sizeof(sym));
+			outbuf__putc(b, '\n');
+		}
+	}
 }

@@ -8,14 +8,19 @@
 #include "outbuf.h"
 #include "rsttrace.h"
 
-struct reasons;
+#include "record.h"
+
+struct ksyms;
 struct rst_clock;
 
 struct fmt_opts {
 	bool wide;
 	bool timestamp;
-	const struct reasons *reasons;
+	bool kernel_reason; /* --infer-reasons: show the kernel's beside */
 	const struct rst_clock *clock;
+	/* --kstack: symbolise the stacks of the "stacks" map fd */
+	const struct ksyms *ksyms;
+	int stacks_fd;
 };
 
 /* Kernel TCP state name ("ESTABLISHED"), NULL for 0 or unknown values. */
@@ -42,12 +47,15 @@ size_t format__table_escape(struct outbuf *b, const void *s, size_t n,
 void format__rfc3339(struct outbuf *b, int64_t sec, long nsec);
 void format__addr(struct outbuf *b, uint16_t family, const uint8_t *addr);
 
-void format__json_event(struct outbuf *b, const struct rst_event *e,
-			const struct fmt_opts *o);
+void format__json_record(struct outbuf *b, const struct rst_record *r,
+			 const struct fmt_opts *o);
 void format__json_lost(struct outbuf *b, uint64_t boot_ns, uint64_t count,
 		       uint64_t total, const struct fmt_opts *o);
 void format__table_header(struct outbuf *b, const struct fmt_opts *o);
-void format__table_event(struct outbuf *b, const struct rst_event *e,
-			 const struct fmt_opts *o);
+void format__table_record(struct outbuf *b, const struct rst_record *r,
+			  const struct fmt_opts *o);
+/* The kernel stack @id of the "stacks" map, innermost first; 0 if none. */
+unsigned int format__read_stack(int stacks_fd, int id, uint64_t *ips,
+				unsigned int max);
 
 #endif /* __FORMAT_H */

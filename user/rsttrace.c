@@ -22,15 +22,22 @@
 #include "args.h"
 #include "cgroup.h"
 #include "clock.h"
+#include "correlate.h"
 #include "features.h"
 #include "format.h"
+#include "infer.h"
+#include "ksyms.h"
 #include "output.h"
 #include "reasons.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
 #include "seed.h"
+#include "summary.h"
 
 #define STATS_INTERVAL_MS 1000
+/* how long a record waits for the other end of its reset */
+#define HOLD_NS (100 * 1000000ULL)
+#define MAX_PENDING 4096
 
 /* Everything the event loop works on; owned by main(). */
 struct tracer {
@@ -42,6 +49,14 @@ struct tracer {
 	struct rst_clock clock;
 	struct reasons reasons;
 	struct features feat;
+	struct infer_opts infer;
+	struct correlator *corr;
+	struct summary *summary;
+	struct ksyms *ksyms; /* when stacks are collected */
+	bool want_stacks;
+	/* no filter can hide the sending end of a reset on this host */
+	bool see_all_senders;
+	long long next_summary_ms;
 	unsigned long long events;
 	unsigned long long lost; /* as last reported */
 	bool done;
@@ -82,25 +97,65 @@ static bool has_privileges(void)
 	return true;
 }
 
-static int handle_event(void *ctx, void *data, size_t size)
+/* A record leaves the correlator: report it, or count it in a summary. */
+static void emit_record(void *ctx, struct rst_record *r)
 {
 	struct tracer *t = ctx;
-	const struct rst_event *e = data;
 
-	if (size < sizeof(*e))
-		return 0;
-	if (t->cfg->json)
-		format__json_event(&t->out.buf, e, &t->fmt);
+	if (t->done && t->count_reached)
+		return;
+	infer__cause(r, r->cause, sizeof(r->cause));
+	r->errno_name = infer__errno(r);
+	if (t->see_all_senders && infer__unsent_by_tcp(r))
+		strncat(r->cause, " (no TCP sender on this host: firewall REJECT?)",
+			sizeof(r->cause) - strlen(r->cause) - 1);
+	if (t->summary)
+		summary__add(t->summary, r);
+	else if (t->cfg->json)
+		format__json_record(&t->out.buf, r, &t->fmt);
 	else
-		format__table_event(&t->out.buf, e, &t->fmt);
+		format__table_record(&t->out.buf, r, &t->fmt);
 	t->events++;
 	/* a long burst is written in chunks rather than held */
 	if (t->out.buf.len > (64 << 10) && output__flush(&t->out))
-		return -EPIPE;
-	if (t->cfg->count && t->events >= t->cfg->count) {
+		t->done = true;
+	if (t->cfg->count && t->events >= t->cfg->count)
 		t->done = t->count_reached = true;
+}
+
+/* Function names of the event's kernel stack, for inference. */
+static unsigned int stack_frames(struct tracer *t, const struct rst_event *e,
+				 const char **frames, unsigned int max)
+{
+	uint64_t ips[RST_KSTACK_MAX], off;
+	unsigned int n, i;
+
+	if (!t->ksyms)
+		return 0;
+	n = format__read_stack(bpf_map__fd(t->skel->maps.stacks), e->kstack_id,
+			       ips, max < RST_KSTACK_MAX ? max : RST_KSTACK_MAX);
+	/* return addresses: one byte back is inside the calling function */
+	for (i = 0; i < n; i++)
+		frames[i] = ksyms__find(t->ksyms, ips[i] - (i > 0), &off);
+	return n;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	const char *frames[RST_KSTACK_MAX];
+	struct tracer *t = ctx;
+	struct rst_record r;
+	unsigned int n;
+
+	if (size < sizeof(r.ev))
+		return 0;
+	memset(&r, 0, sizeof(r));
+	memcpy(&r.ev, data, sizeof(r.ev));
+	n = stack_frames(t, &r.ev, frames, RST_KSTACK_MAX);
+	infer__resolve(&r, frames, n, &t->infer);
+	correlator__add(t->corr, &r, clock__boot_ns());
+	if (t->done)
 		return -ECANCELED;
-	}
 	return 0;
 }
 
@@ -140,6 +195,27 @@ static void report_lost(struct tracer *t)
 		"rsttrace: %llu events lost (ring buffer full; raise "
 		"--ringbuf-size)\n",
 		delta);
+}
+
+static void print_summary(struct tracer *t, double interval_s)
+{
+	struct timespec ts = clock__to_real(&t->clock, clock__boot_ns());
+	struct outbuf tb = {};
+	struct tm tm;
+	char title[64];
+
+	if (t->cfg->json) {
+		format__rfc3339(&tb, ts.tv_sec, ts.tv_nsec);
+		outbuf__putc(&tb, '\0');
+		summary__print_json(t->summary, &t->out.buf,
+				    tb.data ? tb.data : "", interval_s);
+	} else {
+		localtime_r(&ts.tv_sec, &tm);
+		strftime(title, sizeof(title), "%Y-%m-%d %H:%M:%S", &tm);
+		summary__print_table(t->summary, &t->out.buf, title);
+	}
+	outbuf__free(&tb);
+	summary__reset(t->summary);
 }
 
 static int setup_filters(struct tracer *t)
@@ -209,6 +285,7 @@ static int configure(struct tracer *t)
 				  t->feat.send_reset_reason);
 	bpf_program__set_autoload(skel->progs.handle_send_reset_noreason,
 				  !t->feat.send_reset_reason);
+	skel->rodata->want_kstack = t->want_stacks;
 	return 0;
 }
 
@@ -295,6 +372,7 @@ static int event_loop(struct tracer *t)
 	int rbfd = ring_buffer__epoll_fd(t->rb);
 	struct epoll_event evs[4];
 	int epfd, sfd, err = 0, n, i;
+	uint64_t due;
 	sigset_t mask;
 
 	sigemptyset(&mask);
@@ -320,6 +398,15 @@ static int event_loop(struct tracer *t)
 
 		if (deadline && deadline - now < timeout)
 			timeout = (int)(deadline - now);
+		due = correlator__next_due(t->corr);
+		if (due != UINT64_MAX) {
+			long long due_ms = (long long)(due / 1000000ULL) + 1;
+
+			if (due_ms - now < timeout)
+				timeout = (int)(due_ms - now);
+		}
+		if (t->summary && t->next_summary_ms - now < timeout)
+			timeout = (int)(t->next_summary_ms - now);
 		if (timeout < 0)
 			timeout = 0;
 		n = epoll_wait(epfd, evs, 4, timeout);
@@ -329,14 +416,18 @@ static int event_loop(struct tracer *t)
 		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == rbfd) {
-				if (ring_buffer__consume(t->rb) == -EPIPE)
-					t->done = true;
+				ring_buffer__consume(t->rb);
 			} else {
 				/* a signal, or stdout's reader went away */
 				t->done = true;
 			}
 		}
+		correlator__flush(t->corr, clock__boot_ns(), false);
 		now = now_ms();
+		if (t->summary && now >= t->next_summary_ms) {
+			print_summary(t, (double)cfg->summary_s);
+			t->next_summary_ms = now + cfg->summary_s * 1000LL;
+		}
 		if (now >= next_stats) {
 			report_lost(t);
 			clock__refresh(&t->clock);
@@ -421,6 +512,23 @@ int main(int argc, char **argv)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	/* stacks serve --kstack, and inference where the kernel names no reason */
+	t.want_stacks = cfg.kstack || cfg.infer_reasons || !t.feat.active_reasons;
+	t.see_all_senders = t.feat.send_reset_nosock && !cfg.npids &&
+			    !cfg.nlports && !cfg.nrports && !cfg.nports &&
+			    !cfg.direction && !cfg.cgroup;
+	t.infer.reasons = &t.reasons;
+	t.infer.active_reasons = t.feat.active_reasons;
+	t.infer.force = cfg.infer_reasons;
+	t.corr = correlator__new(HOLD_NS, MAX_PENDING, emit_record, &t);
+	if (cfg.summary_s)
+		t.summary = summary__new();
+	if (!t.corr || (cfg.summary_s && !t.summary)) {
+		fprintf(stderr, "rsttrace: out of memory\n");
+		err = 1;
+		goto cleanup;
+	}
+
 	t.skel = rsttrace_bpf__open();
 	if (!t.skel) {
 		fprintf(stderr, "rsttrace: cannot open BPF object: %s\n",
@@ -452,6 +560,19 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	/* after load, so that the programs' own frames have names */
+	if (t.want_stacks) {
+		t.ksyms = ksyms__load();
+		if (!t.ksyms && cfg.kstack) {
+			fprintf(stderr,
+				"rsttrace: cannot read kernel symbols from "
+				"/proc/kallsyms (%s): check "
+				"kernel.kptr_restrict\n",
+				strerror(errno));
+			err = 1;
+			goto cleanup;
+		}
+	}
 	/* after attach, so that no socket is born unseen in between */
 	err = seed__owners(bpf_map__fd(t.skel->maps.owners), &seed);
 	if (err)
@@ -478,23 +599,28 @@ int main(int argc, char **argv)
 	clock__refresh(&t.clock);
 	t.fmt.wide = cfg.wide;
 	t.fmt.timestamp = cfg.timestamp;
-	t.fmt.reasons = &t.reasons;
 	t.fmt.clock = &t.clock;
-	if (!cfg.json) {
+	t.fmt.kernel_reason = cfg.infer_reasons;
+	t.fmt.ksyms = cfg.kstack ? t.ksyms : NULL;
+	t.fmt.stacks_fd = bpf_map__fd(t.skel->maps.stacks);
+	t.next_summary_ms = now_ms() + cfg.summary_s * 1000LL;
+	if (!cfg.json && !cfg.summary_s) {
 		format__table_header(&t.out.buf, &t.fmt);
 		output__flush(&t.out);
 	}
-	fprintf(stderr, "Tracing TCP resets%s. Hit Ctrl-C to end.\n",
-		t.feat.send_reset_nosock ?
-			"" :
-			" (resets for closed ports and TIME_WAIT sockets are "
-			"not visible on this kernel)");
+	features__print_sources(&t.feat, stderr);
+	fprintf(stderr, "Tracing TCP resets. Hit Ctrl-C to end.\n");
 
 	err = event_loop(&t) ? 1 : 0;
 
 	/* what is already in the ring buffer is still reported */
 	if (!t.out.closed && !t.count_reached)
 		ring_buffer__consume(t.rb);
+	correlator__flush(t.corr, 0, true);
+	if (t.summary)
+		print_summary(&t, (now_ms() - (t.next_summary_ms -
+					       (long long)cfg.summary_s * 1000)) /
+					  1000.0);
 	report_lost(&t);
 	output__flush(&t.out);
 	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events, t.lost);
@@ -507,6 +633,9 @@ int main(int argc, char **argv)
 
 cleanup:
 	ring_buffer__free(t.rb);
+	correlator__free(t.corr);
+	summary__free(t.summary);
+	ksyms__free(t.ksyms);
 	rsttrace_bpf__destroy(t.skel);
 	reasons__free(&t.reasons);
 	btf__free(vmlinux);

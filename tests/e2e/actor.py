@@ -182,6 +182,50 @@ class Actor:
                     return n
                 time.sleep(0.001)  # partial data: bounded by the deadline
 
+    def op_recv_exact(self, name, n, timeout=10.0):
+        """Read exactly n bytes (bounded by timeout)."""
+        s = self.sock(name)
+        deadline = time.monotonic() + timeout
+        got = b""
+        try:
+            while len(got) < n:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("%s: %d of %d bytes read" % (name, len(got), n))
+                s.settimeout(left)
+                d = s.recv(n - len(got))
+                if not d:
+                    raise EOFError("%s: EOF after %d of %d bytes" % (name, len(got), n))
+                got += d
+            return len(got)
+        finally:
+            s.settimeout(None)
+
+    def op_send_error(self, name, data):
+        """send(); returns the errno it fails with, or 0."""
+        try:
+            self.sock(name).send(data)
+            return 0
+        except OSError as e:
+            return e.errno
+
+    def op_keepalive(self, name, idle, intvl, cnt):
+        s = self.sock(name)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, intvl)
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, cnt)
+
+    def op_disconnect(self, name):
+        """connect() with AF_UNSPEC: dissolves the association (an abort
+        with a reset for an established connection)."""
+        sa = struct.pack("=H14x", socket.AF_UNSPEC)
+        buf = ctypes.create_string_buffer(sa, len(sa))
+        if libc.connect(self.sock(name).fileno(), buf, len(sa)) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, "connect(AF_UNSPEC): %s" % os.strerror(e))
+        return 0
+
     def op_linger0(self, name):
         self.sock(name).setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
                                    struct.pack("ii", 1, 0))

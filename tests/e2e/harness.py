@@ -39,8 +39,18 @@ ACTOR = os.path.join(HERE, "actor.py")
 
 RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
               "cgroup_id", "netns", "sock_cookie", "family", "laddr", "lport",
-              "raddr", "rport", "state", "reason", "owner_source"]
+              "raddr", "rport", "state", "reason", "owner_source",
+              "source", "reason_source", "cause", "errno", "prev_state", "age_ms",
+              "bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
+              "unsent_bytes", "srtt_us", "retransmits", "peer_pid", "peer_comm"]
+# optional, after the others and in this order: "kstack" only with --kstack,
+# "kernel_reason" only with --infer-reasons
+RESET_OPTIONAL_KEYS = ["kstack", "kernel_reason"]
+COUNTER_KEYS = ["bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
+                "unsent_bytes", "srtt_us", "retransmits"]
 LOST_KEYS = ["type", "time", "count", "total"]
+SUMMARY_KEYS = ["type", "time", "interval_s", "total", "rows"]
+SUMMARY_ROW_KEYS = ["direction", "lport", "comm", "cause", "count"]
 
 START_TIMEOUT = float(os.environ.get("RSTTRACE_START_TIMEOUT", "60"))
 STOP_TIMEOUT = 15.0
@@ -51,6 +61,15 @@ TEST_PID = os.getpid()
 
 class TestFailure(AssertionError):
     pass
+
+
+class Skip(Exception):
+    """The test cannot run here (a kernel feature is missing): reported as
+    "skip NAME: why", counted neither as passed nor as failed."""
+
+
+def skip(msg, *args):
+    raise Skip(msg % args if args else msg)
 
 
 def check(cond, msg, *args):
@@ -117,21 +136,57 @@ def parse_line(raw):
     except ValueError as e:
         raise TestFailure("not JSON (%s): %r" % (e, raw[:300]))
     check(isinstance(obj, dict), "JSON line is not an object: %r", raw[:300])
-    keys = obj.pop("__keys__")
-    # nested objects would carry __keys__ too; there are none in the schema
+    keys = _strip_keys(obj)
     errors = list(validator().iter_errors(obj))
     if errors:
         raise TestFailure("schema: %s: %r" % (schema_error(errors, obj.get("type")), raw[:400]))
-    want = RESET_KEYS if obj["type"] == "reset" else LOST_KEYS
-    check(keys == want, "key order %r, expected %r", keys, want)
+    check_key_order(obj, keys)
     return obj
+
+
+def _strip_keys(v):
+    """Remove the "__keys__" that _pairs_no_dups put into every object, at
+    every depth. Returns the key order: a list for an object (its own keys,
+    with nested orders under "__nested__"), None for other values."""
+    if isinstance(v, dict):
+        keys = v.pop("__keys__")
+        nested = {k: _strip_keys(x) for k, x in v.items()}
+        return {"keys": keys, "nested": nested}
+    if isinstance(v, list):
+        return [_strip_keys(x) for x in v]
+    return None
+
+
+def check_key_order(obj, order):
+    """Key order of a schema-valid record (not expressible in JSON Schema),
+    and the invariants between fields that the schema cannot state."""
+    keys = order["keys"]
+    t = obj["type"]
+    if t == "reset":
+        opt = [k for k in keys if k in RESET_OPTIONAL_KEYS]
+        want = RESET_KEYS + [k for k in RESET_OPTIONAL_KEYS if k in opt]
+    elif t == "lost":
+        want = LOST_KEYS
+    else:
+        want = SUMMARY_KEYS
+    check(keys == want, "%s record: key order %r, expected %r", t, keys, want)
+    if t == "summary":
+        for i, row in enumerate(order["nested"]["rows"]):
+            check(row["keys"] == SUMMARY_ROW_KEYS, "summary row %d: key order %r, expected %r",
+                  i, row["keys"], SUMMARY_ROW_KEYS)
+        s = sum(r["count"] for r in obj["rows"])
+        check(s == obj["total"], "summary: total %r but the rows add up to %d: %r",
+              obj["total"], s, obj)
+        groups = [(r["direction"], r["lport"], r["comm"], r["cause"]) for r in obj["rows"]]
+        check(len(set(groups)) == len(groups), "summary: a (direction, lport, comm, cause) "
+              "group appears in more than one row: %r", obj["rows"])
 
 
 def schema_error(errors, rtype=None):
     """The most specific reason a record failed the schema: inside oneOf,
     the errors of the branch for the record's own type."""
     from jsonschema.exceptions import best_match
-    branch = {"reset": 0, "lost": 1}.get(rtype)
+    branch = {"reset": 0, "lost": 1, "summary": 2}.get(rtype)
     e = best_match(errors)
     while e.context:
         ctx = [c for c in e.context if branch is None or
@@ -355,10 +410,13 @@ def summarize(recs):
     out = []
     for r in recs:
         if isinstance(r, dict) and r.get("type") == "reset":
-            out.append("  %s %s %s:%s->%s:%s pid=%s comm=%r state=%s reason=%s src=%s" % (
-                r.get("direction"), r.get("family"), r.get("laddr"), r.get("lport"),
-                r.get("raddr"), r.get("rport"), r.get("pid"), r.get("comm"),
-                r.get("state"), r.get("reason"), r.get("owner_source")))
+            out.append("  %s %s %s:%s->%s:%s pid=%s comm=%r state=%s reason=%s src=%s "
+                       "cookie=%s cause=%r errno=%s peer=%s/%r" % (
+                           r.get("direction"), r.get("family"), r.get("laddr"), r.get("lport"),
+                           r.get("raddr"), r.get("rport"), r.get("pid"), r.get("comm"),
+                           r.get("state"), r.get("reason"), r.get("owner_source"),
+                           r.get("sock_cookie"), r.get("cause"), r.get("errno"),
+                           r.get("peer_pid"), r.get("peer_comm")))
         else:
             out.append("  %r" % (r,))
     return "\n".join(out) or "  (nothing)"
@@ -654,11 +712,53 @@ def one(recs, what, **want):
     return got[0]
 
 
+class Match:
+    """An expected value that is not one exact value (for expect())."""
+
+    def __init__(self, pred, desc):
+        self.pred = pred
+        self.desc = desc
+
+    def __call__(self, v):
+        return self.pred(v)
+
+    def __repr__(self):
+        return self.desc
+
+
+def _number(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def between(lo, hi):
+    """An integer or number in [lo, hi]."""
+    return Match(lambda v: _number(v) and lo <= v <= hi, "a number in [%r, %r]" % (lo, hi))
+
+
+def at_least(lo):
+    return Match(lambda v: _number(v) and v >= lo, "a number >= %r" % (lo,))
+
+
+def age_within(lo_s, hi_s, slack_ms=1.0, or_null=False):
+    """age_ms of a connection known to have lived at least lo_s and at most
+    hi_s seconds (both measured by the test around the scenario)."""
+    lo, hi = max(0.0, lo_s * 1000 - slack_ms), hi_s * 1000 + slack_ms
+    return Match(lambda v: (or_null and v is None) or (_number(v) and lo <= v <= hi),
+                 "%sage_ms in [%.1f, %.1f] (the elapsed time the test measured)" % (
+                     "null or " if or_null else "", lo, hi))
+
+
 def expect(rec, what, t0=None, t1=None, **fields):
-    """Compare a record field by field; time checked against [t0, t1]."""
+    """Compare a record field by field; time checked against [t0, t1].
+    An expected value may be a Match (between(), age_within(), ...)."""
     bad = []
     for k, v in fields.items():
-        if rec.get(k) != v:
+        if k not in rec:
+            bad.append("%s missing (expected %r)" % (k, v))
+        elif isinstance(v, Match):
+            if not v(rec[k]):
+                bad.append("%s=%r (expected %r)" % (k, rec[k], v))
+        elif rec[k] != v or isinstance(rec[k], bool) != isinstance(v, bool):
             bad.append("%s=%r (expected %r)" % (k, rec.get(k), v))
     if t0 is not None:
         t = parse_time(rec["time"])
@@ -697,7 +797,43 @@ def not_runner(rec, what, *others):
 
 
 NOSOCK = {"pid": None, "tid": None, "comm": None, "uid": None, "cgroup_id": None,
-          "sock_cookie": None, "state": None, "owner_source": None}
+          "sock_cookie": None, "state": None, "owner_source": None,
+          "prev_state": None, "age_ms": None}
+
+# no full socket (no socket, TIME_WAIT) or a listener: no socket counters
+NOCOUNTERS = {k: None for k in COUNTER_KEYS}
+NOPEER = {"peer_pid": None, "peer_comm": None}
+
+
+def peer_fields(p):
+    """The peer fields of a reset whose other end is owned by process p."""
+    return {"peer_pid": p.pid, "peer_comm": p.comm.decode("ascii")}
+
+
+def reason_fields(reason, infer=False):
+    """reason and reason_source of a reset for which the running kernel
+    gives `reason` (None: a received reset); with --infer-reasons rsttrace
+    infers the reason itself and shows the kernel's as kernel_reason."""
+    if reason is None:
+        d = {"reason": None, "reason_source": None}
+    else:
+        d = {"reason": reason, "reason_source": "inferred" if infer else "kernel"}
+    if infer:
+        d["kernel_reason"] = reason
+    return d
+
+
+def received_fields(state, prev_state, infer=False):
+    """What a reset received in `state` means to the owning application."""
+    if state == "SYN_SENT":
+        cause, err = "peer refused connection", "ECONNREFUSED"
+    elif state == "ESTABLISHED":
+        cause, err = "peer reset established connection", "ECONNRESET"
+    else:
+        cause = "peer reset connection in %s" % state
+        err = "EPIPE" if state == "CLOSE_WAIT" else "ECONNRESET"
+    return dict(direction="received", source="tcp", state=state, prev_state=prev_state,
+                cause=cause, errno=err, **reason_fields(None, infer))
 
 
 # --------------------------------------------------------------------------

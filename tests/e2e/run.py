@@ -6,8 +6,10 @@
     tests/e2e/run.py 'filter_*'      shell-style patterns
     tests/e2e/run.py --list          the names
 
-One line per test, "ok NAME" or "FAIL NAME: reason" (details follow as
-"#" lines), then "e2e: N passed, M failed". Exit status 1 if any failed.
+One line per test, "ok NAME", "FAIL NAME: reason" (details follow as
+"#" lines) or "skip NAME: why" (a kernel feature the test needs is
+missing), then "e2e: N passed, M failed, K skipped". Exit status 1 if any
+failed.
 RSTTRACE=path overrides the binary (default: ./rsttrace at the repo root).
 """
 import contextlib
@@ -25,6 +27,8 @@ import harness  # noqa: E402
 import test_owner  # noqa: E402,F401
 import test_filters  # noqa: E402,F401
 import test_cli  # noqa: E402,F401
+import test_causes  # noqa: E402,F401
+import test_infer  # noqa: E402,F401
 
 
 class Timeout(harness.TestFailure):
@@ -58,11 +62,14 @@ def run_one(name, fn, timeout):
     harness._info_lines.clear()
     stack = contextlib.ExitStack()
     err = None
+    skipped = None
     t0 = time.monotonic()
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(timeout)
     try:
         fn(stack)
+    except harness.Skip as e:
+        skipped = str(e) or "skipped"
     except harness.TestFailure as e:
         err = str(e) or type(e).__name__
         if isinstance(e, Timeout):
@@ -87,6 +94,9 @@ def run_one(name, fn, timeout):
     dt = time.monotonic() - t0
     for l in harness._info_lines:
         out("# " + l)
+    if err is None and skipped is not None:
+        out("skip %s: %s" % (name, skipped))
+        return None
     if err is None:
         out("ok %s (%.1fs)" % (name, dt))
         return True
@@ -115,13 +125,16 @@ def main(argv):
             out("FAIL %s: not root" % name)
         out("e2e: 0 passed, %d failed" % len(tests))
         return 1
-    passed = failed = 0
+    passed = failed = skipped = 0
     for name, fn, timeout in tests:
-        if run_one(name, fn, timeout):
+        r = run_one(name, fn, timeout)
+        if r is None:
+            skipped += 1
+        elif r:
             passed += 1
         else:
             failed += 1
-    out("e2e: %d passed, %d failed" % (passed, failed))
+    out("e2e: %d passed, %d failed, %d skipped" % (passed, failed, skipped))
     return 1 if failed else 0
 
 

@@ -101,29 +101,40 @@ static void sample_event(struct rst_event *e)
 	e->state = 1;
 	e->reason = 11;
 	e->owner_source = RST_OWNER_ACCEPT;
+	e->kstack_id = -1;
 }
 
-static void sample_reasons(struct reasons *r)
+static void sample_record(struct rst_record *r)
 {
-	int i;
-
 	memset(r, 0, sizeof(*r));
-	for (i = 0; i < 11; i++)
-		reasons__add(r, i, "SK_RST_REASON_OTHER");
-	reasons__add(r, 11, "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
+	sample_event(&r->ev);
+	r->reason = "TCP_ABORT_ON_CLOSE";
+	r->reason_source = RST_REASON_SRC_KERNEL;
+	strcpy(r->cause, "application closed socket with 10 unread bytes");
 }
 
 UNIT_TEST(json_event_fields)
 {
 	struct rst_clock clock = { 0 };
-	struct reasons r;
-	struct fmt_opts o = { .clock = &clock, .reasons = &r };
+	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
 	struct outbuf b = {};
-	struct rst_event e;
+	struct rst_record r;
 
-	sample_reasons(&r);
-	sample_event(&e);
-	format__json_event(&b, &e, &o);
+	sample_record(&r);
+	r.ev.flags |= RST_F_TCPINFO;
+	r.ev.birth_ns = r.ev.ts_ns - 1500000;
+	r.ev.prev_state = 3;
+	r.ev.bytes_sent = 100;
+	r.ev.bytes_acked = 90;
+	r.ev.bytes_received = 2000;
+	r.ev.unread = 10;
+	r.ev.unsent = 5;
+	r.ev.srtt_us = 42;
+	r.ev.retrans = 1;
+	r.has_peer = true;
+	r.peer_pid = 77;
+	memcpy(r.peer_comm, "curl", 4);
+	format__json_record(&b, &r, &o);
 	CHECK_EQ_STR(
 		str(&b),
 		"{\"type\":\"reset\",\"time\":\"2026-11-22T04:40:01.123456789Z\","
@@ -132,49 +143,60 @@ UNIT_TEST(json_event_fields)
 		"\"netns\":4026531840,\"sock_cookie\":99,\"family\":\"ipv4\","
 		"\"laddr\":\"127.0.0.1\",\"lport\":8080,\"raddr\":\"127.0.0.2\","
 		"\"rport\":41234,\"state\":\"ESTABLISHED\","
-		"\"reason\":\"TCP_ABORT_ON_CLOSE\",\"owner_source\":\"accept\"}\n");
-	reasons__free(&r);
+		"\"reason\":\"TCP_ABORT_ON_CLOSE\",\"owner_source\":\"accept\","
+		"\"source\":\"tcp\",\"reason_source\":\"kernel\","
+		"\"cause\":\"application closed socket with 10 unread bytes\","
+		"\"errno\":null,\"prev_state\":\"SYN_RECV\",\"age_ms\":1.500,"
+		"\"bytes_sent\":100,\"bytes_acked\":90,\"bytes_received\":2000,"
+		"\"unread_bytes\":10,\"unsent_bytes\":5,\"srtt_us\":42,"
+		"\"retransmits\":1,\"peer_pid\":77,\"peer_comm\":\"curl\"}\n");
 	outbuf__free(&b);
 }
 
 UNIT_TEST(json_event_no_socket)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock };
+	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
 	struct outbuf b = {};
-	struct rst_event e;
+	struct rst_record r;
 
-	sample_event(&e);
-	e.owner_source = RST_OWNER_NONE;
-	e.flags = RST_F_NOSOCK | RST_F_PASSIVE;
-	e.uid = RST_UID_NONE;
-	e.cgroup_id = 0;
-	e.sock_cookie = 0;
-	e.state = 0;
-	e.family = AF_INET6;
-	inet_pton(AF_INET6, "::1", e.laddr);
-	inet_pton(AF_INET6, "2001:db8::5", e.raddr);
-	format__json_event(&b, &e, &o);
+	sample_record(&r);
+	r.reason = NULL;
+	r.reason_source = RST_REASON_SRC_NONE;
+	r.cause[0] = '\0';
+	r.ev.owner_source = RST_OWNER_NONE;
+	r.ev.flags = RST_F_NOSOCK | RST_F_PASSIVE;
+	r.ev.uid = RST_UID_NONE;
+	r.ev.cgroup_id = 0;
+	r.ev.sock_cookie = 0;
+	r.ev.state = 0;
+	r.ev.family = AF_INET6;
+	inet_pton(AF_INET6, "::1", r.ev.laddr);
+	inet_pton(AF_INET6, "2001:db8::5", r.ev.raddr);
+	format__json_record(&b, &r, &o);
 	CHECK(strstr(str(&b), "\"pid\":null,\"tid\":null,\"comm\":null,"
 			      "\"uid\":null,\"cgroup_id\":null,") != NULL);
 	CHECK(strstr(str(&b), "\"sock_cookie\":null,\"family\":\"ipv6\","
 			      "\"laddr\":\"::1\"") != NULL);
 	CHECK(strstr(str(&b), "\"raddr\":\"2001:db8::5\"") != NULL);
 	CHECK(strstr(str(&b), "\"state\":null,\"reason\":null,"
-			      "\"owner_source\":null}") != NULL);
+			      "\"owner_source\":null,\"source\":\"tcp\","
+			      "\"reason_source\":null,\"cause\":null,") != NULL);
+	CHECK(strstr(str(&b), "\"age_ms\":null,\"bytes_sent\":null,") != NULL);
+	CHECK(strstr(str(&b), "\"peer_pid\":null,\"peer_comm\":null}") != NULL);
 	outbuf__free(&b);
 }
 
 UNIT_TEST(json_event_hostile_comm)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock };
+	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
 	struct outbuf b = {};
-	struct rst_event e;
+	struct rst_record r;
 
-	sample_event(&e);
-	memcpy(e.comm, "a\"}\n\\\xff\x01zzzzzzzzz", 16);
-	format__json_event(&b, &e, &o);
+	sample_record(&r);
+	memcpy(r.ev.comm, "a\"}\n\\\xff\x01zzzzzzzzz", 16);
+	format__json_record(&b, &r, &o);
 	CHECK(strstr(str(&b), "\"comm\":\"a\\\"}\\n\\\\\\\\\\\\xff\\u0001"
 			      "zzzzzzzzz\",") != NULL);
 	/* one record, one line */
@@ -198,52 +220,52 @@ UNIT_TEST(json_lost_record)
 UNIT_TEST(table_row_narrow)
 {
 	struct rst_clock clock = { 0 };
-	struct reasons r;
-	struct fmt_opts o = { .clock = &clock, .reasons = &r };
+	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
 	struct outbuf b = {};
-	struct rst_event e;
+	struct rst_record r;
 	const char *row;
 
-	sample_reasons(&r);
-	sample_event(&e);
+	sample_record(&r);
 	format__table_header(&b, &o);
 	CHECK(b.len < 80);
 	b.len = 0;
-	format__table_event(&b, &e, &o);
+	format__table_record(&b, &r, &o);
 	row = str(&b);
 	CHECK_EQ_STR(row, "TX  4242    rst-server 127.0.0.1:8080  "
 			  "127.0.0.2:41234 ESTAB   ABORT_ON_CLOSE\n");
 	CHECK(b.len < 80);
 	/* a hostile name stays on one line */
 	b.len = 0;
-	memcpy(e.comm, "x\ny\rz", 6);
-	format__table_event(&b, &e, &o);
+	memcpy(r.ev.comm, "x\ny\rz", 6);
+	format__table_record(&b, &r, &o);
 	CHECK(strchr(str(&b), '\n') == b.data + b.len - 1);
 	CHECK(strchr(str(&b), '\r') == NULL);
-	reasons__free(&r);
 	outbuf__free(&b);
 }
 
 UNIT_TEST(table_row_wide_ipv6_no_owner)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock, .wide = true };
+	struct fmt_opts o = { .clock = &clock, .wide = true, .stacks_fd = -1 };
 	struct outbuf b = {};
-	struct rst_event e;
+	struct rst_record r;
 
-	sample_event(&e);
-	e.owner_source = RST_OWNER_NONE;
-	e.state = 0;
-	e.flags = 0;
-	e.family = AF_INET6;
-	inet_pton(AF_INET6, "::1", e.laddr);
-	inet_pton(AF_INET6, "::1", e.raddr);
-	e.direction = RST_DIR_RECEIVED;
-	format__table_event(&b, &e, &o);
+	sample_record(&r);
+	r.ev.owner_source = RST_OWNER_NONE;
+	r.ev.state = 0;
+	r.ev.flags = 0;
+	r.reason = NULL;
+	strcpy(r.cause, "peer reset established connection");
+	r.ev.family = AF_INET6;
+	inet_pton(AF_INET6, "::1", r.ev.laddr);
+	inet_pton(AF_INET6, "::1", r.ev.raddr);
+	r.ev.direction = RST_DIR_RECEIVED;
+	format__table_record(&b, &r, &o);
 	CHECK(strncmp(str(&b), "received -       -  ", 20) == 0);
 	/* wide columns: 8 + 1, 7 + 1, 16 + 1 */
 	CHECK(strncmp(str(&b) + 34, "[::1]:8080 ", 11) == 0);
 	CHECK(strstr(str(&b), "[::1]:41234") != NULL);
+	CHECK(strstr(str(&b), "peer reset established connection\n") != NULL);
 	outbuf__free(&b);
 }
 

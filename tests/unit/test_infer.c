@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Reason inference on recorded inputs: the fields the BPF side produced for
+ * each scenario on Linux 6.18 (where the kernel's own reason is known), with
+ * and without the kernel stack.
+ */
+#include <string.h>
+#include "infer.h"
+#include "reasons.h"
+#include "unit.h"
+
+static struct rst_event sent(uint8_t tp_state, uint8_t state)
+{
+	struct rst_event e = {
+		.direction = RST_DIR_SENT,
+		.tp_state = tp_state,
+		.state = state,
+		.owner_source = RST_OWNER_ACCEPT,
+		.flags = RST_F_UID | RST_F_TCPINFO,
+		.kstack_id = -1,
+		.lport = 8080,
+	};
+
+	return e;
+}
+
+static const char *guess(const struct rst_event *e, const char *const *frames,
+			 unsigned int n)
+{
+	return infer__reason(e, frames, n);
+}
+
+#define NFRAMES(f) (sizeof(f) / sizeof((f)[0]))
+
+UNIT_TEST(infer_passive)
+{
+	struct rst_event e = sent(0, 0);
+
+	e.flags = RST_F_PASSIVE | RST_F_NOSOCK;
+	e.tcp_flags = 0x02;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "NO_SOCKET");
+	e = sent(6, 6);
+	e.flags = RST_F_PASSIVE | RST_F_TIMEWAIT;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_TIMEWAIT_SOCKET");
+	e = sent(10, 10);
+	e.flags |= RST_F_PASSIVE;
+	e.tcp_flags = 0x10; /* a bare ACK to a listener */
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_FLAGS");
+	e.tcp_flags = 0x02;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "INVALID_SYN");
+	/* shutdown(), then the peer's data: tcp_reset() ran, state CLOSE */
+	e = sent(7, 5);
+	e.flags |= RST_F_PASSIVE;
+	e.tcp_flags = 0x18;
+	e.seg_len = 5;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_ABORT_ON_DATA");
+	e.seg_len = 0;
+	CHECK(guess(&e, NULL, 0) == NULL);
+}
+
+UNIT_TEST(infer_active_from_fields)
+{
+	struct rst_event e;
+
+	/* close() with 100 bytes unread (checked before SO_LINGER) */
+	e = sent(7, 1);
+	e.unread = 100;
+	e.sk_flags = RST_SK_LINGER0;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_ABORT_ON_CLOSE");
+	/* SO_LINGER {1, 0} */
+	e = sent(7, 1);
+	e.sk_flags = RST_SK_LINGER0;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_STATE");
+	/* keepalive probes unanswered: sent while still ESTABLISHED */
+	e = sent(1, 1);
+	e.sk_flags = RST_SK_KEEPOPEN;
+	e.probes_out = 2;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_KEEPALIVE_TIMEOUT");
+	/* ss -K: tcp_abort() resets an open connection */
+	e = sent(1, 1);
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_STATE");
+	/* orphaned FIN_WAIT2 timing out */
+	e = sent(5, 5);
+	e.sk_flags = RST_SK_DEAD | RST_SK_KEEPOPEN;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_STATE");
+	/* orphan killed for memory */
+	e = sent(4, 4);
+	e.sk_flags = RST_SK_DEAD;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_ABORT_ON_MEMORY");
+	e = sent(7, 5);
+	e.sk_flags = RST_SK_LINGER2_NEG;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_ABORT_ON_LINGER");
+	e = sent(7, 9);
+	e.unsent = 10;
+	CHECK_EQ_STR(guess(&e, NULL, 0), "TCP_DISCONNECT_WITH_DATA");
+}
+
+UNIT_TEST(infer_active_from_stack)
+{
+	/* innermost first, as bpf_get_stackid() records them */
+	static const char *const linger[] = {
+		"bpf_trace_run3", "tcp_send_active_reset", "tcp_disconnect",
+		"__tcp_close", "tcp_close", "inet_release",
+	};
+	static const char *const unread[] = {
+		"bpf_trace_run3", "tcp_send_active_reset", "__tcp_close",
+		"tcp_close", "inet_release", "__sock_release",
+	};
+	static const char *const keepalive[] = {
+		"bpf_trace_run3", "tcp_send_active_reset",
+		"tcp_keepalive_timer", "call_timer_fn", "__run_timers",
+	};
+	static const char *const kill[] = {
+		"bpf_trace_run3", "tcp_send_active_reset", "tcp_abort",
+		"inet_diag_destroy", "sock_diag_destroy",
+	};
+	static const char *const oom[] = {
+		"bpf_trace_run3", "tcp_send_active_reset",
+		"tcp_out_of_resources", "tcp_write_timeout",
+	};
+	struct rst_event e;
+
+	e = sent(7, 1);
+	/* the stack decides even where fields would mislead */
+	CHECK_EQ_STR(guess(&e, linger, NFRAMES(linger)), "TCP_STATE");
+	e.unread = 3;
+	CHECK_EQ_STR(guess(&e, unread, NFRAMES(unread)), "TCP_ABORT_ON_CLOSE");
+	e = sent(1, 1);
+	CHECK_EQ_STR(guess(&e, keepalive, NFRAMES(keepalive)),
+		     "TCP_KEEPALIVE_TIMEOUT");
+	e = sent(5, 5);
+	e.sk_flags = RST_SK_DEAD;
+	CHECK_EQ_STR(guess(&e, keepalive, NFRAMES(keepalive)), "TCP_STATE");
+	e = sent(1, 1);
+	CHECK_EQ_STR(guess(&e, kill, NFRAMES(kill)), "TCP_STATE");
+	e = sent(4, 4);
+	CHECK_EQ_STR(guess(&e, oom, NFRAMES(oom)), "TCP_ABORT_ON_MEMORY");
+}
+
+UNIT_TEST(infer_resolve_kernel_or_inferred)
+{
+	struct reasons names = {};
+	struct infer_opts o = { .reasons = &names, .active_reasons = true };
+	struct rst_record r = {};
+
+	reasons__add(&names, 0, "SK_RST_REASON_NOT_SPECIFIED");
+	reasons__add(&names, 1, "SK_RST_REASON_TCP_STATE");
+	r.ev = sent(7, 1);
+	r.ev.sk_flags = RST_SK_LINGER0;
+	r.ev.flags |= RST_F_REASON;
+	r.ev.reason = 1;
+	infer__resolve(&r, NULL, 0, &o);
+	CHECK_EQ_STR(r.reason, "TCP_STATE");
+	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_KERNEL);
+	/* 6.10/6.11: NOT_SPECIFIED for active resets, so infer */
+	o.active_reasons = false;
+	r.ev.reason = 0;
+	infer__resolve(&r, NULL, 0, &o);
+	CHECK_EQ_STR(r.reason, "TCP_STATE");
+	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_INFERRED);
+	/* before 6.10: no reason at all */
+	r.ev.flags &= ~RST_F_REASON;
+	infer__resolve(&r, NULL, 0, &o);
+	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_INFERRED);
+	CHECK(r.kernel_reason == NULL);
+	/* forced: inferred, with the kernel's kept for comparison */
+	o.active_reasons = true;
+	o.force = true;
+	r.ev.flags |= RST_F_REASON;
+	r.ev.reason = 1;
+	infer__resolve(&r, NULL, 0, &o);
+	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_INFERRED);
+	CHECK_EQ_STR(r.kernel_reason, "TCP_STATE");
+	/* received resets have no reason */
+	r.ev.direction = RST_DIR_RECEIVED;
+	infer__resolve(&r, NULL, 0, &o);
+	CHECK(r.reason == NULL);
+	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_NONE);
+	reasons__free(&names);
+}
+
+static const char *cause_of(struct rst_record *r, const char *reason)
+{
+	r->reason = reason;
+	infer__cause(r, r->cause, sizeof(r->cause));
+	return r->cause;
+}
+
+UNIT_TEST(causes_and_errno)
+{
+	struct rst_record r = {};
+
+	r.ev = sent(0, 0);
+	r.ev.flags = RST_F_PASSIVE | RST_F_NOSOCK;
+	r.ev.owner_source = RST_OWNER_NONE;
+	r.ev.tcp_flags = 0x02;
+	CHECK_EQ_STR(cause_of(&r, "NO_SOCKET"), "nothing listening on port 8080");
+	CHECK(infer__errno(&r) == NULL);
+	r.ev.tcp_flags = 0x18;
+	CHECK_EQ_STR(cause_of(&r, "NO_SOCKET"),
+		     "segment for an unknown connection to port 8080");
+
+	r.ev = sent(7, 1);
+	r.ev.unread = 312;
+	CHECK_EQ_STR(cause_of(&r, "TCP_ABORT_ON_CLOSE"),
+		     "application closed socket with 312 unread bytes");
+	r.ev = sent(7, 1);
+	r.ev.sk_flags = RST_SK_LINGER0;
+	CHECK_EQ_STR(cause_of(&r, "TCP_STATE"), "abortive close (SO_LINGER 0)");
+	CHECK(infer__errno(&r) == NULL);
+	r.ev = sent(1, 1);
+	CHECK_EQ_STR(cause_of(&r, "TCP_STATE"),
+		     "socket killed by administrator (ss -K)");
+	CHECK_EQ_STR(infer__errno(&r), "ECONNABORTED");
+	CHECK_EQ_STR(cause_of(&r, "TCP_KEEPALIVE_TIMEOUT"),
+		     "keepalive timeout: peer unreachable");
+	CHECK_EQ_STR(infer__errno(&r), "ETIMEDOUT");
+	r.ev = sent(7, 5);
+	r.ev.flags |= RST_F_PASSIVE;
+	CHECK_EQ_STR(cause_of(&r, "TCP_ABORT_ON_DATA"),
+		     "data arrived after the application shut down the socket");
+	CHECK_EQ_STR(infer__errno(&r), "ECONNRESET");
+	r.ev.sk_flags = RST_SK_DEAD; /* closed, not just shut down */
+	CHECK(infer__errno(&r) == NULL);
+
+	r.ev = sent(2, 2);
+	r.ev.direction = RST_DIR_RECEIVED;
+	CHECK_EQ_STR(cause_of(&r, NULL), "peer refused connection");
+	CHECK_EQ_STR(infer__errno(&r), "ECONNREFUSED");
+	r.ev.state = 1;
+	CHECK_EQ_STR(cause_of(&r, NULL), "peer reset established connection");
+	CHECK_EQ_STR(infer__errno(&r), "ECONNRESET");
+	r.ev.state = 8;
+	CHECK_EQ_STR(cause_of(&r, NULL), "peer reset connection in CLOSE_WAIT");
+	CHECK_EQ_STR(infer__errno(&r), "EPIPE");
+}
+
+UNIT_TEST(local_abort_candidate)
+{
+	struct rst_record r = {};
+
+	r.ev = sent(5, 5);
+	r.ev.direction = RST_DIR_RECEIVED;
+	r.ev.sk_flags = RST_SK_RCV_SHUTDOWN;
+	CHECK(infer__maybe_local_abort(&r));
+	r.ev.sk_flags = 0;
+	CHECK(!infer__maybe_local_abort(&r));
+	r.ev.sk_flags = RST_SK_RCV_SHUTDOWN;
+	r.ev.state = 2;
+	CHECK(!infer__maybe_local_abort(&r));
+}

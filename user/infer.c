@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Why a reset happened: the kernel's reason where it gives one, otherwise
+ * worked out from the same facts the kernel decides on (see kernel-notes
+ * section 3), and the words and errno a person on call needs.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include "format.h"
+#include "infer.h"
+#include "reasons.h"
+
+/* TCP states and flags, as the kernel numbers them */
+enum {
+	ST_ESTABLISHED = 1,
+	ST_SYN_SENT = 2,
+	ST_SYN_RECV = 3,
+	ST_FIN_WAIT1 = 4,
+	ST_FIN_WAIT2 = 5,
+	ST_TIME_WAIT = 6,
+	ST_CLOSE = 7,
+	ST_CLOSE_WAIT = 8,
+	ST_LAST_ACK = 9,
+	ST_LISTEN = 10,
+	ST_CLOSING = 11,
+};
+
+#define TH_SYN 0x02
+#define TH_ACK 0x10
+
+static bool has_frame(const char *const *frames, unsigned int n,
+		      const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (frames[i] && !strcmp(frames[i], name))
+			return true;
+	return false;
+}
+
+/* Answer to an incoming segment: the socket it found, and the segment. */
+static const char *infer_passive(const struct rst_event *e)
+{
+	if (e->flags & RST_F_NOSOCK)
+		return "NO_SOCKET";
+	if (e->flags & RST_F_TIMEWAIT)
+		return "TCP_TIMEWAIT_SOCKET";
+	switch (e->tp_state) {
+	case ST_LISTEN:
+		if (e->tcp_flags & TH_SYN)
+			return "INVALID_SYN";
+		if (e->tcp_flags & TH_ACK)
+			return "TCP_FLAGS";
+		return NULL;
+	case ST_SYN_SENT:
+		/* a SYN-ACK for data never sent; PAWS looks the same here */
+		return "TCP_INVALID_ACK_SEQUENCE";
+	case ST_CLOSE:
+	case ST_FIN_WAIT1:
+	case ST_FIN_WAIT2:
+		/* tcp_reset() already ran: data after shutdown()/close() */
+		if (e->seg_len)
+			return "TCP_ABORT_ON_DATA";
+		return NULL;
+	}
+	return NULL;
+}
+
+/* A reset this host decided to send, from the code path that sent it. */
+static const char *infer_active_stack(const struct rst_event *e,
+				      const char *const *frames, unsigned int n)
+{
+	if (has_frame(frames, n, "tcp_keepalive_timer")) {
+		if (e->state == ST_FIN_WAIT2 && (e->sk_flags & RST_SK_DEAD))
+			return "TCP_STATE";
+		return "TCP_KEEPALIVE_TIMEOUT";
+	}
+	if (has_frame(frames, n, "tcp_out_of_resources"))
+		return "TCP_ABORT_ON_MEMORY";
+	if (has_frame(frames, n, "tcp_abort"))
+		return "TCP_STATE";
+	if (has_frame(frames, n, "tcp_disconnect")) {
+		if ((e->state == ST_CLOSING || e->state == ST_LAST_ACK) &&
+		    e->unsent)
+			return "TCP_DISCONNECT_WITH_DATA";
+		return "TCP_STATE";
+	}
+	if (has_frame(frames, n, "__tcp_close") ||
+	    has_frame(frames, n, "tcp_close")) {
+		if (e->unread)
+			return "TCP_ABORT_ON_CLOSE";
+		if (e->state == ST_FIN_WAIT2 &&
+		    (e->sk_flags & RST_SK_LINGER2_NEG))
+			return "TCP_ABORT_ON_LINGER";
+		return "TCP_ABORT_ON_MEMORY";
+	}
+	return NULL;
+}
+
+/* Without a stack: the socket's state and settings tell the same story. */
+static const char *infer_active_fields(const struct rst_event *e)
+{
+	if (e->tp_state != ST_CLOSE) {
+		/* sent while the connection was still open: a timer or kill */
+		if ((e->sk_flags & RST_SK_KEEPOPEN) && e->probes_out &&
+		    e->state != ST_FIN_WAIT2)
+			return "TCP_KEEPALIVE_TIMEOUT";
+		if (e->sk_flags & RST_SK_DEAD)
+			return e->state == ST_FIN_WAIT2 ? "TCP_STATE" :
+							  "TCP_ABORT_ON_MEMORY";
+		return "TCP_STATE";
+	}
+	/* __tcp_close() checks unread data before SO_LINGER */
+	if (e->unread)
+		return "TCP_ABORT_ON_CLOSE";
+	if (e->sk_flags & RST_SK_LINGER0)
+		return "TCP_STATE";
+	if (e->state == ST_FIN_WAIT2 && (e->sk_flags & RST_SK_LINGER2_NEG))
+		return "TCP_ABORT_ON_LINGER";
+	if ((e->state == ST_CLOSING || e->state == ST_LAST_ACK) && e->unsent)
+		return "TCP_DISCONNECT_WITH_DATA";
+	return "TCP_STATE";
+}
+
+const char *infer__reason(const struct rst_event *e, const char *const *frames,
+			  unsigned int nframes)
+{
+	const char *r;
+
+	if (e->direction != RST_DIR_SENT || e->source != RST_SRC_TCP)
+		return NULL;
+	if (e->flags & RST_F_PASSIVE)
+		return infer_passive(e);
+	r = infer_active_stack(e, frames, nframes);
+	return r ? r : infer_active_fields(e);
+}
+
+void infer__resolve(struct rst_record *r, const char *const *frames,
+		    unsigned int nframes, const struct infer_opts *o)
+{
+	const struct rst_event *e = &r->ev;
+	const char *kernel = NULL, *guess;
+	bool need;
+
+	r->reason = r->kernel_reason = NULL;
+	r->reason_source = RST_REASON_SRC_NONE;
+	if (e->direction != RST_DIR_SENT || e->source != RST_SRC_TCP)
+		return;
+	if ((e->flags & RST_F_REASON) && o->reasons)
+		kernel = reasons__name(o->reasons, e->reason);
+	/* 6.10 and 6.11 pass NOT_SPECIFIED for every reset they decide on */
+	need = !kernel || (!(e->flags & RST_F_PASSIVE) && !o->active_reasons);
+	if (!need && !o->force) {
+		r->reason = kernel;
+		r->reason_source = RST_REASON_SRC_KERNEL;
+		return;
+	}
+	guess = infer__reason(e, frames, nframes);
+	r->kernel_reason = kernel;
+	if (guess) {
+		r->reason = guess;
+		r->reason_source = RST_REASON_SRC_INFERRED;
+	} else if (!need) {
+		r->reason = kernel;
+		r->reason_source = RST_REASON_SRC_KERNEL;
+	}
+}
+
+bool infer__maybe_local_abort(const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+
+	return e->direction == RST_DIR_RECEIVED &&
+	       (e->sk_flags & RST_SK_RCV_SHUTDOWN) && e->state != ST_SYN_SENT;
+}
+
+bool infer__unsent_by_tcp(const struct rst_record *r)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	const struct rst_event *e = &r->ev;
+	bool loopback = e->family == AF_INET6 ?
+				!memcmp(e->raddr, v6_loopback, 16) :
+				e->raddr[0] == 127;
+
+	return e->direction == RST_DIR_RECEIVED && !r->paired && loopback &&
+	       e->source == RST_SRC_TCP;
+}
+
+static bool reason_is(const struct rst_record *r, const char *name)
+{
+	return r->reason && !strcmp(r->reason, name);
+}
+
+void infer__cause(const struct rst_record *r, char *buf, size_t len)
+{
+	const struct rst_event *e = &r->ev;
+	const char *state = format__state_name(e->state);
+
+	buf[0] = '\0';
+	if (e->source == RST_SRC_NETFILTER) {
+		snprintf(buf, len,
+			 "firewall rule rejected the segment (REJECT with "
+			 "tcp-reset)");
+		return;
+	}
+	if (e->direction == RST_DIR_RECEIVED) {
+		if (e->state == ST_SYN_SENT)
+			snprintf(buf, len, "peer refused connection");
+		else if (e->state == ST_ESTABLISHED)
+			snprintf(buf, len, "peer reset established connection");
+		else if (state)
+			snprintf(buf, len, "peer reset connection in %s", state);
+		return;
+	}
+	if (!r->reason)
+		return;
+	if (reason_is(r, "NO_SOCKET")) {
+		if ((e->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
+			snprintf(buf, len, "nothing listening on port %u",
+				 e->lport);
+		else
+			snprintf(buf, len,
+				 "segment for an unknown connection to port %u",
+				 e->lport);
+	} else if (reason_is(r, "TCP_ABORT_ON_CLOSE")) {
+		snprintf(buf, len,
+			 "application closed socket with %u unread bytes",
+			 e->unread);
+	} else if (reason_is(r, "TCP_STATE")) {
+		if (e->tp_state == ST_CLOSE && (e->sk_flags & RST_SK_LINGER0))
+			snprintf(buf, len, "abortive close (SO_LINGER 0)");
+		else if (e->state == ST_FIN_WAIT2 &&
+			 (e->sk_flags & RST_SK_DEAD))
+			snprintf(buf, len, "orphaned FIN_WAIT2 timed out");
+		else if (e->tp_state != ST_CLOSE)
+			snprintf(buf, len,
+				 "socket killed by administrator (ss -K)");
+		else
+			snprintf(buf, len,
+				 "application disconnected the socket");
+	} else if (reason_is(r, "TCP_KEEPALIVE_TIMEOUT")) {
+		snprintf(buf, len, "keepalive timeout: peer unreachable");
+	} else if (reason_is(r, "TCP_ABORT_ON_DATA")) {
+		snprintf(buf, len,
+			 "data arrived after the application shut down the "
+			 "socket");
+	} else if (reason_is(r, "TCP_TIMEWAIT_SOCKET")) {
+		snprintf(buf, len,
+			 "data arrived for a closed connection (TIME_WAIT)");
+	} else if (reason_is(r, "TCP_ABORT_ON_MEMORY")) {
+		snprintf(buf, len,
+			 "too many orphaned sockets / TCP memory pressure");
+	} else if (reason_is(r, "TCP_ABORT_ON_LINGER")) {
+		snprintf(buf, len,
+			 "orphaned FIN_WAIT2 closed at once (TCP_LINGER2 < 0)");
+	} else if (reason_is(r, "TCP_DISCONNECT_WITH_DATA")) {
+		snprintf(buf, len, "disconnected with %u bytes unsent",
+			 e->unsent);
+	} else if (reason_is(r, "TCP_FLAGS")) {
+		snprintf(buf, len,
+			 "ACK for a handshake the listener on port %u does not "
+			 "know (SYN-ACK retries exhausted or listener "
+			 "restarted)",
+			 e->lport);
+	} else if (reason_is(r, "INVALID_SYN")) {
+		snprintf(buf, len,
+			 "unexpected SYN during the handshake, or listen queue "
+			 "overflow (tcp_abort_on_overflow)");
+	} else if (reason_is(r, "TCP_INVALID_ACK_SEQUENCE")) {
+		snprintf(buf, len, "SYN-ACK acknowledges data never sent");
+	} else if (reason_is(r, "TCP_RFC7323_PAWS")) {
+		snprintf(buf, len, "SYN-ACK with an old timestamp (PAWS)");
+	} else if (reason_is(r, "TCP_TOO_OLD_ACK") ||
+		   reason_is(r, "TCP_OLD_ACK") ||
+		   reason_is(r, "TCP_ACK_UNSENT_DATA")) {
+		snprintf(buf, len, "invalid ACK during the handshake");
+	} else if (!strncmp(r->reason, "MPTCP_", 6)) {
+		snprintf(buf, len, "MPTCP subflow reset (%s)", r->reason + 6);
+	}
+}
+
+const char *infer__errno(const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+	bool orphan = e->sk_flags & RST_SK_DEAD;
+
+	if (e->owner_source == RST_OWNER_NONE || orphan ||
+	    (e->flags & (RST_F_NOSOCK | RST_F_TIMEWAIT)))
+		return NULL;
+	if (e->direction == RST_DIR_RECEIVED) {
+		/* as tcp_reset() sets sk_err */
+		switch (e->state) {
+		case ST_SYN_SENT:
+			return "ECONNREFUSED";
+		case ST_CLOSE_WAIT:
+			return "EPIPE";
+		case ST_CLOSE:
+			return NULL;
+		default:
+			return "ECONNRESET";
+		}
+	}
+	if (reason_is(r, "TCP_KEEPALIVE_TIMEOUT"))
+		return "ETIMEDOUT";
+	if (reason_is(r, "TCP_ABORT_ON_DATA"))
+		return "ECONNRESET";
+	if (reason_is(r, "TCP_STATE") && e->tp_state != ST_CLOSE)
+		return "ECONNABORTED"; /* tcp_abort() */
+	return NULL;
+}

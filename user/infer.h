@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef __INFER_H
+#define __INFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include "record.h"
+
+struct reasons;
+
+/*
+ * The kernel's reason for a reset this host sent, worked out from what the
+ * kernel shows on every version: the socket's state and settings, the
+ * segment answered, and the function names of the kernel stack (innermost
+ * first, may be empty). Returns an sk_rst_reason name as the kernel spells
+ * it (so one query serves every kernel), NULL when it cannot tell.
+ */
+const char *infer__reason(const struct rst_event *e, const char *const *frames,
+			  unsigned int nframes);
+
+/* What the reason settings need: which kernels give which reasons. */
+struct infer_opts {
+	const struct reasons *reasons;
+	bool active_reasons; /* kernel names reasons for resets it decides */
+	bool force; /* --infer-reasons: infer even where the kernel names it */
+};
+
+/*
+ * Set r->reason, r->reason_source and r->kernel_reason from the kernel's
+ * reason or by inference, as @o allows.
+ */
+void infer__resolve(struct rst_record *r, const char *const *frames,
+		    unsigned int nframes, const struct infer_opts *o);
+
+/* A short plain-English cause into @buf ("" when unknown). */
+void infer__cause(const struct rst_record *r, char *buf, size_t len);
+
+/* What the owning application sees from its next call, NULL if unknown. */
+const char *infer__errno(const struct rst_record *r);
+
+/*
+ * A received reset that may be the kernel's own abort (data arrived after
+ * shutdown()/close()): tcp_reset() runs without any RST on the wire, and a
+ * sent TCP_ABORT_ON_DATA on the same socket follows.
+ */
+bool infer__maybe_local_abort(const struct rst_record *r);
+
+/*
+ * A reset received from this host's own loopback with no TCP sender traced:
+ * something else made it (a firewall REJECT rule, a raw socket).
+ */
+bool infer__unsent_by_tcp(const struct rst_record *r);
+
+#endif /* __INFER_H */

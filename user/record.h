@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+#ifndef __RECORD_H
+#define __RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "rsttrace.h"
+
+enum rst_reason_source {
+	RST_REASON_SRC_NONE = 0,
+	RST_REASON_SRC_KERNEL = 1,
+	RST_REASON_SRC_INFERRED = 2,
+};
+
+/*
+ * One reset as userspace reports it: the kernel's event plus what was
+ * worked out from it (reason when the kernel gave none, cause, errno) and
+ * from other events (the peer on this host).
+ */
+struct rst_record {
+	struct rst_event ev;
+	const char *reason; /* kernel sk_rst_reason name, NULL: none */
+	const char *kernel_reason; /* --infer-reasons: the kernel's own */
+	uint8_t reason_source; /* enum rst_reason_source */
+	bool has_peer; /* peer_pid and peer_comm are valid */
+	bool paired; /* the other end of the reset was traced on this host */
+	bool drop; /* merged into another record: not reported */
+	const char *errno_name; /* "ECONNRESET", NULL: not determined */
+	char cause[112]; /* plain words; "" when unknown */
+	uint32_t peer_pid;
+	uint8_t peer_comm[RST_COMM_LEN];
+};
+
+#endif /* __RECORD_H */

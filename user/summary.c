@@ -1,0 +1,451 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Reset counts per key, in an open-addressing hash table (linear probing)
+ * over a dense array of rows: a reset storm must cost a hash and a compare
+ * per event, not an allocation, and the dense rows sort in place for
+ * printing.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "format.h"
+#include "summary.h"
+
+#define CAUSE_LEN sizeof(((struct rst_record *)0)->cause)
+#define MIN_SLOTS 256
+/* after an interval this large, give the memory back */
+#define SHRINK_SLOTS (MIN_SLOTS * 64)
+
+struct summary_row {
+	uint64_t count;
+	uint32_t hash;
+	uint16_t lport; /* 0: a connecting client's, not a service's */
+	uint16_t rport; /* the service port of a connecting client, or 0 */
+	uint8_t direction;
+	uint8_t has_comm;
+	uint8_t cause_len;
+	/* up to the first NUL, zero after it: equal names compare equal */
+	uint8_t comm[RST_COMM_LEN];
+	char cause[CAUSE_LEN]; /* cause_len bytes, not NUL-terminated */
+};
+
+struct summary {
+	struct summary_row *rows;
+	size_t nrows, rows_cap;
+	uint32_t *slots; /* row index + 1, 0: empty */
+	size_t nslots; /* a power of two, at least twice nrows */
+	uint64_t total;
+	uint64_t other; /* counted in total, without a row */
+};
+
+_Static_assert(CAUSE_LEN < 256, "cause_len is a uint8_t");
+_Static_assert(SUMMARY_MAX_ROWS < UINT32_MAX, "slots hold row indexes");
+
+struct summary *summary__new(void)
+{
+	return calloc(1, sizeof(struct summary));
+}
+
+void summary__free(struct summary *s)
+{
+	if (!s)
+		return;
+	free(s->rows);
+	free(s->slots);
+	free(s);
+}
+
+uint64_t summary__total(const struct summary *s)
+{
+	return s->total;
+}
+
+size_t summary__nrows(const struct summary *s)
+{
+	return s->nrows;
+}
+
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
+	return h ^ (h >> 29);
+}
+
+static uint64_t load64(const void *p, size_t n)
+{
+	uint64_t v = 0;
+
+	memcpy(&v, p, n < 8 ? n : 8);
+	return v;
+}
+
+/* The key of @r in @k (count and hash aside). */
+static void row_key(struct summary_row *k, const struct rst_record *r)
+{
+	size_t n;
+
+	/*
+	 * "Which service": a server's local port, but a client's remote
+	 * port, since its own local port is an ephemeral one per connection.
+	 */
+	if (r->ev.owner_source == RST_OWNER_CONNECT) {
+		k->lport = 0;
+		k->rport = r->ev.rport;
+	} else {
+		k->lport = r->ev.lport;
+		k->rport = 0;
+	}
+	k->direction = r->ev.direction;
+	k->has_comm = r->ev.owner_source != RST_OWNER_NONE;
+	memset(k->comm, 0, sizeof(k->comm));
+	if (k->has_comm) {
+		n = strnlen((const char *)r->ev.comm, sizeof(r->ev.comm));
+		memcpy(k->comm, r->ev.comm, n);
+	}
+	/* the cause comes from our own code, but may fill the whole array */
+	n = strnlen(r->cause, CAUSE_LEN);
+	k->cause_len = (uint8_t)n;
+	memcpy(k->cause, r->cause, n);
+}
+
+static uint32_t row_hash(const struct summary_row *k)
+{
+	uint64_t h = 0;
+	size_t i;
+
+	h = mix(h, (uint64_t)k->rport << 32 | (uint64_t)k->lport << 16 |
+			   (uint64_t)k->direction << 8 | k->has_comm);
+	h = mix(h, load64(k->comm, 8));
+	h = mix(h, load64(k->comm + 8, 8));
+	for (i = 0; i < k->cause_len; i += 8)
+		h = mix(h, load64(k->cause + i, k->cause_len - i));
+	h = mix(h, k->cause_len);
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int row_eq(const struct summary_row *a, const struct summary_row *b)
+{
+	return a->hash == b->hash && a->lport == b->lport &&
+	       a->rport == b->rport &&
+	       a->direction == b->direction && a->has_comm == b->has_comm &&
+	       a->cause_len == b->cause_len &&
+	       !memcmp(a->comm, b->comm, sizeof(a->comm)) &&
+	       !memcmp(a->cause, b->cause, a->cause_len);
+}
+
+/* Point the slots at the rows again, after they moved or the table grew. */
+static void summary__reindex(struct summary *s)
+{
+	size_t i, j, mask = s->nslots - 1;
+
+	memset(s->slots, 0, s->nslots * sizeof(*s->slots));
+	for (i = 0; i < s->nrows; i++) {
+		for (j = s->rows[i].hash & mask; s->slots[j];
+		     j = (j + 1) & mask)
+			;
+		s->slots[j] = (uint32_t)(i + 1);
+	}
+}
+
+static int summary__rehash(struct summary *s, size_t nslots)
+{
+	uint32_t *slots;
+
+	slots = malloc(nslots * sizeof(*slots));
+	if (!slots)
+		return -ENOMEM;
+	free(s->slots);
+	s->slots = slots;
+	s->nslots = nslots;
+	summary__reindex(s);
+	return 0;
+}
+
+/* Room for one more row, keeping the table at most half full. */
+static int summary__grow(struct summary *s)
+{
+	struct summary_row *rows;
+	size_t cap;
+	int err;
+
+	if (s->nrows == s->rows_cap) {
+		cap = s->rows_cap ? s->rows_cap * 2 : MIN_SLOTS / 2;
+		rows = realloc(s->rows, cap * sizeof(*rows));
+		if (!rows)
+			return -ENOMEM;
+		s->rows = rows;
+		s->rows_cap = cap;
+	}
+	if ((s->nrows + 1) * 2 > s->nslots) {
+		err = summary__rehash(s, s->nslots ? s->nslots * 2 : MIN_SLOTS);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int summary__add(struct summary *s, const struct rst_record *r)
+{
+	struct summary_row k;
+	size_t i, mask;
+	uint32_t idx;
+	int err;
+
+	if (r->drop)
+		return 0;
+	s->total++;
+	row_key(&k, r);
+	k.hash = row_hash(&k);
+	if (s->nslots) {
+		mask = s->nslots - 1;
+		for (i = k.hash & mask; (idx = s->slots[i]);
+		     i = (i + 1) & mask) {
+			if (row_eq(&s->rows[idx - 1], &k)) {
+				s->rows[idx - 1].count++;
+				return 0;
+			}
+		}
+	}
+	if (s->nrows >= SUMMARY_MAX_ROWS) {
+		s->other++;
+		return -ENOSPC;
+	}
+	err = summary__grow(s);
+	if (err) {
+		s->other++;
+		return err;
+	}
+	/* probe again: growing may have rehashed */
+	mask = s->nslots - 1;
+	for (i = k.hash & mask; s->slots[i]; i = (i + 1) & mask)
+		;
+	k.count = 1;
+	s->rows[s->nrows] = k;
+	s->slots[i] = (uint32_t)++s->nrows;
+	return 0;
+}
+
+void summary__reset(struct summary *s)
+{
+	s->total = 0;
+	s->other = 0;
+	s->nrows = 0;
+	if (s->nslots > SHRINK_SLOTS) {
+		/* a burst should not pin its memory for the rest of the run */
+		free(s->rows);
+		free(s->slots);
+		s->rows = NULL;
+		s->slots = NULL;
+		s->rows_cap = 0;
+		s->nslots = 0;
+	} else if (s->slots) {
+		memset(s->slots, 0, s->nslots * sizeof(*s->slots));
+	}
+}
+
+static int bytes_cmp(const void *a, size_t an, const void *b, size_t bn)
+{
+	int c = memcmp(a, b, an < bn ? an : bn);
+
+	if (c)
+		return c;
+	return an < bn ? -1 : an > bn;
+}
+
+/* Count descending, then direction, cause, comm and port ascending. */
+static int row_cmp(const void *pa, const void *pb)
+{
+	const struct summary_row *a = pa, *b = pb;
+	int c;
+
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	if (a->direction != b->direction)
+		return a->direction < b->direction ? -1 : 1;
+	c = bytes_cmp(a->cause, a->cause_len, b->cause, b->cause_len);
+	if (c)
+		return c;
+	/* no owner sorts before any name */
+	if (a->has_comm != b->has_comm)
+		return a->has_comm < b->has_comm ? -1 : 1;
+	c = memcmp(a->comm, b->comm, sizeof(a->comm));
+	if (c)
+		return c;
+	if (a->lport != b->lport)
+		return a->lport < b->lport ? -1 : 1;
+	return a->rport < b->rport ? -1 : a->rport > b->rport;
+}
+
+/* Sort the rows in place for printing; the slots follow them. */
+static void summary__sort(struct summary *s)
+{
+	if (s->nrows < 2)
+		return;
+	qsort(s->rows, s->nrows, sizeof(*s->rows), row_cmp);
+	summary__reindex(s);
+}
+
+static size_t digits(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 10) {
+		v /= 10;
+		n++;
+	}
+	return n;
+}
+
+static void print_port(struct outbuf *b, uint16_t port)
+{
+	size_t start = b->len;
+
+	if (port)
+		outbuf__u64(b, port);
+	else
+		outbuf__putc(b, '-');
+	outbuf__pad(b, start, 6);
+}
+
+static void json_port(struct outbuf *b, const char *key, uint16_t port)
+{
+	outbuf__printf(b, ",\"%s\":", key);
+	if (port)
+		outbuf__u64(b, port);
+	else
+		outbuf__puts(b, "null");
+}
+
+/* Column widths; the header text is part of the interface. */
+#define DIR_W 8
+#define PORT_W 5
+#define COMM_W RST_COMM_LEN
+
+void summary__print_table(struct summary *s, struct outbuf *b,
+			  const char *title)
+{
+	size_t i, start, cols, count_w = 5;
+	const struct summary_row *r;
+	const char *dir;
+
+	summary__sort(s);
+	if (title)
+		outbuf__printf(b, "%s: ", title);
+	outbuf__printf(b, "%" PRIu64 " reset%s\n", s->total,
+		       s->total == 1 ? "" : "s");
+	if (!s->total)
+		return;
+	/* sorted: the first row has the largest count */
+	if (s->nrows && digits(s->rows[0].count) > count_w)
+		count_w = digits(s->rows[0].count);
+	if (digits(s->other) > count_w)
+		count_w = digits(s->other);
+
+	outbuf__printf(b, "%*s %-*s %-*s %-*s %-*s %s\n", (int)count_w,
+		       "COUNT", DIR_W, "DIR", PORT_W, "LPORT", PORT_W, "RPORT",
+		       COMM_W, "COMM", "CAUSE");
+	for (i = 0; i < s->nrows; i++) {
+		r = &s->rows[i];
+		outbuf__printf(b, "%*" PRIu64 " ", (int)count_w, r->count);
+		dir = format__direction_name(r->direction);
+		outbuf__printf(b, "%-*s ", DIR_W, dir ? dir : "-");
+		print_port(b, r->lport);
+		print_port(b, r->rport);
+		start = b->len;
+		if (r->has_comm) {
+			cols = format__table_escape(b, r->comm, sizeof(r->comm),
+						    COMM_W);
+			while (cols++ < COMM_W + 1)
+				outbuf__putc(b, ' ');
+		} else {
+			outbuf__putc(b, '-');
+			outbuf__pad(b, start, COMM_W + 1);
+		}
+		if (r->cause_len)
+			format__table_escape(b, r->cause, r->cause_len,
+					     SIZE_MAX);
+		else
+			outbuf__putc(b, '-');
+		outbuf__putc(b, '\n');
+	}
+	if (s->other)
+		outbuf__printf(b, "%*" PRIu64 " %-*s %-*s %-*s %-*s %s\n",
+			       (int)count_w, s->other, DIR_W, "-", PORT_W, "-",
+			       PORT_W, "-", COMM_W, "-",
+			       "(other: too many keys in this interval)");
+}
+
+static void json_bytes_or_null(struct outbuf *b, const char *key, const void *p,
+			       size_t n, int present)
+{
+	outbuf__printf(b, ",\"%s\":", key);
+	if (!present) {
+		outbuf__puts(b, "null");
+		return;
+	}
+	outbuf__putc(b, '"');
+	format__json_escape(b, p, n);
+	outbuf__putc(b, '"');
+}
+
+/* Seconds as a JSON number: "10.0", "2.5", "0.123"; never nan or inf. */
+static void json_seconds(struct outbuf *b, double v)
+{
+	char tmp[64];
+	size_t n;
+
+	if (!isfinite(v) || v < 0 || v > 1e15)
+		v = 0;
+	n = (size_t)snprintf(tmp, sizeof(tmp), "%.3f", v);
+	while (n > 0 && tmp[n - 1] == '0' && tmp[n - 2] != '.')
+		n--;
+	outbuf__put(b, tmp, n);
+}
+
+void summary__print_json(struct summary *s, struct outbuf *b,
+			 const char *time_rfc3339, double interval_s)
+{
+	const struct summary_row *r;
+	const char *dir;
+	size_t i;
+
+	summary__sort(s);
+	outbuf__puts(b, "{\"type\":\"summary\"");
+	json_bytes_or_null(b, "time", time_rfc3339,
+			   time_rfc3339 ? strlen(time_rfc3339) : 0,
+			   time_rfc3339 != NULL);
+	outbuf__puts(b, ",\"interval_s\":");
+	json_seconds(b, interval_s);
+	outbuf__puts(b, ",\"total\":");
+	outbuf__u64(b, s->total);
+	outbuf__puts(b, ",\"rows\":[");
+	for (i = 0; i < s->nrows; i++) {
+		r = &s->rows[i];
+		if (i)
+			outbuf__putc(b, ',');
+		dir = format__direction_name(r->direction);
+		outbuf__puts(b, "{\"direction\":");
+		if (dir)
+			outbuf__printf(b, "\"%s\"", dir);
+		else
+			outbuf__puts(b, "null");
+		json_port(b, "lport", r->lport);
+		json_port(b, "rport", r->rport);
+		json_bytes_or_null(b, "comm", r->comm, sizeof(r->comm),
+				   r->has_comm);
+		json_bytes_or_null(b, "cause", r->cause, r->cause_len,
+				   r->cause_len != 0);
+		outbuf__puts(b, ",\"count\":");
+		outbuf__u64(b, r->count);
+		outbuf__putc(b, '}');
+	}
+	outbuf__putc(b, ']');
+	if (s->other) {
+		outbuf__puts(b, ",\"other\":");
+		outbuf__u64(b, s->other);
+	}
+	outbuf__puts(b, "}\n");
+}
