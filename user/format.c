@@ -260,7 +260,8 @@ static unsigned int skip_tracing_frames(const struct ksyms *ks,
 
 		if (!name || (strncmp(name, "bpf_prog_", 9) &&
 			      strncmp(name, "bpf_trace_run", 13) &&
-			      strncmp(name, "__bpf_trace_", 12)))
+			      strncmp(name, "__bpf_trace_", 12) &&
+			      strncmp(name, "__traceiter_", 12)))
 			break;
 	}
 	return i;

@@ -617,10 +617,13 @@ int main(int argc, char **argv)
 	if (!t.out.closed && !t.count_reached)
 		ring_buffer__consume(t.rb);
 	correlator__flush(t.corr, 0, true);
-	if (t.summary)
-		print_summary(&t, (now_ms() - (t.next_summary_ms -
-					       (long long)cfg.summary_s * 1000)) /
-					  1000.0);
+	if (t.summary) {
+		long long start = t.next_summary_ms - cfg.summary_s * 1000LL;
+		double interval = (now_ms() - start) / 1000.0;
+
+		/* the last interval is cut short; never report it as 0 */
+		print_summary(&t, interval < 0.001 ? 0.001 : interval);
+	}
 	report_lost(&t);
 	output__flush(&t.out);
 	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events, t.lost);

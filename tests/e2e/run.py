@@ -11,6 +11,8 @@ One line per test, "ok NAME", "FAIL NAME: reason" (details follow as
 missing), then "e2e: N passed, M failed, K skipped". Exit status 1 if any
 failed.
 RSTTRACE=path overrides the binary (default: ./rsttrace at the repo root).
+E2E_KEEP_GOING=1 reports every record that does not match, not just the
+first.
 """
 import contextlib
 import fnmatch
@@ -66,8 +68,12 @@ def run_one(name, fn, timeout):
     t0 = time.monotonic()
     signal.signal(signal.SIGALRM, on_alarm)
     signal.alarm(timeout)
+    harness.deferred_failures.clear()
     try:
         fn(stack)
+        if harness.deferred_failures:
+            raise harness.TestFailure("%d record(s) did not match:\n%s" % (
+                len(harness.deferred_failures), "\n".join(harness.deferred_failures)))
     except harness.Skip as e:
         skipped = str(e) or "skipped"
     except harness.TestFailure as e:

@@ -1,15 +1,19 @@
 """The command line: output formats, hostile process names, the ways to
-exit, bad arguments, -V, and a burst of resets with loss accounting."""
+exit, bad arguments, -V, a burst of resets with loss accounting, --summary,
+--kstack, the start-up report, and the schema itself."""
+import errno
+import json
+import os
 import re
 import select
 import signal
 import subprocess
 import time
 
-from harness import (RESET_KEYS, RSTTRACE, TestFailure, Tracer, check, eq,
-                     expect, free_ports, info, netns, one, parse_line, pick, proc,
-                     test, validator)
-from test_owner import tracer
+from harness import (COUNTER_KEYS, RESET_KEYS, RSTTRACE, TestFailure, Tracer, check, eq,
+                     expect, free_ports, info, iso, netns, one, parse_line, parse_time, pick,
+                     proc, run, test, validator)
+from test_owner import connected, tracer
 from test_filters import refuse
 
 TABLE_WIDTH = 80
@@ -200,6 +204,11 @@ def hostile_comm(stack):
         want = json_comm(name)
         if comm != want:
             problems.append("%r: comm %r, expected %r" % (name, comm, want))
+        # the sent NO_SOCKET reset names the same process as its peer
+        snt = one(recs, "sent reset to %r" % name, direction="sent", rport=r["lport"])
+        if (snt["peer_pid"], snt["peer_comm"]) != (p.pid, want):
+            problems.append("%r: peer %r/%r in the sent reset, expected %r/%r" % (
+                name, snt["peer_pid"], snt["peer_comm"], p.pid, want))
     check(not problems, "hostile comm in JSON: %s", "; ".join(problems))
     lines = check_table(tt.raw_lines(), 2 * n, "table with hostile comms")
     for p in procs:
@@ -467,29 +476,77 @@ def sample_reset(**kw):
          "direction": "received", "pid": 10, "tid": 11, "comm": "curl", "uid": 0,
          "cgroup_id": 1, "netns": 4026531840, "sock_cookie": 16, "family": "ipv4",
          "laddr": "127.0.0.1", "lport": 40000, "raddr": "127.0.0.1", "rport": 80,
-         "state": "SYN_SENT", "reason": None, "owner_source": "connect"}
+         "state": "SYN_SENT", "reason": None, "owner_source": "connect",
+         "source": "tcp", "reason_source": None, "cause": "peer refused connection",
+         "errno": "ECONNREFUSED", "prev_state": "CLOSE", "age_ms": 0.25,
+         "bytes_sent": 0, "bytes_acked": 0, "bytes_received": 0, "unread_bytes": 0,
+         "unsent_bytes": 0, "srtt_us": 0, "retransmits": 0,
+         "peer_pid": None, "peer_comm": None}
     r.update(kw)
     return r
 
 
+def sample_summary(**kw):
+    r = {"type": "summary", "time": "2026-11-22T04:40:02.000000000Z", "interval_s": 1.0,
+         "total": 3, "rows": [
+             {"direction": "sent", "lport": 8080, "rport": None, "comm": None,
+              "cause": "nothing listening on port 8080", "count": 2},
+             {"direction": "received", "lport": None, "rport": 8080, "comm": "curl",
+              "cause": "peer refused connection", "count": 1}]}
+    r.update(kw)
+    return r
+
+
+NOSOCK_SENT = dict(direction="sent", pid=None, tid=None, comm=None, uid=None,
+                   cgroup_id=None, sock_cookie=None, state=None, reason="NO_SOCKET",
+                   owner_source=None, reason_source="kernel",
+                   cause="nothing listening on port 40000", errno=None, prev_state=None,
+                   age_ms=None, bytes_sent=None, bytes_acked=None, bytes_received=None,
+                   unread_bytes=None, unsent_bytes=None, srtt_us=None, retransmits=None,
+                   peer_pid=10, peer_comm="curl")
+
+
+def json_line(obj):
+    return (json.dumps(obj, separators=(",", ":")) + "\n").encode()
+
+
 @test("schema_selftest", timeout=30)
 def schema_selftest(stack):
-    """user/rsttrace.schema.json accepts what the spec allows, rejects the rest."""
+    """user/rsttrace.schema.json (and the harness's checks of what a schema
+    cannot say) accept what the spec allows and reject the rest."""
     v = validator()
-    nosock = dict(direction="sent", pid=None, tid=None, comm=None, uid=None,
-                  cgroup_id=None, sock_cookie=None, state=None, reason="NO_SOCKET",
-                  owner_source=None)
     good = [
         sample_reset(),
-        sample_reset(**nosock),
+        sample_reset(**NOSOCK_SENT),
         sample_reset(family="ipv6", laddr="::1", raddr="2001:db8::5"),
-        sample_reset(direction="sent", reason="TCP_ABORT_ON_CLOSE", state="ESTABLISHED",
-                     owner_source="accept", comm='we"ird\\\n\u00ff'),
-        sample_reset(owner_source="seeded", tid=None),
+        sample_reset(direction="sent", reason="TCP_ABORT_ON_CLOSE", reason_source="kernel",
+                     state="ESTABLISHED", owner_source="accept", comm='we"ird\\\n\u00ff',
+                     cause="application closed socket with 5 unread bytes", errno=None,
+                     unread_bytes=5, bytes_received=5, srtt_us=31, peer_pid=12,
+                     peer_comm="x"),
+        sample_reset(owner_source="seeded", tid=None, prev_state=None, age_ms=None),
+        sample_reset(direction="sent", state="TIME_WAIT", reason="TCP_TIMEWAIT_SOCKET",
+                     reason_source="kernel", errno=None, age_ms=12,
+                     cause="data arrived for a closed connection (TIME_WAIT)",
+                     **{k: None for k in COUNTER_KEYS}),
+        sample_reset(kstack=["tcp_reset+0x87", "tcp_rcv_state_process+0xbce",
+                             "do_softirq.part.0+0x3b", "veth_xmit+0x10 [veth]",
+                             "0xffffffffc0001234"]),
+        sample_reset(kernel_reason=None),
+        sample_reset(**dict(NOSOCK_SENT, reason_source="inferred", kernel_reason="NO_SOCKET")),
+        sample_reset(**dict(NOSOCK_SENT, reason=None, reason_source=None,
+                            kernel_reason="NO_SOCKET")),
+        sample_reset(kstack=[], kernel_reason=None),
+        sample_reset(cause=None, errno=None),
         {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z", "count": 5, "total": 9},
+        sample_summary(),
+        sample_summary(total=0, rows=[], interval_s=0.545),
     ]
+    sent = dict(direction="sent", reason="TCP_STATE", reason_source="kernel",
+                state="ESTABLISHED", cause="abortive close (SO_LINGER 0)", errno=None)
     bad = {
         "missing key": {k: v for k, v in sample_reset().items() if k != "uid"},
+        "missing new key": {k: v for k, v in sample_reset().items() if k != "cause"},
         "extra key": sample_reset(extra=1),
         "6 fraction digits": sample_reset(time="2026-11-22T04:40:01.123456Z"),
         "no Z": sample_reset(time="2026-11-22T04:40:01.123456789+00:00"),
@@ -503,21 +560,432 @@ def schema_selftest(stack):
         "bad direction": sample_reset(direction="in"),
         "bad family": sample_reset(family="inet"),
         "bad state": sample_reset(state="TIME-WAIT"),
-        "prefixed reason": sample_reset(direction="sent", reason="SK_RST_REASON_NO_SOCKET "),
-        "reason on a received reset": sample_reset(reason="NO_SOCKET"),
+        "bad prev_state": sample_reset(prev_state="SYN-SENT"),
+        "prefixed reason": sample_reset(direction="sent", reason="SK_RST_REASON_NO_SOCKET ",
+                                        reason_source="kernel"),
+        "reason on a received reset": sample_reset(reason="NO_SOCKET", reason_source="kernel"),
+        "kernel_reason on a received reset": sample_reset(kernel_reason="NO_SOCKET"),
         "bad owner_source": sample_reset(owner_source="current"),
         "pid as string": sample_reset(pid="10"),
         "owner without pid": sample_reset(pid=None),
         "pid without owner": sample_reset(owner_source=None),
+        "bad source": sample_reset(source="iptables"),
+        "null source": sample_reset(source=None),
+        "netfilter received": sample_reset(source="netfilter"),
+        "bad reason_source": sample_reset(**dict(sent, reason_source="guessed")),
+        "reason without reason_source": sample_reset(**dict(sent, reason_source=None)),
+        "reason_source without reason": sample_reset(reason_source="kernel"),
+        "kernel reason_source under --infer-reasons": sample_reset(
+            **dict(sent, kernel_reason="TCP_STATE")),
+        "errno not a name": sample_reset(errno=111),
+        "errno lower case": sample_reset(errno="econnrefused"),
+        "empty cause": sample_reset(cause=""),
+        "cause with a newline": sample_reset(cause="peer\nrefused"),
+        "cause ending in a newline": sample_reset(cause="peer refused\n"),
+        "negative age": sample_reset(age_ms=-1),
+        "age as string": sample_reset(age_ms="1.5"),
+        "negative bytes": sample_reset(bytes_sent=-1),
+        "fractional bytes": sample_reset(bytes_acked=1.5),
+        "counters without a socket": sample_reset(**dict(NOSOCK_SENT, bytes_sent=0)),
+        "counters on a timewait socket": sample_reset(
+            **dict(sent, state="TIME_WAIT", reason="TCP_TIMEWAIT_SOCKET")),
+        "counters on a listener": sample_reset(**dict(sent, state="LISTEN")),
+        "peer_pid without peer_comm": sample_reset(peer_pid=10),
+        "peer_comm without peer_pid": sample_reset(peer_comm="curl"),
+        "peer_pid 0": sample_reset(peer_pid=0, peer_comm="swapper/0"),
+        "kstack not an array": sample_reset(kstack="tcp_reset+0x87"),
+        "kstack null": sample_reset(kstack=None),
+        "kstack frame with a newline": sample_reset(kstack=["tcp_reset+0x87\n"]),
+        "kstack frame without offset": sample_reset(kstack=["tcp_reset"]),
         "lost without total": {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z",
                                "count": 5},
         "lost extra key": {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z",
                            "count": 5, "total": 5, "pid": 1},
         "unknown type": {"type": "hello"},
+        "summary without rows": {k: v for k, v in sample_summary().items() if k != "rows"},
+        "summary extra key": sample_summary(extra=1),
+        "summary zero interval": sample_summary(interval_s=0),
+        "summary negative total": sample_summary(total=-1, rows=[]),
+        "summary row with both ports": sample_summary(rows=[
+            {"direction": "received", "lport": 40000, "rport": 80, "comm": "curl",
+             "cause": "peer refused connection", "count": 3}]),
+        "summary row without lport": sample_summary(rows=[
+            {"direction": "received", "rport": 80, "comm": "curl", "cause": "x", "count": 3}]),
+        "summary row with no port": sample_summary(rows=[
+            {"direction": "received", "lport": None, "rport": None, "comm": "curl",
+             "cause": "x", "count": 3}]),
+        "summary row extra key": sample_summary(rows=[
+            {"direction": "sent", "lport": 1, "rport": None, "comm": None, "cause": None,
+             "count": 3, "port": 1}]),
+        "summary row count 0": sample_summary(total=0, rows=[
+            {"direction": "sent", "lport": 1, "rport": None, "comm": None, "cause": None,
+             "count": 0}]),
+        "summary row bad direction": sample_summary(rows=[
+            {"direction": "tx", "lport": 1, "rport": None, "comm": None, "cause": None,
+             "count": 3}]),
     }
     for g in good:
         errs = list(v.iter_errors(g))
         check(not errs, "schema rejects a valid record %r: %s", g, errs[:1])
+        parse_line(json_line(g))  # key order and the harness's own checks
     for what, b in bad.items():
         check(not v.is_valid(b), "schema accepts a bad record (%s): %r", what, b)
     eq(list(sample_reset().keys()), RESET_KEYS, "sample key order")
+
+    # what the schema cannot say: key order, and a summary's sums
+    r = sample_reset(kstack=["tcp_reset+0x87"], kernel_reason=None)
+    swapped = {k: r[k] for k in RESET_KEYS + ["kernel_reason", "kstack"]}
+    moved = {k: r[k] for k in ["type", "time", "cause"] + [k for k in RESET_KEYS + [
+        "kstack", "kernel_reason"] if k not in ("type", "time", "cause")]}
+    row = sample_summary()["rows"][0]
+    harness_bad = {
+        "kernel_reason before kstack": swapped,
+        "cause moved": moved,
+        "summary total is not the sum of the rows": sample_summary(total=4),
+        "summary row keys reordered": sample_summary(rows=[
+            {"lport": 8080, "direction": "sent", "rport": None, "comm": None, "cause": None,
+             "count": 3}]),
+        "summary group in two rows": sample_summary(total=4, rows=[row, row]),
+    }
+    for what, b in harness_bad.items():
+        check(v.is_valid(b), "schema rejects %s, a record only the harness can reject", what)
+        try:
+            parse_line(json_line(b))
+        except TestFailure:
+            continue
+        raise TestFailure("harness accepts a bad record (%s): %r" % (what, b))
+
+
+# ---------------------------------------------------------------------------
+# --summary, --kstack, start-up
+
+
+def summary_traffic(stack, tag):
+    """Resets of known causes: 3 + 2 connects to a closed port p1 from two
+    processes, and 2 connections to a listener on p2 whose server closes
+    with 100 unread bytes. Returns (ports, expected counts): the counts are
+    keyed by (direction, lport, rport, comm, cause): a server's local port,
+    or a client's remote port (its own is a new one per connection)."""
+    p1, = free_ports(1)
+    a = proc(stack, b"rst-%s-a" % tag)
+    b = proc(stack, b"rst-%s-b" % tag)
+    srv = proc(stack, b"rst-%s-srv" % tag)
+    cli = proc(stack, b"rst-%s-cli" % tag)
+    p2 = srv.listen("l", 4, "127.0.0.1")
+    return (p1, p2), (a, b, srv, cli)
+
+
+def provoke_summary(procs, ports):
+    a, b, srv, cli = procs
+    p1, p2 = ports
+    for i in range(3):
+        refuse(a, 4, p1, "c%d" % i)
+    for i in range(2):
+        refuse(b, 4, p1, "c%d" % i)
+    for i in range(2):
+        c = cli.connect("c%d" % i, 4, "127.0.0.1", p2)
+        eq(c["errno"], 0, "connect() to the listener")
+        srv.accept("l", "s%d" % i)
+        cli.call("send", "c%d" % i, b"u" * 100)
+        srv.call("wait_readable", "s%d" % i, 100)
+        srv.call("close", "s%d" % i)
+        eq(cli.call("recv_error", "c%d" % i)[0], errno.ECONNRESET,
+           "client recv() after the abort")
+    comm = lambda p: p.comm.decode()  # noqa: E731
+    # grouped by service port: a server's local port, a client's remote one
+    return {
+        ("sent", p1, None, None, "nothing listening on port %d" % p1): 5,
+        ("received", None, p1, comm(a), "peer refused connection"): 3,
+        ("received", None, p1, comm(b), "peer refused connection"): 2,
+        ("sent", p2, None, comm(srv), "application closed socket with 100 unread bytes"): 2,
+        ("received", None, p2, comm(cli), "peer reset established connection"): 2,
+    }
+
+
+def add_counts(got, direction, lport, rport, comm, cause, count):
+    """Sum a summary row into got."""
+    key = (direction, lport, rport, comm, cause)
+    got[key] = got.get(key, 0) + count
+
+
+def compare_counts(got, want, what):
+    bad = []
+    for k in sorted(set(got) | set(want), key=repr):
+        if got.get(k, 0) != want.get(k, 0):
+            bad.append("%s: counted %d, provoked %d" % (k, got.get(k, 0), want.get(k, 0)))
+    check(not bad, "%s: counts do not match the resets provoked:\n%s", what, "\n".join(bad))
+
+
+@test("summary_json")
+def summary_json(stack):
+    """--summary=1 --json: one summary record a second (the counts of that
+    second) and one at exit; added up they count exactly the resets
+    provoked, by direction, local port, owner comm and cause."""
+    ports, procs = summary_traffic(stack, b"sj")
+    tr = tracer(stack, "--summary=1", "-P", "%d,%d" % ports)
+    m0 = time.monotonic()
+    want = provoke_summary(procs, ports)
+    n = sum(want.values())
+    seen = {"total": 0}
+
+    def consume(r):
+        if r.get("type") == "summary" and isinstance(r.get("total"), int):
+            seen["total"] += r["total"]
+
+    tr.follow(consume, lambda: seen["total"] >= n, timeout=10,
+              what="summary records counting %d resets" % n)
+    m1 = time.monotonic()
+    t_stop = time.time()
+    tr.stop()
+    recs = tr.records()  # validates every line: summary records only
+    other = [r for r in recs if r["type"] != "summary"]
+    check(not other, "--summary printed %d other record(s), e.g. %r", len(other),
+          other[:1])
+    check(len(recs) >= 2, "%d summary record(s): expected one a second and one at exit",
+          len(recs))
+    got = {}
+    for r in recs:
+        for row in r["rows"]:
+            add_counts(got, row["direction"], row["lport"], row["rport"], row["comm"],
+                       row["cause"], row["count"])
+    compare_counts(got, want, "--summary=1 --json")
+    eq(sum(r["total"] for r in recs), n, "sum of the summary totals")
+    times = [parse_time(r["time"]) for r in recs]
+    check(times == sorted(times), "summary times go backwards: %r",
+          [r["time"] for r in recs])
+    for r in recs[:-1]:
+        check(0.9 <= r["interval_s"] <= 1.1, "periodic summary with interval_s %r, "
+              "expected 1: %r", r["interval_s"], r)
+    check(recs[-1]["interval_s"] <= 1.1, "last summary interval_s %r > 1", recs[-1]["interval_s"])
+    check(times[-1] >= t_stop - 0.05, "no summary at exit: the last one is from %s, "
+          "rsttrace was stopped at %s", recs[-1]["time"], iso(t_stop))
+    for x, y in zip(times, times[1:-1]):
+        check(0.8 <= y - x <= 1.5, "periodic summaries %.3fs apart, expected 1s", y - x)
+    # one a second while running
+    elapsed = m1 - m0 + (m0 - tr.t_ready)
+    check(len(recs) - 1 >= int(elapsed) - 1, "%d periodic summaries in %.1fs",
+          len(recs) - 1, elapsed)
+    info("summary_json: %d summary records, %d resets counted" % (len(recs), n))
+
+
+def column_spans(header):
+    return {m.group(0): (m.start(), m.end()) for m in re.finditer(r"\S+", header)}
+
+
+def column_value(line, span):
+    """The whitespace-separated token of line that overlaps the header
+    word's span (left- or right-aligned columns)."""
+    s, e = span
+    for m in re.finditer(r"\S+", line):
+        if m.start() < e and m.end() > s:
+            return m.group(0)
+    return None
+
+
+@test("summary_table")
+def summary_table(stack):
+    """--summary=1 as a table: per interval a line with the number of resets,
+    then a header and one row per (direction, port, comm, cause) with its
+    count; added up they count exactly the resets provoked."""
+    ports, procs = summary_traffic(stack, b"st")
+    tr = tracer(stack, "--summary=1", "-P", "%d,%d" % ports, json_mode=False)
+    want = provoke_summary(procs, ports)
+    n = sum(want.values())
+    p1, p2 = ports
+    # wait (bounded) until a table with the last provoked cause was printed
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        text = b"".join(tr.raw_lines()).decode("utf-8", "replace")
+        if text.count("peer reset established connection") and sum(
+                int(x) for x in re.findall(r"(\d+) resets?\b", text)) >= n:
+            break
+        tr.wait_lines(len(tr.raw_lines()) + 1, timeout=max(0.1, deadline - time.monotonic()))
+    tr.stop()
+    lines = [l.decode("utf-8", "replace").rstrip("\n") for l in tr.raw_lines()]
+    text = "\n".join(lines)
+    for l in tr.raw_lines():
+        bad = [c for c in l[:-1] if c < 0x20 or c == 0x7f]
+        check(not bad, "summary table: control byte(s) in %r", l)
+    totals = [int(x) for x in re.findall(r"(\d+) resets?\b", text)]
+    check(totals, "summary table: no 'N resets' line per interval:\n%s", text[-2000:])
+    eq(sum(totals), n, "sum of the per-interval reset totals in the table")
+    got, header, spans = {}, None, None
+    rows = 0
+    for l in lines:
+        if "COUNT" in l and "CAUSE" in l:
+            header, spans = l, column_spans(l)
+            continue
+        if header is None or not l.strip() or re.search(r"\d+ resets?\b", l):
+            continue
+        count = column_value(l, spans["COUNT"])
+        check(count and count.isdigit(), "summary table: no count in row %r (header %r)",
+              l, header)
+        cause = l[spans["CAUSE"][0]:].strip()
+        comm = column_value(l, spans["COMM"])
+        comm = None if comm == "-" else comm
+        d = column_value(l, spans["DIR"])
+        direction = {"TX": "sent", "RX": "received"}.get(d, d)
+        lport = column_value(l, spans["LPORT"])
+        rport = column_value(l, spans["RPORT"])
+        check((lport or "").isdigit() != (rport or "").isdigit(),
+              "summary table: a row needs exactly one of LPORT and RPORT: %r (header %r)",
+              l, header)
+        lport = int(lport) if lport.isdigit() else None
+        rport = int(rport) if rport.isdigit() else None
+        add_counts(got, direction, lport, rport, comm, cause, int(count))
+        rows += 1
+    check(header is not None, "summary table: no header with COUNT and CAUSE:\n%s",
+          text[-2000:])
+    compare_counts(got, want, "--summary=1 (table)")
+    for l in lines:
+        check(len(l) < 120, "summary table: %d columns in %r", len(l), l)
+    info("summary_table: %d rows in %d interval(s)" % (rows, len(totals)))
+
+
+@test("kstack_json")
+def kstack_json(stack):
+    """--kstack: every reset has the kernel stack it was traced in,
+    symbolised; the received reset's contains tcp_reset(), the sent
+    NO_SOCKET reset's the IPv4 reset sender."""
+    p1, = free_ports(1)
+    tr = tracer(stack, "--kstack", "-P", p1)
+    plain = tracer(stack, "-P", p1)
+    both = tracer(stack, "--kstack", "--infer-reasons", "-P", p1)
+    cl = proc(stack, b"rst-kstack")
+    ck = refuse(cl, 4, p1, "c")
+    for t in (tr, plain, both):
+        t.wait_for(lambda r: r.get("sock_cookie") == ck, what="the received reset")
+        t.wait_for(lambda r: r.get("direction") == "sent" and r.get("lport") == p1,
+                   what="the sent reset")
+        t.stop()
+    recs = tr.records()
+    rcv = one(recs, "received", direction="received", sock_cookie=ck)
+    snt = one(recs, "sent", direction="sent", lport=p1)
+    for r, what in ((rcv, "received"), (snt, "sent")):
+        check("kstack" in r, "%s reset without kstack under --kstack: %r", what, r)
+        check(r["kstack"], "%s reset: empty kstack", what)
+        unsym = [f for f in r["kstack"] if f.startswith("0x")]
+        check(not unsym, "%s reset: unsymbolised frames %r", what, unsym)
+    check(any(f.startswith("tcp_reset+") for f in rcv["kstack"]),
+          "received reset: no tcp_reset frame in its kstack %r", rcv["kstack"])
+    check(any(f.startswith("tcp_v4_send_reset+") for f in snt["kstack"]),
+          "sent NO_SOCKET reset: no tcp_v4_send_reset frame in its kstack %r", snt["kstack"])
+    for r in plain.records():
+        check("kstack" not in r, "kstack without --kstack: %r", r)
+        check("kernel_reason" not in r, "kernel_reason without --infer-reasons: %r", r)
+    for r in both.records():  # parse_line checked the order: kstack, kernel_reason
+        check("kstack" in r and "kernel_reason" in r,
+              "--kstack --infer-reasons: not both optional keys in %r", r)
+    info("kstack_json: received %s" % " <- ".join(rcv["kstack"][:4]))
+
+
+@test("kstack_table")
+def kstack_table(stack):
+    """--kstack in the table: each row is followed by its stack, one
+    indented frame a line."""
+    p1, = free_ports(1)
+    tr = tracer(stack, "--kstack", "-P", p1, json_mode=False)
+    tj = tracer(stack, "-P", p1)
+    cl = proc(stack, b"rst-kstack-t")
+    ck = refuse(cl, 4, p1, "c")
+    tj.wait_for(lambda r: r.get("sock_cookie") == ck, what="the received reset")
+    tj.wait_for(lambda r: r.get("direction") == "sent" and r.get("lport") == p1,
+                what="the sent reset")
+    wait_table(tr, 5)
+    tj.stop()
+    tr.stop()
+    lines = [l.decode("utf-8", "replace").rstrip("\n") for l in tr.raw_lines()]
+    check(lines and not lines[0].startswith(" "), "kstack table: no header: %r", lines[:3])
+    rows = {}  # row -> its frames
+    cur = None
+    for l in lines[1:]:
+        if l.startswith((" ", "\t")):
+            check(cur is not None, "kstack table: indented line before any row: %r", l)
+            rows[cur].append(l.strip())
+        else:
+            cur = l
+            rows[cur] = []
+    eq(len(rows), 2, "kstack table rows (one sent, one received reset):\n%s" % "\n".join(lines))
+    check_table([(r + "\n").encode() for r in [lines[0]] + list(rows)], 2, "kstack table rows")
+    mine = [r for r in rows if re.search(r"\b%d\b" % cl.pid, r)]
+    eq(len(mine), 1, "rows with the client's pid %d" % cl.pid)
+    for r, frames in rows.items():
+        check(frames, "kstack table: row without a stack: %r", r)
+        bad = [f for f in frames if not re.match(r"^[A-Za-z_.$][\w.$]*\+0x[0-9a-f]+", f)]
+        check(not bad, "kstack table: frames that are not symbol+offset: %r", bad)
+    check(any(f.startswith("tcp_reset+") for f in rows[mine[0]]),
+          "kstack table: the received reset's stack has no tcp_reset: %r", rows[mine[0]])
+
+
+@test("startup_sources")
+def startup_sources(stack):
+    """Before 'Tracing', stderr says which sources are active and which
+    resets this kernel cannot show; what it claims about netfilter holds."""
+    tr = tracer(stack)
+    head = tr.stderr_text().split("Tracing")[0]
+    check(re.search(r"(?i)\bsources?\b", head), "no word on the active sources before "
+          "'Tracing': %r", head)
+    check(re.search(r"tcp", head), "the TCP tracepoints are not named as a source: %r", head)
+    nf = [l for l in head.splitlines() if re.search(r"(?i)netfilter", l)]
+    check(nf, "nothing said about netfilter REJECT resets before 'Tracing': %r", head)
+    invisible = any(re.search(r"(?i)\bnot\b|\bno\b|cannot|invisible|unavailable", l) for l in nf)
+    info("startup: " + " | ".join(l.strip() for l in head.strip().splitlines()))
+    # hold rsttrace to its word: an nft reject in a namespace of our own
+    ns = netns(stack, "su")
+    ns.ip("link", "set", "lo", "up")
+    server = proc(stack, b"rst-su-server", netns=ns)
+    client = proc(stack, b"rst-su-client", netns=ns)
+    port = server.listen("l", 4, "127.0.0.1")
+    table = "rsttrace_test_%d" % os.getpid()
+    nft = ["ip", "netns", "exec", ns.name, "nft"]
+    run(nft + ["add", "table", "inet", table])
+    stack.callback(run, nft + ["delete", "table", "inet", table], check_rc=False)
+    run(nft + ["add chain inet %s input { type filter hook input priority 0 ; }" % table])
+    run(nft + ["add rule inet %s input tcp dport %d tcp flags syn reject with tcp reset"
+               % (table, port)])
+    c = client.connect("c", 4, "127.0.0.1", port)
+    eq(c["errno"], errno.ECONNREFUSED, "connect() through the reject rule")
+    tr.wait_for(lambda r: r.get("sock_cookie") == c["cookie"], what="the received reset")
+    tr.stop()
+    nfsent = pick(tr.records(), direction="sent", source="netfilter", lport=port)
+    if invisible:
+        check(not nfsent, "start-up says netfilter resets are not visible, yet: %r", nfsent)
+    else:
+        check(nfsent, "start-up does not say netfilter resets are invisible, but the nft "
+              "reject's reset was not reported (source netfilter)")
+
+
+@test("flush_at_exit")
+def flush_at_exit(stack):
+    """Records may be held back (about 100 ms) to pair the two ends of a
+    reset, but never lost: stopped right after the resets, rsttrace still
+    writes all of them. And while it runs, a held record comes out soon."""
+    p1, = free_ports(1)
+    cl = proc(stack, b"rst-flush")
+    # latency while running
+    tr = tracer(stack, "-P", p1)
+    m0 = time.monotonic()
+    ck = refuse(cl, 4, p1, "a")
+    tr.wait_for(lambda r: r.get("sock_cookie") == ck, what="the received reset")
+    tr.wait_for(lambda r: r.get("direction") == "sent" and r.get("lport") == p1,
+                what="the sent reset")
+    latency = time.monotonic() - m0
+    tr.stop()
+    check(latency < 1.0, "both records of a reset took %.2fs to come out", latency)
+    # stopped at once: the resets happened inside connect() and close(),
+    # before they returned, so rsttrace has them all
+    tr = tracer(stack)
+    ck = refuse(cl, 4, p1, "b")
+    server, client, c, s = connected(stack, server_comm=b"rst-flush-srv",
+                                     client_comm=b"rst-flush-cli")
+    client.call("send", "c", b"f" * 10)
+    server.call("wait_readable", "s", 10)
+    server.call("close", "s")
+    tr.stop()
+    recs = tr.records()
+    one(recs, "received (refused)", direction="received", sock_cookie=ck)
+    one(recs, "sent (refused)", direction="sent", lport=p1)
+    one(recs, "sent (unread)", direction="sent", sock_cookie=s["cookie"])
+    one(recs, "received (unread)", direction="received", sock_cookie=c["cookie"])
+    info("flush_at_exit: both records of a reset out %.0f ms after connect() returned"
+         % (latency * 1000))

@@ -5,7 +5,7 @@ import errno
 import os
 import time
 
-from harness import (NOCOUNTERS, NOPEER, NOSOCK, Tracer, age_within, between, info,
+from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Tracer, age_within, between, info,
                      check, eq, expect, netns, netns_inode, not_runner, one,
                      owner_fields, peer_fields, pick, proc, reason_fields,
                      received_fields, run, summarize, test, closed_port,
@@ -44,9 +44,21 @@ def sent_fields(reason, cause, errno_name=None, infer=False):
                 **reason_fields(reason, infer))
 
 
+def seq_counter(data, extra):
+    """bytes_acked and bytes_received are the kernel's counters, as ss -i
+    shows them: they count sequence numbers, so a SYN or FIN acknowledged or
+    received adds one to the data bytes (up to @extra in all)."""
+    if isinstance(data, Match):
+        return Match(lambda v: any(data(v - k) for k in range(extra + 1)
+                                   if isinstance(v, int)),
+                     "%s, plus up to %d for SYN/FIN" % (data.desc, extra))
+    return between(data, data + extra)
+
+
 def counters(sent=0, acked=0, received=0, unread=0, unsent=0, retransmits=0):
     """Socket counters at the time of the reset; a value may be a Match."""
-    return {"bytes_sent": sent, "bytes_acked": acked, "bytes_received": received,
+    return {"bytes_sent": sent, "bytes_acked": seq_counter(acked, 2),
+            "bytes_received": seq_counter(received, 1),
             "unread_bytes": unread, "unsent_bytes": unsent, "retransmits": retransmits}
 
 
@@ -490,6 +502,13 @@ def nfreject(stack):
     # the reset was forged by netfilter: no socket, so no peer owner
     fields = received_fields("SYN_SENT", "CLOSE")
     del fields["source"]  # which hook is credited with a forged reset is not specified
+    # no TCP sender on this host, yet from loopback: flagged, unless
+    # netfilter's own reset was traced as the sender
+    fields["cause"] = Match(
+        lambda v: v in ("peer refused connection",
+                        "peer refused connection (no TCP sender on this host: "
+                        "firewall REJECT?)"),
+        "the refused cause, flagged when no sender was traced")
     expect(rcv, "received reset (client)", t0, t1, family="ipv4", laddr="127.0.0.1",
            raddr="127.0.0.1", rport=port, netns=ns.inode, **fields,
            **owner_fields(client, "connect"), **NOPEER,
@@ -501,6 +520,8 @@ def nfreject(stack):
     nf = pick(recs, direction="sent", source="netfilter")
     info("nfreject: received reset credited to source %r; %d sent reset(s) with source "
          "netfilter" % (rcv["source"], len(nf)))
+    check(nf or "firewall REJECT?" in rcv["cause"],
+          "received reset from loopback with no sender traced, not flagged: %r", rcv["cause"])
     for r in nf:
         expect(r, "sent reset (netfilter)", t0, t1, lport=port, rport=rcv["lport"],
                netns=ns.inode, **peer_fields(client))
