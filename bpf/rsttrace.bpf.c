@@ -387,16 +387,14 @@ static __always_inline void event_set_owner(struct rst_event *ev,
 }
 
 /* Owner, state and identity of a timewait socket: sock_common fields only. */
-static __always_inline struct cgroup *
-event_from_timewait(struct rst_event *ev, struct sock *sk)
+static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
+							  __u64 cookie)
 {
 	struct rst_tw_owner *two;
-	__u64 cookie;
 
 	ev->flags |= RST_F_TIMEWAIT;
 	/* as the kernel's own tracepoint: TIME_WAIT, whatever the substate */
 	ev->state = ev->tp_state = TCP_TIME_WAIT;
-	cookie = bpf_get_socket_cookie(sk);
 	ev->sock_cookie = cookie;
 	two = bpf_map_lookup_elem(&tw_owners, &cookie);
 	if (two) {
@@ -494,9 +492,36 @@ static __always_inline bool cgroup_wanted(const struct rst_event *ev,
 	return cgroup_is_under(cgrp, filter_cgroup_id, filter_cgroup_level);
 }
 
+/* Start an event; false if its direction is filtered out. */
+static __always_inline bool event_begin(struct rst_event *ev, __u8 direction,
+					__u32 reason, __u8 flags)
+{
+	if (filter_direction && direction != filter_direction)
+		return false;
+	ev->ts_ns = bpf_ktime_get_boot_ns();
+	ev->direction = direction;
+	ev->reason = reason;
+	ev->flags = flags;
+	ev->uid = RST_UID_NONE;
+	return true;
+}
+
+/* The owner filters, then the ring buffer; a full one is counted. */
+static __always_inline int event_submit(void *ctx, struct rst_event *ev,
+					struct cgroup *cgrp)
+{
+	if (!owner_wanted(ev) || !cgroup_wanted(ev, cgrp))
+		return 0;
+	ev->kstack_id = want_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+		count(RST_CNT_LOST);
+	return 0;
+}
+
 /*
- * Build, filter and submit one event. @skb is the segment answered by a
- * passive reset, NULL for active and received resets.
+ * Build, filter and submit one event from a BTF-typed tracepoint. @skb is
+ * the segment answered by a passive reset, NULL for active and received
+ * resets.
  */
 static __always_inline int emit(void *ctx, struct sock *sk,
 				struct sk_buff *skb, __u32 reason,
@@ -505,14 +530,8 @@ static __always_inline int emit(void *ctx, struct sock *sk,
 	struct rst_event ev = {};
 	struct cgroup *cgrp = NULL;
 
-	if (filter_direction && direction != filter_direction)
+	if (!event_begin(&ev, direction, reason, flags))
 		return 0;
-	ev.ts_ns = bpf_ktime_get_boot_ns();
-	ev.direction = direction;
-	ev.reason = reason;
-	ev.flags = flags;
-	ev.uid = RST_UID_NONE;
-
 	if (skb) {
 		ev.flags |= RST_F_PASSIVE;
 		if (!tuple_from_skb(&ev, skb))
@@ -533,17 +552,106 @@ static __always_inline int emit(void *ctx, struct sock *sk,
 		if (sk_is_full(sk))
 			cgrp = event_from_sk(&ev, sk);
 		else if (sk->__sk_common.skc_state == TCP_TIME_WAIT)
-			cgrp = event_from_timewait(&ev, sk);
+			cgrp = event_from_timewait(&ev,
+						   bpf_get_socket_cookie(sk));
 		else
 			ev.state = ev.tp_state = sk->__sk_common.skc_state;
 	}
-	if (!owner_wanted(&ev) || !cgroup_wanted(&ev, cgrp))
-		return 0;
-	ev.kstack_id = want_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
+	return event_submit(ctx, &ev, cgrp);
+}
 
-	if (bpf_ringbuf_output(&events, &ev, sizeof(ev), 0))
-		count(RST_CNT_LOST);
-	return 0;
+/*
+ * A reset answering @skb that TCP's tracepoint does not show: sent without
+ * a full socket before 6.10 (@sk NULL or timewait), or forged by netfilter
+ * (@sk is then the local sender on OUTPUT, else NULL). Probe context: every
+ * read goes through bpf_probe_read.
+ */
+static __always_inline int emit_probed(void *ctx, struct sock *sk,
+				       struct sk_buff *skb, struct net *net,
+				       __u8 source)
+{
+	struct rst_event ev = {};
+	int state;
+
+	if (!skb || !event_begin(&ev, RST_DIR_SENT, RST_REASON_NONE,
+				 RST_F_PASSIVE))
+		return 0;
+	ev.source = source;
+	if (!tuple_from_skb(&ev, skb) || !tuple_wanted(&ev))
+		return 0;
+	if (!net)
+		net = sk ? BPF_CORE_READ(sk, __sk_common.skc_net.net) :
+			   BPF_CORE_READ(skb, dev, nd_net.net);
+	ev.netns = BPF_CORE_READ(net, ns.inum);
+	if (!sk) {
+		ev.flags |= RST_F_NOSOCK;
+		return event_submit(ctx, &ev, NULL);
+	}
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (source == RST_SRC_TCP && state == TCP_TIME_WAIT)
+		event_from_timewait(&ev, BPF_CORE_READ(sk, __sk_common.skc_cookie.counter));
+	else
+		ev.state = ev.tp_state = state;
+	return event_submit(ctx, &ev, NULL);
+}
+
+/*
+ * Before 6.10 tcp_send_reset fires for full sockets only: these see the
+ * resets for closed ports and timewait sockets. Loaded only there.
+ */
+SEC("kprobe/tcp_v4_send_reset")
+int BPF_KPROBE(handle_v4_send_reset, struct sock *sk, struct sk_buff *skb)
+{
+	int state = sk ? BPF_CORE_READ(sk, __sk_common.skc_state) : 0;
+
+	/* full sockets: the tracepoint reports them */
+	if (sk && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)
+		return 0;
+	return emit_probed(ctx, sk, skb, NULL, RST_SRC_TCP);
+}
+
+SEC("kprobe/tcp_v6_send_reset")
+int BPF_KPROBE(handle_v6_send_reset, struct sock *sk, struct sk_buff *skb)
+{
+	int state = sk ? BPF_CORE_READ(sk, __sk_common.skc_state) : 0;
+
+	if (sk && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)
+		return 0;
+	return emit_probed(ctx, sk, skb, NULL, RST_SRC_TCP);
+}
+
+/*
+ * REJECT --reject-with tcp-reset builds its own segment and never reaches
+ * TCP. nf_send_reset{,6}(net, [sk,] oldskb, hook): @sk was added in 5.11
+ * (04295878beac), so the loader passes where oldskb is.
+ */
+const volatile int nf_skb_arg = 2;
+
+static __always_inline int emit_netfilter(struct pt_regs *ctx)
+{
+	struct net *net = (void *)PT_REGS_PARM1(ctx);
+	struct sock *sk = NULL;
+	struct sk_buff *skb;
+
+	if (nf_skb_arg == 2) {
+		sk = (void *)PT_REGS_PARM2(ctx);
+		skb = (void *)PT_REGS_PARM3(ctx);
+	} else {
+		skb = (void *)PT_REGS_PARM2(ctx);
+	}
+	return emit_probed(ctx, sk, skb, net, RST_SRC_NETFILTER);
+}
+
+SEC("kprobe/nf_send_reset")
+int handle_nf_send_reset(struct pt_regs *ctx)
+{
+	return emit_netfilter(ctx);
+}
+
+SEC("kprobe/nf_send_reset6")
+int handle_nf_send_reset6(struct pt_regs *ctx)
+{
+	return emit_netfilter(ctx);
 }
 
 /* 6.10+: tcp_send_reset(sk, skb, reason); sk and skb may each be NULL. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Kernel feature detection: each answer becomes a load-time choice. */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
@@ -47,6 +48,38 @@ static bool enum_has(const struct btf *btf, const char *type, const char *val)
 		if (!strcmp(btf__name_by_offset(btf, e->name_off), val))
 			return true;
 	return false;
+}
+
+static int func_arity(const struct btf *btf, const char *name)
+{
+	const struct btf_type *t;
+	int id;
+
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_FUNC);
+	if (id < 0)
+		return 0;
+	t = btf__type_by_id(btf, btf__type_by_id(btf, id)->type);
+	return t && btf_is_func_proto(t) ? btf_vlen(t) : 0;
+}
+
+int features__nf_reset_args(const struct btf *vmlinux)
+{
+	struct btf *mod;
+	int n = func_arity(vmlinux, "nf_send_reset");
+
+	if (n)
+		return n;
+	/* Debian builds it as a module, loaded by the first REJECT rule */
+	if (access("/sys/kernel/btf/nf_reject_ipv4", F_OK) &&
+	    system("modprobe -q nf_reject_ipv4 2>/dev/null; "
+		   "modprobe -q nf_reject_ipv6 2>/dev/null") == -1)
+		return 0;
+	mod = btf__load_module_btf("nf_reject_ipv4", (struct btf *)vmlinux);
+	if (!mod)
+		return 0;
+	n = func_arity(mod, "nf_send_reset");
+	btf__free(mod);
+	return n;
 }
 
 bool features__mount_tracefs(void)
@@ -105,27 +138,35 @@ void features__print(const struct features *f, FILE *out)
 		yesno(f->accept_tp));
 	fprintf(out, "  kprobes:                              %s\n",
 		yesno(f->kprobes));
-	fprintf(out, "  resets sent by netfilter REJECT:      not visible\n");
+	fprintf(out, "  resets sent by netfilter REJECT:      %s\n",
+		!f->kprobes	   ? "not visible (no kprobes)" :
+		f->nf_reset_args ? "visible (kprobe on nf_send_reset)" :
+				   "not visible (no nf_send_reset)");
 }
 
 void features__print_sources(const struct features *f, FILE *out)
 {
 	fprintf(out,
 		"rsttrace: sources: tcp_send_reset%s, tcp_receive_reset, "
-		"inet_sock_set_state (tp_btf)%s; reasons: %s\n",
+		"inet_sock_set_state (tp_btf)%s%s%s; reasons: %s\n",
 		f->send_reset_reason ? " (with reason)" : "",
 		f->accept_attached ? ", accept()/accept4() exits" : "",
+		f->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
+		f->netfilter ? ", kprobes on nf_send_reset/nf_send_reset6" : "",
 		f->active_reasons    ? "from the kernel" :
 		f->send_reset_reason ? "from the kernel for answers to segments, "
 				       "inferred for the rest" :
 				       "inferred");
-	if (!f->send_reset_nosock)
+	if (!f->send_reset_nosock && !f->nosock_probe)
 		fprintf(out,
 			"rsttrace: not visible on Linux %s: resets for closed "
-			"ports and TIME_WAIT sockets (6.10+)\n",
+			"ports and TIME_WAIT sockets (tracepoint: 6.10+; or "
+			"kprobes)\n",
 			f->release);
-	fprintf(out,
-		"rsttrace: not visible: resets sent by netfilter REJECT rules "
-		"(they bypass TCP's tracepoint%s)\n",
-		f->kprobes ? "" : "; no kprobes or fentry on this kernel");
+	if (!f->netfilter)
+		fprintf(out,
+			"rsttrace: not visible: resets sent by netfilter REJECT "
+			"rules (they bypass TCP's tracepoint; %s)\n",
+			f->kprobes ? "no nf_send_reset to probe" :
+				     "no kprobes or fentry on this kernel");
 }

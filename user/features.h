@@ -19,6 +19,9 @@ struct features {
 	bool tracefs; /* tracefs mounted, or mounted by us */
 	bool accept_tp; /* syscalls:sys_exit_accept4 exists */
 	bool kprobes; /* the kernel can place kprobes */
+	int nf_reset_args; /* nf_send_reset()'s arity, 0: no such function */
+	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
+	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
 	/* filled in after load and attach */
 	bool sk_storage; /* socket storage usable from tracing programs */
 	bool accept_attached;
@@ -26,6 +29,11 @@ struct features {
 
 /* Probe with the vmlinux BTF @btf (may be NULL when there is none). */
 void features__probe(struct features *f, const struct btf *btf);
+/*
+ * Arity of nf_send_reset() from vmlinux or nf_reject_ipv4's BTF (loading the
+ * module if needed), 0 when there is no such function.
+ */
+int features__nf_reset_args(const struct btf *vmlinux);
 /* Make sure tracefs is mounted; classic tracepoints need it. */
 bool features__mount_tracefs(void);
 void features__print(const struct features *f, FILE *out);

@@ -286,6 +286,17 @@ static int configure(struct tracer *t)
 	bpf_program__set_autoload(skel->progs.handle_send_reset_noreason,
 				  !t->feat.send_reset_reason);
 	skel->rodata->want_kstack = t->want_stacks;
+
+	/* probes for what TCP's tracepoints miss, where kprobes exist */
+	bpf_program__set_autoload(skel->progs.handle_v4_send_reset,
+				  t->feat.kprobes && !t->feat.send_reset_nosock);
+	bpf_program__set_autoload(skel->progs.handle_v6_send_reset,
+				  t->feat.kprobes && !t->feat.send_reset_nosock);
+	bpf_program__set_autoload(skel->progs.handle_nf_send_reset,
+				  t->feat.kprobes && t->feat.nf_reset_args);
+	bpf_program__set_autoload(skel->progs.handle_nf_send_reset6,
+				  t->feat.kprobes && t->feat.nf_reset_args);
+	skel->rodata->nf_skb_arg = t->feat.nf_reset_args >= 4 ? 2 : 1;
 	return 0;
 }
 
@@ -341,6 +352,24 @@ static int attach(struct tracer *t)
 	}
 	t->feat.accept_attached = skel->links.handle_accept4_exit &&
 				  skel->links.handle_accept_exit;
+
+	/* optional kprobes: a failure costs visibility, not the run */
+	if (bpf_program__autoload(skel->progs.handle_v4_send_reset)) {
+		skel->links.handle_v4_send_reset =
+			bpf_program__attach(skel->progs.handle_v4_send_reset);
+		skel->links.handle_v6_send_reset =
+			bpf_program__attach(skel->progs.handle_v6_send_reset);
+		t->feat.nosock_probe = skel->links.handle_v4_send_reset &&
+				       skel->links.handle_v6_send_reset;
+	}
+	if (bpf_program__autoload(skel->progs.handle_nf_send_reset)) {
+		skel->links.handle_nf_send_reset =
+			bpf_program__attach(skel->progs.handle_nf_send_reset);
+		skel->links.handle_nf_send_reset6 =
+			bpf_program__attach(skel->progs.handle_nf_send_reset6);
+		t->feat.netfilter = skel->links.handle_nf_send_reset &&
+				    skel->links.handle_nf_send_reset6;
+	}
 	if (!t->feat.accept_attached)
 		fprintf(stderr,
 			"rsttrace: warning: accept() tracepoints unavailable "
@@ -448,11 +477,30 @@ out:
 
 static void print_version(struct tracer *t)
 {
-	printf("rsttrace %s\nlibbpf %s\n", RSTTRACE_VERSION,
-	       libbpf_version_string());
-	features__print(&t->feat, stdout);
-	printf("  reset reasons from BTF:               %u names\n",
-	       t->reasons.n);
+	const struct features *f = &t->feat;
+
+	if (!t->cfg->json) {
+		printf("rsttrace %s\nlibbpf %s\n", RSTTRACE_VERSION,
+		       libbpf_version_string());
+		features__print(f, stdout);
+		printf("  reset reasons from BTF:               %u names\n",
+		       t->reasons.n);
+		return;
+	}
+	/* for scripts (and the test suite) that gate on what is visible */
+	printf("{\"version\":\"%s\",\"libbpf\":\"%s\",\"kernel\":\"%s\","
+	       "\"btf\":%s,\"ringbuf\":%s,\"kprobes\":%s,"
+	       "\"kernel_reasons_passive\":%s,\"kernel_reasons_active\":%s,"
+	       "\"nosock_resets\":%s,\"netfilter_resets\":%s,"
+	       "\"accept_tracepoints\":%s,\"reason_names\":%u}\n",
+	       RSTTRACE_VERSION, libbpf_version_string(), f->release,
+	       f->btf ? "true" : "false", f->ringbuf ? "true" : "false",
+	       f->kprobes ? "true" : "false",
+	       f->send_reset_reason ? "true" : "false",
+	       f->active_reasons ? "true" : "false",
+	       f->send_reset_nosock || f->kprobes ? "true" : "false",
+	       f->kprobes && f->nf_reset_args ? "true" : "false",
+	       f->accept_tp ? "true" : "false", t->reasons.n);
 }
 
 int main(int argc, char **argv)
@@ -472,6 +520,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(cfg.verbose ? print_libbpf : print_libbpf_quiet);
 	vmlinux = btf__load_vmlinux_btf();
 	features__probe(&t.feat, vmlinux);
+	if (vmlinux && t.feat.kprobes)
+		t.feat.nf_reset_args = features__nf_reset_args(vmlinux);
 	if (vmlinux)
 		reasons__load(&t.reasons, vmlinux);
 	if (cfg.version) {
