@@ -31,6 +31,13 @@ const volatile __u64 filter_cgroup_id = 0;
 const volatile int filter_cgroup_level = 0;
 /* kernel stacks: for --kstack, and to infer reasons the kernel lacks */
 const volatile bool want_kstack = false;
+/*
+ * 5.8 to 5.10: tracing programs may use neither socket storage (5.11,
+ * 8e4597c627fb) nor bpf_get_socket_cookie() (5.12, c5dbb89fc2ac). Owners
+ * then live in owners_by_sk, keyed by socket address and deleted when the
+ * socket is destroyed; the verifier drops the branch not taken.
+ */
+const volatile bool legacy_owners = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -58,6 +65,36 @@ struct {
 	__type(key, int);
 	__type(value, struct rst_owner);
 } owners SEC(".maps");
+
+/* The legacy owner store; sized 1 by the loader when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct rst_owner);
+} owners_by_sk SEC(".maps");
+
+/* Legacy: listeners' owners, for the children they are cloned into. */
+struct listen_key {
+	__u32 netns;
+	__u16 port; /* host order */
+	__u16 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct listen_key);
+	__type(value, struct rst_owner);
+} listeners SEC(".maps");
+
+/* Legacy: owners of sockets older than rsttrace, keyed by cookie. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct rst_owner);
+} seeds SEC(".maps");
 
 /* accept() results not yet moved into socket storage; key: struct sock *. */
 struct {
@@ -98,6 +135,66 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+static __always_inline __u64 sk_cookie(struct sock *sk)
+{
+	if (legacy_owners) /* 0 until something asked for it */
+		return BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	return bpf_get_socket_cookie(sk);
+}
+
+static __always_inline struct listen_key listen_key_of(struct sock *sk)
+{
+	struct listen_key k = {
+		.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
+		.port = sk->__sk_common.skc_num,
+	};
+
+	return k;
+}
+
+/* The owner record of full socket @sk, NULL if it has none. */
+static __always_inline struct rst_owner *owner_get(struct sock *sk)
+{
+	struct rst_owner *o, *seed;
+	__u64 key, cookie;
+
+	if (!legacy_owners)
+		return bpf_sk_storage_get(&owners, sk, NULL, 0);
+	key = (__u64)sk;
+	o = bpf_map_lookup_elem(&owners_by_sk, &key);
+	if (o)
+		return o;
+	/* sockets older than rsttrace were seeded under their cookie */
+	cookie = sk_cookie(sk);
+	seed = cookie ? bpf_map_lookup_elem(&seeds, &cookie) : NULL;
+	if (!seed || bpf_map_update_elem(&owners_by_sk, &key, seed, BPF_NOEXIST))
+		return NULL;
+	bpf_map_delete_elem(&seeds, &cookie);
+	return bpf_map_lookup_elem(&owners_by_sk, &key);
+}
+
+/* The owner record of @sk, created empty if it has none. */
+static __always_inline struct rst_owner *owner_create(struct sock *sk)
+{
+	struct rst_owner *o, zero = {};
+	__u64 key = (__u64)sk;
+
+	if (!legacy_owners) {
+		o = bpf_sk_storage_get(&owners, sk, NULL,
+				       BPF_SK_STORAGE_GET_F_CREATE);
+	} else {
+		o = owner_get(sk);
+		if (!o) {
+			bpf_map_update_elem(&owners_by_sk, &key, &zero,
+					    BPF_NOEXIST);
+			o = bpf_map_lookup_elem(&owners_by_sk, &key);
+		}
+	}
+	if (!o)
+		count(RST_CNT_STORAGE_FAIL);
+	return o;
+}
+
 static __always_inline bool sk_is_full(const struct sock *sk)
 {
 	int st = sk->__sk_common.skc_state;
@@ -121,15 +218,17 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 /* Process context: connect() or listen() made this socket. */
 static __always_inline void owner_claim(struct sock *sk, __u8 source)
 {
-	struct rst_owner *o;
+	struct rst_owner *o = owner_create(sk);
+	struct listen_key k;
 
-	o = bpf_sk_storage_get(&owners, sk, NULL,
-			       BPF_SK_STORAGE_GET_F_CREATE);
-	if (!o) {
-		count(RST_CNT_STORAGE_FAIL);
+	if (!o)
 		return;
-	}
 	owner_set_current(o, source);
+	if (legacy_owners && source == RST_OWNER_LISTEN) {
+		/* no clone copies it: keep it where children can find it */
+		k = listen_key_of(sk);
+		bpf_map_update_elem(&listeners, &k, o, BPF_ANY);
+	}
 }
 
 /*
@@ -138,8 +237,18 @@ static __always_inline void owner_claim(struct sock *sk, __u8 source)
  */
 static __always_inline void owner_adopt_child(struct sock *sk)
 {
-	struct rst_owner *o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	struct rst_owner *o, *l;
+	struct listen_key k;
 
+	if (legacy_owners) {
+		k = listen_key_of(sk);
+		l = bpf_map_lookup_elem(&listeners, &k);
+		o = l ? owner_create(sk) : NULL;
+		if (o)
+			*o = *l;
+	} else {
+		o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	}
 	if (!o)
 		return;
 	o->birth_ns = bpf_ktime_get_boot_ns();
@@ -155,7 +264,7 @@ static __always_inline void owner_adopt_child(struct sock *sk)
  */
 static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 {
-	struct rst_owner *o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	struct rst_owner *o = owner_get(sk);
 	__u64 key = (__u64)sk;
 	struct rst_accept *a;
 
@@ -171,12 +280,9 @@ static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 		return o;
 	}
 	if (!o) {
-		o = bpf_sk_storage_get(&owners, sk, NULL,
-				       BPF_SK_STORAGE_GET_F_CREATE);
-		if (!o) {
-			count(RST_CNT_STORAGE_FAIL);
+		o = owner_create(sk);
+		if (!o)
 			return NULL;
-		}
 		o->birth_ns = a->ts_ns;
 		o->close_from = 0;
 		o->state_from = 0;
@@ -198,21 +304,24 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 {
 	struct rst_owner *o = owner_lookup(sk);
 	struct rst_tw_owner tw = {};
+	struct listen_key k;
 	__u64 cookie;
 
-	if (!o) {
-		o = bpf_sk_storage_get(&owners, sk, NULL,
-				       BPF_SK_STORAGE_GET_F_CREATE);
-		if (!o) {
-			count(RST_CNT_STORAGE_FAIL);
-			return;
-		}
+	if (legacy_owners && oldstate == TCP_LISTEN) {
+		k = listen_key_of(sk);
+		bpf_map_delete_elem(&listeners, &k);
 	}
+	if (!o)
+		o = owner_create(sk);
+	if (!o)
+		return;
 	o->close_from = oldstate;
 	if ((oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING) ||
 	    o->source == RST_OWNER_NONE)
 		return;
-	cookie = bpf_get_socket_cookie(sk);
+	cookie = sk_cookie(sk);
+	if (!cookie)
+		return;
 	tw.owner = *o;
 	tw.cgroup_id = sk_cgroup_id(sk);
 	tw.uid = sk->sk_uid.val;
@@ -242,7 +351,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		break;
 	default: {
 		/* where the connection came from, for prev_state */
-		struct rst_owner *o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+		struct rst_owner *o = owner_get(sk);
 
 		if (!o)
 			break;
@@ -253,7 +362,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		 * sure there is one to copy, so its owner can be found.
 		 */
 		if (newstate == TCP_FIN_WAIT1 && o->source != RST_OWNER_NONE)
-			bpf_get_socket_cookie(sk);
+			sk_cookie(sk);
 	}
 	}
 	return 0;
@@ -472,7 +581,7 @@ static __always_inline struct cgroup *event_from_sk(struct rst_event *ev,
 			ev->state = o->close_from;
 	}
 	event_tcp_info(ev, sk);
-	ev->sock_cookie = bpf_get_socket_cookie(sk);
+	ev->sock_cookie = sk_cookie(sk);
 	ev->uid = sk->sk_uid.val;
 	ev->flags |= RST_F_UID;
 	cgrp = sk_cgroup(sk);
@@ -552,8 +661,7 @@ static __always_inline int emit(void *ctx, struct sock *sk,
 		if (sk_is_full(sk))
 			cgrp = event_from_sk(&ev, sk);
 		else if (sk->__sk_common.skc_state == TCP_TIME_WAIT)
-			cgrp = event_from_timewait(&ev,
-						   bpf_get_socket_cookie(sk));
+			cgrp = event_from_timewait(&ev, sk_cookie(sk));
 		else
 			ev.state = ev.tp_state = sk->__sk_common.skc_state;
 	}
@@ -676,6 +784,16 @@ SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
 	return emit(ctx, sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0);
+}
+
+/* Legacy: the owner record goes with the socket. Loaded only there. */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(handle_destroy_sock, struct sock *sk)
+{
+	__u64 key = (__u64)sk;
+
+	bpf_map_delete_elem(&owners_by_sk, &key);
+	return 0;
 }
 
 /* The record of syscalls:sys_exit_* tracepoints. */

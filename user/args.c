@@ -17,6 +17,7 @@ enum {
 	OPT_KSTACK,
 	OPT_SUMMARY,
 	OPT_INFER,
+	OPT_LEGACY,
 };
 
 static const char doc[] =
@@ -79,6 +80,8 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "infer-reasons", OPT_INFER, NULL, OPTION_HIDDEN,
 	  "Infer reasons even where the kernel gives them (for testing)", 0 },
+	{ "legacy-owners", OPT_LEGACY, NULL, OPTION_HIDDEN,
+	  "Keep owners as kernels before 5.11 need (for testing)", 0 },
 	{ "verbose", 'v', NULL, 0, "Print libbpf debug messages to stderr", 0 },
 	{ "version", 'V', NULL, 0,
 	  "Print versions and the kernel features detected", 0 },
@@ -297,6 +300,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_INFER:
 		cfg->infer_reasons = true;
+		break;
+	case OPT_LEGACY:
+		cfg->legacy_owners = true;
 		break;
 	case OPT_SUMMARY:
 		cfg->summary_s = RST_SUMMARY_DEFAULT_S;

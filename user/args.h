@@ -28,6 +28,7 @@ struct rst_config {
 	unsigned long ringbuf_size; /* bytes */
 	bool kstack; /* --kstack */
 	bool infer_reasons; /* hidden --infer-reasons: ignore the kernel's */
+	bool legacy_owners; /* hidden: the < 5.11 owner store, for tests */
 	unsigned long summary_s; /* --summary interval, 0: events */
 };
 

@@ -157,6 +157,12 @@ void features__print_sources(const struct features *f, FILE *out)
 		f->send_reset_reason ? "from the kernel for answers to segments, "
 				       "inferred for the rest" :
 				       "inferred");
+	if (f->legacy_owners)
+		fprintf(out,
+			"rsttrace: Linux %s has no socket storage for tracing "
+			"programs (5.11+): owners kept in a hash map, TIME_WAIT "
+			"resets without an owner\n",
+			f->release);
 	if (!f->send_reset_nosock && !f->nosock_probe)
 		fprintf(out,
 			"rsttrace: not visible on Linux %s: resets for closed "

@@ -23,7 +23,7 @@ struct features {
 	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
 	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
 	/* filled in after load and attach */
-	bool sk_storage; /* socket storage usable from tracing programs */
+	bool legacy_owners; /* no socket storage in tracing programs (< 5.11) */
 	bool accept_attached;
 };
 

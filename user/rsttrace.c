@@ -313,6 +313,60 @@ static const char *load_hint(int err)
 	return "run with -v for libbpf's log";
 }
 
+/* Open, configure and load with the owner store @legacy. */
+static int load_once(struct tracer *t, bool legacy)
+{
+	int err;
+
+	t->skel = rsttrace_bpf__open();
+	if (!t->skel) {
+		fprintf(stderr, "rsttrace: cannot open BPF object: %s\n",
+			strerror(errno));
+		return -errno;
+	}
+	err = configure(t);
+	if (err)
+		return err;
+	t->skel->rodata->legacy_owners = legacy;
+	/* the legacy store's maps are not used: no memory for them */
+	if (!legacy) {
+		bpf_map__set_max_entries(t->skel->maps.owners_by_sk, 1);
+		bpf_map__set_max_entries(t->skel->maps.listeners, 1);
+		bpf_map__set_max_entries(t->skel->maps.seeds, 1);
+	}
+	bpf_program__set_autoload(t->skel->progs.handle_destroy_sock, legacy);
+	return rsttrace_bpf__load(t->skel);
+}
+
+/*
+ * Socket storage in tracing programs needs 5.11: where the kernel refuses
+ * it, load again with the legacy owner store. Only the last attempt's
+ * errors are shown, unless -v.
+ */
+static int load(struct tracer *t)
+{
+	int err;
+
+	libbpf_set_print(t->cfg->verbose ? print_libbpf : NULL);
+	err = t->cfg->legacy_owners ? -EOPNOTSUPP : load_once(t, false);
+	if (err && (t->skel || t->cfg->legacy_owners)) {
+		rsttrace_bpf__destroy(t->skel);
+		if (t->cfg->verbose)
+			fprintf(stderr, "rsttrace: socket storage unusable in "
+					"tracing programs (Linux < 5.11?): "
+					"legacy owner store\n");
+		libbpf_set_print(t->cfg->verbose ? print_libbpf :
+						   print_libbpf_quiet);
+		err = load_once(t, true);
+		t->feat.legacy_owners = !err;
+	}
+	libbpf_set_print(t->cfg->verbose ? print_libbpf : print_libbpf_quiet);
+	if (err)
+		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
+			load_hint(err));
+	return err;
+}
+
 static int attach_one(struct bpf_program *prog, struct bpf_link **link)
 {
 	/* the skeleton owns the link and destroys it at exit */
@@ -508,6 +562,7 @@ int main(int argc, char **argv)
 	struct rst_config cfg;
 	struct tracer t = { .cfg = &cfg, .out.fd = STDOUT_FILENO };
 	struct seed_stats seed = {};
+	struct seed_maps seed_maps;
 	unsigned long long untracked;
 	struct btf *vmlinux;
 	sigset_t mask;
@@ -579,26 +634,10 @@ int main(int argc, char **argv)
 		goto cleanup;
 	}
 
-	t.skel = rsttrace_bpf__open();
-	if (!t.skel) {
-		fprintf(stderr, "rsttrace: cannot open BPF object: %s\n",
-			strerror(errno));
+	if (load(&t)) {
 		err = 1;
 		goto cleanup;
 	}
-	err = configure(&t);
-	if (err) {
-		err = 1;
-		goto cleanup;
-	}
-	err = rsttrace_bpf__load(t.skel);
-	if (err) {
-		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
-			load_hint(err));
-		err = 1;
-		goto cleanup;
-	}
-	t.feat.sk_storage = true;
 	err = setup_filters(&t);
 	if (err) {
 		fprintf(stderr, "rsttrace: cannot set up filters: %s\n",
@@ -624,7 +663,12 @@ int main(int argc, char **argv)
 		}
 	}
 	/* after attach, so that no socket is born unseen in between */
-	err = seed__owners(bpf_map__fd(t.skel->maps.owners), &seed);
+	seed_maps.storage_fd = t.feat.legacy_owners ?
+				       -1 :
+				       bpf_map__fd(t.skel->maps.owners);
+	seed_maps.cookies_fd = bpf_map__fd(t.skel->maps.seeds);
+	seed_maps.listeners_fd = bpf_map__fd(t.skel->maps.listeners);
+	err = seed__owners(&seed_maps, &seed);
 	if (err)
 		fprintf(stderr,
 			"rsttrace: warning: cannot seed owners of existing "

@@ -9,6 +9,7 @@
  * anything it has recorded is newer than what /proc can tell: entries are
  * only ever created, never overwritten.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -64,6 +65,9 @@ struct seed_sock {
 	int fd;
 	unsigned char state;
 	unsigned char family;
+	uint16_t lport; /* host order */
+	uint32_t netns; /* inode of the namespace it was dumped in */
+	uint64_t cookie;
 };
 
 /* Somewhere to open a network namespace from. */
@@ -74,7 +78,8 @@ struct seed_nssrc {
 };
 
 struct seed_ctx {
-	int owners_fd;
+	const struct seed_maps *maps;
+	uint32_t cur_netns; /* the namespace being dumped */
 	int procfd;
 	int self_nsfd;
 	struct stat self_ns;
@@ -450,6 +455,10 @@ static int add_sock(struct seed_ctx *c, const struct inet_diag_msg *m)
 	s->inode = m->idiag_inode;
 	s->state = m->idiag_state;
 	s->family = m->idiag_family;
+	s->lport = ntohs(m->id.idiag_sport);
+	s->netns = c->cur_netns;
+	s->cookie = (uint64_t)m->id.idiag_cookie[1] << 32 |
+		    m->id.idiag_cookie[0];
 	return 0;
 }
 
@@ -547,6 +556,7 @@ static int dump_netns(struct seed_ctx *c)
 		for (j = i + 1;
 		     j < c->nsrcs && c->srcs[j].ino == c->srcs[i].ino; j++)
 			;
+		c->cur_netns = (uint32_t)c->srcs[i].ino;
 		fd = diag_open(c, &c->srcs[i], j - i, &fatal);
 		if (fatal)
 			return fd;
@@ -787,7 +797,7 @@ static void seed_sock(struct seed_ctx *c, int pidfd, const struct seed_sock *s,
 		close(fd);
 		return;
 	}
-	err = storage_create(c->owners_fd, fd, o);
+	err = storage_create(c->maps->storage_fd, fd, o);
 	if (!err)
 		c->st->seeded++;
 	else if (err == -EEXIST)
@@ -795,6 +805,31 @@ static void seed_sock(struct seed_ctx *c, int pidfd, const struct seed_sock *s,
 	else
 		c->st->failed++;
 	close(fd);
+}
+
+/*
+ * Before 5.11 BPF keys owners by socket address, which userspace cannot
+ * name: it finds them under the socket's cookie (which the dump above just
+ * gave every socket), listeners also under their namespace and port.
+ */
+static void seed_by_cookie(struct seed_ctx *c, const struct seed_sock *s,
+			   const struct rst_owner *o)
+{
+	struct {
+		uint32_t netns;
+		uint16_t port;
+		uint16_t pad;
+	} lk = { .netns = s->netns, .port = s->lport };
+
+	if (s->state == TCP_LISTEN)
+		bpf_map_update_elem(c->maps->listeners_fd, &lk, o, BPF_NOEXIST);
+	if (!bpf_map_update_elem(c->maps->cookies_fd, &s->cookie, o,
+				 BPF_NOEXIST))
+		c->st->seeded++;
+	else if (errno == EEXIST)
+		c->st->present++;
+	else
+		c->st->failed++;
 }
 
 /* Seeds @n sockets, all owned by s[0].pid. */
@@ -808,6 +843,16 @@ static void seed_pid(struct seed_ctx *c, const struct seed_sock *s, size_t n)
 	size_t i;
 	int pidfd;
 
+	if (c->maps->storage_fd < 0) {
+		if (read_stat(c->procfd, s->pid, &ps) || ps.start != s->start) {
+			c->st->vanished += n;
+			return;
+		}
+		memcpy(o.comm, ps.comm, sizeof(o.comm));
+		for (i = 0; i < n; i++)
+			seed_by_cookie(c, &s[i], &o);
+		return;
+	}
 	pidfd = syscall(SYS_pidfd_open, s->pid, 0);
 	if (pidfd < 0) {
 		if (errno == ESRCH)
@@ -881,7 +926,8 @@ static int seed_init(struct seed_ctx *c)
 	c->nlbuf = malloc(SEED_NLBUF_SIZE);
 	if (!c->nlbuf)
 		return -ENOMEM;
-	return probe_pidfd(c->procfd);
+	/* copies of other processes' fds are needed for socket storage */
+	return c->maps->storage_fd >= 0 ? probe_pidfd(c->procfd) : 0;
 }
 
 static void seed_fini(struct seed_ctx *c)
@@ -900,10 +946,10 @@ static void seed_fini(struct seed_ctx *c)
 		close(c->procfd);
 }
 
-int seed__owners(int owners_fd, struct seed_stats *st)
+int seed__owners(const struct seed_maps *m, struct seed_stats *st)
 {
 	struct seed_ctx c = {
-		.owners_fd = owners_fd,
+		.maps = m,
 		.procfd = -1,
 		.self_nsfd = -1,
 		.st = st,
@@ -911,7 +957,7 @@ int seed__owners(int owners_fd, struct seed_stats *st)
 	int err;
 
 	memset(st, 0, sizeof(*st));
-	if (owners_fd < 0)
+	if (m->storage_fd < 0 && (m->cookies_fd < 0 || m->listeners_fd < 0))
 		return -EBADF;
 	err = seed_init(&c);
 	if (!err)

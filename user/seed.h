@@ -33,9 +33,16 @@ struct seed_stats {
 	unsigned int procs_hidden;
 };
 
-/* Give every existing TCP socket an owner in the SK_STORAGE map @owners_fd.
+/* Where owners go: socket storage, or (before 5.11) cookie-keyed maps. */
+struct seed_maps {
+	int storage_fd; /* SK_STORAGE map, or -1 for the two below */
+	int cookies_fd; /* cookie -> struct rst_owner */
+	int listeners_fd; /* {netns, port} -> struct rst_owner, listeners */
+};
+
+/* Give every existing TCP socket an owner in @m.
  * Returns 0, or a negative errno when seeding could not run at all. */
-int seed__owners(int owners_fd, struct seed_stats *st);
+int seed__owners(const struct seed_maps *m, struct seed_stats *st);
 
 /* One process holding a socket through one of its fds. */
 struct seed_holder {
