@@ -78,7 +78,7 @@ struct {
 struct listen_key {
 	__u32 netns;
 	__u16 port; /* host order */
-	__u16 pad;
+	__u16 family; /* children share their listener's */
 };
 
 struct {
@@ -147,6 +147,7 @@ static __always_inline struct listen_key listen_key_of(struct sock *sk)
 	struct listen_key k = {
 		.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
 		.port = sk->__sk_common.skc_num,
+		.family = sk->__sk_common.skc_family,
 	};
 
 	return k;
@@ -307,12 +308,17 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 	struct listen_key k;
 	__u64 cookie;
 
-	if (legacy_owners && oldstate == TCP_LISTEN) {
-		k = listen_key_of(sk);
-		bpf_map_delete_elem(&listeners, &k);
-	}
 	if (!o)
 		o = owner_create(sk);
+	if (legacy_owners && oldstate == TCP_LISTEN && o) {
+		struct rst_owner *l;
+
+		/* only this listener's entry: another may share the port */
+		k = listen_key_of(sk);
+		l = bpf_map_lookup_elem(&listeners, &k);
+		if (l && l->pid == o->pid && l->birth_ns == o->birth_ns)
+			bpf_map_delete_elem(&listeners, &k);
+	}
 	if (!o)
 		return;
 	o->close_from = oldstate;

@@ -160,8 +160,8 @@ void features__print_sources(const struct features *f, FILE *out)
 	if (f->legacy_owners)
 		fprintf(out,
 			"rsttrace: Linux %s has no socket storage for tracing "
-			"programs (5.11+): owners kept in a hash map, TIME_WAIT "
-			"resets without an owner\n",
+			"programs (5.11+): owners kept in a hash map; TIME_WAIT "
+			"resets lack an owner unless the socket had a cookie\n",
 			f->release);
 	if (!f->send_reset_nosock && !f->nosock_probe)
 		fprintf(out,

@@ -162,7 +162,8 @@ void infer__resolve(struct rst_record *r, const char *const *frames,
 	if (guess) {
 		r->reason = guess;
 		r->reason_source = RST_REASON_SRC_INFERRED;
-	} else if (!need) {
+	} else if (kernel && !o->force) {
+		/* NOT_SPECIFIED, where inference had nothing better */
 		r->reason = kernel;
 		r->reason_source = RST_REASON_SRC_KERNEL;
 	}

@@ -818,8 +818,8 @@ static void seed_by_cookie(struct seed_ctx *c, const struct seed_sock *s,
 	struct {
 		uint32_t netns;
 		uint16_t port;
-		uint16_t pad;
-	} lk = { .netns = s->netns, .port = s->lport };
+		uint16_t family;
+	} lk = { .netns = s->netns, .port = s->lport, .family = s->family };
 
 	if (s->state == TCP_LISTEN)
 		bpf_map_update_elem(c->maps->listeners_fd, &lk, o, BPF_NOEXIST);

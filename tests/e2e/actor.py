@@ -128,14 +128,17 @@ class Actor:
         s.settimeout(None)
         return {"errno": err, "cookie": cookie(s), **ends(s)}
 
-    def op_accept(self, lname, name, timeout=10.0):
+    def op_accept(self, lname, name, timeout=10.0, get_cookie=True):
+        """accept(); returns both ends and the socket cookie (None with
+        get_cookie=False: SO_COOKIE creates the cookie, which a test of
+        a socket without one must not)."""
         ls = self.sock(lname)
         ls.settimeout(timeout)
         s, _ = ls.accept()
         ls.settimeout(None)
         s.settimeout(None)
         self.socks[name] = s
-        return {"cookie": cookie(s), **ends(s)}
+        return {"cookie": cookie(s) if get_cookie else None, **ends(s)}
 
     def op_send(self, name, data):
         return self.sock(name).send(data)

@@ -12,8 +12,16 @@ jsonschema, as Debian's python3-jsonschema).
   field (exact values, or a Match such as between() and age_within()), and
   the expected values of the fields every reset has (reason_fields(),
   received_fields(), peer_fields(), NOCOUNTERS, ...).
-- Skip, for a test whose kernel feature is missing; focus(), for a test
-  that runs another test's scenario for some of its fields.
+- Skip, for a test whose kernel feature is missing, and skip_part(), for
+  checks of a test that cannot be made on this kernel (the rest still
+  run); focus(), for a test that runs another test's scenario for some of
+  its fields.
+- caps(): what rsttrace says it can see on the running kernel (-V --json,
+  and whether it runs with the legacy owner store). Every expectation that
+  differs between kernels depends on it, never on a version string.
+- Sock: one of the test's sockets, whose records are found by direction
+  and 4-tuple (a socket cookie may be unknown to rsttrace: see
+  cookies_on_demand()).
 
 No sleeping to wait for something to happen: processes signal readiness
 through their request/reply channel, rsttrace through its "Tracing" line,
@@ -23,11 +31,13 @@ kernel state (a socket in TIME_WAIT).
 import contextlib
 import datetime
 import errno
+import ipaddress
 import json
 import os
 import pickle
 import re
 import select
+import shlex
 import signal
 import socket
 import subprocess
@@ -37,6 +47,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 RSTTRACE = os.environ.get("RSTTRACE", os.path.join(REPO, "rsttrace"))
+# appended to every rsttrace invocation, e.g. RSTTRACE_EXTRA_ARGS=--legacy-owners
+# (the owner store of kernels before 5.11, on any kernel)
+EXTRA_ARGS = shlex.split(os.environ.get("RSTTRACE_EXTRA_ARGS", ""))
 SCHEMA_PATH = os.path.join(REPO, "user", "rsttrace.schema.json")
 PYTHON = "/usr/bin/python3"
 ACTOR = os.path.join(HERE, "actor.py")
@@ -56,9 +69,19 @@ LOST_KEYS = ["type", "time", "count", "total"]
 SUMMARY_KEYS = ["type", "time", "interval_s", "total", "rows"]
 SUMMARY_ROW_KEYS = ["direction", "lport", "rport", "comm", "cause", "count"]
 
-START_TIMEOUT = float(os.environ.get("RSTTRACE_START_TIMEOUT", "60"))
-STOP_TIMEOUT = 15.0
-EVENT_TIMEOUT = 15.0
+# E2E_TIMEOUT_SCALE=N: every timeout N times longer (a slow machine, such as
+# a VM under emulation); no check of what the tool does is loosened
+TIMEOUT_SCALE = float(os.environ.get("E2E_TIMEOUT_SCALE", "1"))
+
+
+def scaled(seconds):
+    """A timeout, scaled by E2E_TIMEOUT_SCALE."""
+    return seconds * max(TIMEOUT_SCALE, 1.0)
+
+
+START_TIMEOUT = float(os.environ.get("RSTTRACE_START_TIMEOUT", scaled(60)))
+STOP_TIMEOUT = scaled(15.0)
+EVENT_TIMEOUT = scaled(15.0)
 
 TEST_PID = os.getpid()
 
@@ -74,6 +97,20 @@ class Skip(Exception):
 
 def skip(msg, *args):
     raise Skip(msg % args if args else msg)
+
+
+# checks a test could not make on this kernel (skip_part); a test that
+# otherwise passes is then reported as "skip NAME: ..."
+skipped_parts = []
+
+
+def skip_part(msg, *args):
+    """Some checks of the running test cannot be made on this kernel: the
+    test goes on with the others, and if they pass it is reported as
+    skipped, with msg."""
+    msg = msg % args if args else msg
+    if msg not in skipped_parts:
+        skipped_parts.append(msg)
 
 
 def check(cond, msg, *args):
@@ -217,7 +254,8 @@ class Tracer:
     """One rsttrace run. Use as a context manager or register with a stack."""
 
     def __init__(self, *args, json_mode=True, read_stdout=True, env=None):
-        self.args = [RSTTRACE] + (["--json"] if json_mode else []) + [str(a) for a in args]
+        self.args = ([RSTTRACE] + (["--json"] if json_mode else []) + [str(a) for a in args]
+                     + EXTRA_ARGS)
         self.json_mode = json_mode
         self.read_stdout = read_stdout
         self.proc = None
@@ -391,6 +429,20 @@ class Tracer:
                     what or "%d matching record(s)" % n)
         return got
 
+    def wait_on(self, *specs, timeout=EVENT_TIMEOUT, what=None):
+        """Wait until each (Sock, direction) of specs has a record."""
+        got = set()
+
+        def consume(r):
+            for i, (sk, d) in enumerate(specs):
+                if i not in got and sk.matches(r, d):
+                    got.add(i)
+                    return
+
+        self.follow(consume, lambda: len(got) == len(specs), timeout,
+                    what or "the records of %s" % ", ".join(
+                        "the %s reset on %r" % (d, sk) for sk, d in specs))
+
     def wait_lines(self, n, timeout=EVENT_TIMEOUT):
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -408,6 +460,95 @@ class Tracer:
 
     def resets(self):
         return [r for r in self.records() if r["type"] == "reset"]
+
+
+def rsttrace_cmd(*args):
+    """An rsttrace command line for subprocess, with RSTTRACE_EXTRA_ARGS."""
+    return [RSTTRACE] + [str(a) for a in args] + EXTRA_ARGS
+
+
+# --------------------------------------------------------------------------
+# what rsttrace can see on the running kernel
+
+# the keys of -V --json and their types
+CAPS_KEYS = {"version": str, "libbpf": str, "kernel": str, "btf": bool, "ringbuf": bool,
+             "kprobes": bool, "kernel_reasons_passive": bool,
+             "kernel_reasons_active": bool, "nosock_resets": bool,
+             "netfilter_resets": bool, "accept_tracepoints": bool, "reason_names": int}
+# rsttrace's start-up line when it keeps owners without socket storage
+# (kernels before 5.11, or --legacy-owners)
+LEGACY_OWNERS_LINE = "has no socket storage for tracing programs"
+
+_caps = None
+_caps_error = None
+
+
+def version_json():
+    """rsttrace -V --json, parsed and checked: one JSON object with every
+    key of CAPS_KEYS, of its type."""
+    cmd = rsttrace_cmd("-V", "--json")
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    out = r.stdout.decode("utf-8", "replace")
+    check(r.returncode == 0, "%s: exit %d: %s", " ".join(cmd), r.returncode,
+          r.stderr.decode("utf-8", "replace").strip()[-300:])
+    lines = out.splitlines()
+    check(len(lines) == 1, "%s: %d lines, expected one JSON object: %r",
+          " ".join(cmd), len(lines), out[:500])
+    try:
+        v = json.loads(lines[0])
+    except ValueError as e:
+        raise TestFailure("%s: not JSON (%s): %r" % (" ".join(cmd), e, out[:500]))
+    check(isinstance(v, dict), "-V --json: not an object: %r", v)
+    for k, t in CAPS_KEYS.items():
+        check(k in v, "-V --json: no %r: %r", k, v)
+        check(isinstance(v[k], t) and (t is bool or not isinstance(v[k], bool)),
+              "-V --json: %r is %r, expected a %s", k, v[k], t.__name__)
+    return v
+
+
+def caps():
+    """What rsttrace says it can see here (read once): the -V --json keys,
+    plus "legacy_owners": it keeps owners without socket storage (kernels
+    before 5.11, or --legacy-owners in RSTTRACE_EXTRA_ARGS), as its
+    start-up message says."""
+    global _caps, _caps_error
+    if _caps is not None:
+        return _caps
+    if _caps_error is not None:
+        raise TestFailure("rsttrace capabilities: " + _caps_error)
+    try:
+        c = version_json()
+        tr = Tracer()
+        try:
+            tr.start()
+            head = tr.stderr_text().split("Tracing")[0]
+            tr.stop()
+        finally:
+            tr.kill()
+        c["legacy_owners"] = LEGACY_OWNERS_LINE in head
+        c["startup"] = [l.strip() for l in head.strip().splitlines()]
+        # E2E_FAKE_CAPS='{"nosock_resets": false}': pretend rsttrace sees
+        # less than it does, to exercise the tests' own branches for other
+        # kernels (checks that rsttrace sees more than claimed then fail)
+        fake = os.environ.get("E2E_FAKE_CAPS")
+        if fake:
+            c.update(json.loads(fake))
+            c["faked"] = sorted(json.loads(fake))
+    except TestFailure as e:
+        _caps_error = str(e)
+        raise
+    _caps = c
+    return c
+
+
+def cookies_on_demand():
+    """Whether rsttrace reads socket cookies without creating them (the
+    legacy owner store: tracing programs cannot call
+    bpf_get_socket_cookie() before 5.12). The kernel creates a socket's
+    cookie when first asked (SO_COOKIE, sock_diag), so a record's
+    sock_cookie is null unless something asked before the reset."""
+    return caps()["legacy_owners"]
 
 
 def summarize(recs):
@@ -454,7 +595,7 @@ class Proc:
             self.pid = self.popen.pid
             self.alive = True
             try:
-                hello = self._recv(30.0)
+                hello = self._recv(scaled(30.0))
                 check(hello[0] == "hello", "bad hello from actor: %r", hello)
             except BaseException:
                 self.close()
@@ -498,7 +639,7 @@ class Proc:
         self._pending = (op, args)
 
     def reply(self, timeout=60.0):
-        res = self._recv(timeout)
+        res = self._recv(scaled(timeout))
         if res[0] == "ok":
             return res[1]
         op, args = self._pending
@@ -506,6 +647,7 @@ class Proc:
             "proc", self.pid, self.comm, op, args, res[1], res[3]))
 
     def call(self, op, *args, timeout=60.0, fds=None, **kwargs):
+        """op in the process; timeout (scaled) for its reply."""
         self.request(op, *args, fds=fds, **kwargs)
         return self.reply(timeout)
 
@@ -518,7 +660,7 @@ class Proc:
             b.close()
         tmp = Proc.__new__(Proc)
         tmp.chan, tmp.pid = a, pid
-        hello = tmp._recv(30.0)
+        hello = tmp._recv(scaled(30.0))
         check(hello[0] == "hello", "bad hello from worker: %r", hello)
         w = Proc(comm, _chan=a, _hello=hello[1])
         w.parent = self
@@ -535,7 +677,7 @@ class Proc:
         self.chan.close()
         if self.popen is not None:
             try:
-                self.popen.wait(timeout=5.0)
+                self.popen.wait(timeout=scaled(5.0))
             except subprocess.TimeoutExpired:
                 self.popen.kill()
                 self.popen.wait()
@@ -622,7 +764,7 @@ class Cgroup:
 
     def remove(self):
         # bounded: the cgroup empties once its killed processes are reaped
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + scaled(10)
         while True:
             try:
                 os.rmdir(self.path)
@@ -689,7 +831,7 @@ def free_ports(n):
 
 def wait_kernel(pred, what, timeout=10.0):
     """Bounded polling for a kernel state no event tells us about."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + scaled(timeout)
     while True:
         v = pred()
         if v:
@@ -701,6 +843,95 @@ def wait_kernel(pred, what, timeout=10.0):
 
 # --------------------------------------------------------------------------
 # picking and checking records
+
+
+def norm_addr(a):
+    """An address as rsttrace prints it (IPv4-mapped IPv6 as IPv4); None
+    for a wildcard (a refused socket's getsockname())."""
+    ip = ipaddress.ip_address(str(a).split("%")[0])
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    return None if ip.is_unspecified else str(ip)
+
+
+class Sock:
+    """One of the test's sockets, from an actor's connect() or accept()
+    reply (cookie, local and peer ends). Its records are found by direction
+    and 4-tuple, not by cookie: rsttrace may not know the cookie (see
+    cookies_on_demand()), and a record's sock_cookie, where it has one,
+    must be this socket's (checked by one_on()).
+
+    peer: the remote end, for a socket that has none (a refused connect).
+    cookie_late: the test read the cookie (SO_COOKIE) only after the reset,
+    so in the legacy owner store the record may have none. A cookie of None:
+    nothing asked for it (rsttrace must create it, and cannot in the legacy
+    owner store)."""
+
+    def __init__(self, reply, peer=None, cookie_late=False):
+        self.cookie = reply["cookie"]
+        self.local = tuple(reply["local"])
+        self.peer = tuple(peer or reply["peer"])
+        self.laddr, self.lport = norm_addr(self.local[0]), self.local[1]
+        self.raddr, self.rport = norm_addr(self.peer[0]), self.peer[1]
+        self.cookie_late = cookie_late
+
+    def __getitem__(self, key):
+        """The actor's reply: "cookie", "local", "peer"."""
+        return {"cookie": self.cookie, "local": self.local, "peer": self.peer}[key]
+
+    def __repr__(self):
+        return "socket %s:%s->%s:%s (cookie %s)" % (self.laddr or "*", self.lport, self.raddr,
+                                                   self.rport, self.cookie)
+
+    def matches(self, r, direction=None):
+        if not isinstance(r, dict) or r.get("type") != "reset":
+            return False
+        if direction is not None and r.get("direction") != direction:
+            return False
+        if (r.get("lport"), r.get("rport")) != (self.lport, self.rport):
+            return False
+        try:
+            if self.laddr is not None and norm_addr(r.get("laddr")) != self.laddr:
+                return False
+            if norm_addr(r.get("raddr")) != self.raddr:
+                return False
+        except ValueError:
+            return False
+        # another cookie is another socket with the same ports
+        return self.cookie is None or r.get("sock_cookie") in (None, self.cookie)
+
+    def cookie_field(self):
+        """The expected sock_cookie of this socket's records."""
+        if self.cookie is None:
+            if cookies_on_demand():
+                return None
+            return Match(lambda v: isinstance(v, int) and v > 0,
+                         "a cookie (rsttrace creates it: nothing else asked for it)")
+        if self.cookie_late and cookies_on_demand():
+            return Match(lambda v: v in (None, self.cookie),
+                         "null or %d (legacy owner store: the cookie exists only if "
+                         "something asked for it before the reset)" % self.cookie)
+        return self.cookie
+
+
+def on(sock, direction=None):
+    """A predicate for wait_for(): a record of sock's reset(s)."""
+    return lambda r: sock.matches(r, direction)
+
+
+def one_on(recs, what, sock, direction):
+    """The one record of direction on sock; its sock_cookie checked."""
+    got = [r for r in recs if sock.matches(r, direction)]
+    if len(got) != 1:
+        raise TestFailure("expected exactly 1 %s record (%s on %r), got %d:\n%s\n"
+                          "all records:\n%s" % (what, direction, sock, len(got),
+                                                summarize(got), summarize(recs[-20:])))
+    expect(got[0], what, sock_cookie=sock.cookie_field())
+    return got[0]
+
+
+def pick_on(recs, sock, direction=None):
+    return [r for r in recs if sock.matches(r, direction)]
 
 
 def pick(recs, **want):
@@ -842,17 +1073,49 @@ def peer_fields(p):
     return {"peer_pid": p.pid, "peer_comm": p.comm.decode("ascii")}
 
 
+# resets this host decides to send (tcp_send_active_reset()): kernels name
+# their reason from 6.12 on ("kernel_reasons_active"); the others answer a
+# segment, and kernels name their reason from 6.10 on ("kernel_reasons_passive")
+ACTIVE_REASONS = frozenset(["TCP_ABORT_ON_CLOSE", "TCP_ABORT_ON_LINGER", "TCP_ABORT_ON_MEMORY",
+                            "TCP_STATE", "TCP_KEEPALIVE_TIMEOUT", "TCP_DISCONNECT_WITH_DATA"])
+
+
+def kernel_reason_of(reason):
+    """What the running kernel itself passes for a reset whose reason is
+    `reason`: the same name, NOT_SPECIFIED (the resets it decides to send,
+    where it names only the others: 6.10, 6.11) or None (no reason at
+    all)."""
+    c = caps()
+    if reason in ACTIVE_REASONS:
+        if c["kernel_reasons_active"]:
+            return reason
+        return "NOT_SPECIFIED" if c["kernel_reasons_passive"] else None
+    return reason if c["kernel_reasons_passive"] else None
+
+
 def reason_fields(reason, infer=False):
-    """reason and reason_source of a reset for which the running kernel
-    gives `reason` (None: a received reset); with --infer-reasons rsttrace
-    infers the reason itself and shows the kernel's as kernel_reason."""
+    """reason and reason_source of a sent reset whose reason is `reason`
+    (None: a received reset): "kernel" where the running kernel names it,
+    "inferred" (with the same name) where it does not; with
+    --infer-reasons rsttrace infers it anyway and shows the kernel's own
+    as kernel_reason."""
     if reason is None:
         d = {"reason": None, "reason_source": None}
-    else:
-        d = {"reason": reason, "reason_source": "inferred" if infer else "kernel"}
+        if infer:
+            d["kernel_reason"] = None
+        return d
+    kernel = kernel_reason_of(reason)
+    d = {"reason": reason,
+         "reason_source": "kernel" if kernel == reason and not infer else "inferred"}
     if infer:
-        d["kernel_reason"] = reason
+        d["kernel_reason"] = kernel
     return d
+
+
+def accept_source():
+    """owner_source of a socket its owner accept()ed: without the accept()
+    tracepoints rsttrace can only name the listener's owner ("inherited")."""
+    return "accept" if caps()["accept_tracepoints"] else "inherited"
 
 
 def received_fields(state, prev_state, infer=False):

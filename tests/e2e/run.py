@@ -8,14 +8,19 @@
 
 One line per test, "ok NAME", "FAIL NAME: reason" (details follow as
 "#" lines) or "skip NAME: why" (a kernel feature the test needs is
-missing), then "e2e: N passed, M failed, K skipped". Exit status 1 if any
-failed.
+missing, or some of its checks cannot be made on this kernel while the
+others passed), then "e2e: N passed, M failed, K skipped". Exit status 1
+if any failed. First, as "#" lines, what rsttrace says it can see on this
+kernel (rsttrace -V --json): the tests' expectations follow it.
 RSTTRACE=path overrides the binary (default: ./rsttrace at the repo root).
+RSTTRACE_EXTRA_ARGS="..." is appended to every rsttrace command line, e.g.
+"--legacy-owners" (the owner store of kernels before 5.11, on any kernel).
 E2E_KEEP_GOING=1 reports every record that does not match, not just the
-first.
+first. E2E_TIMEOUT_SCALE=N makes every timeout N times longer (a slow VM).
 """
 import contextlib
 import fnmatch
+import json
 import os
 import signal
 import sys
@@ -62,12 +67,13 @@ def out(line):
 
 def run_one(name, fn, timeout):
     harness._info_lines.clear()
+    harness.skipped_parts.clear()
     stack = contextlib.ExitStack()
     err = None
     skipped = None
     t0 = time.monotonic()
     signal.signal(signal.SIGALRM, on_alarm)
-    signal.alarm(timeout)
+    signal.alarm(int(harness.scaled(timeout)))
     harness.deferred_failures.clear()
     try:
         fn(stack)
@@ -89,7 +95,7 @@ def run_one(name, fn, timeout):
     finally:
         signal.alarm(0)
     # cleanup runs even when the test failed; its own failure fails the test
-    signal.alarm(60)
+    signal.alarm(int(harness.scaled(60)))
     try:
         stack.close()
     except BaseException as e:
@@ -100,6 +106,8 @@ def run_one(name, fn, timeout):
     dt = time.monotonic() - t0
     for l in harness._info_lines:
         out("# " + l)
+    if err is None and skipped is None and harness.skipped_parts:
+        skipped = "; ".join(harness.skipped_parts) + " (its other checks passed)"
     if err is None and skipped is not None:
         out("skip %s: %s" % (name, skipped))
         return None
@@ -131,6 +139,16 @@ def main(argv):
             out("FAIL %s: not root" % name)
         out("e2e: 0 passed, %d failed" % len(tests))
         return 1
+    try:
+        c = harness.caps()
+        out("# rsttrace %s on Linux %s%s" % (c["version"], c["kernel"], (
+            " with " + " ".join(harness.EXTRA_ARGS)) if harness.EXTRA_ARGS else ""))
+        out("# can see: " + ", ".join("%s=%s" % (k, json.dumps(v)) for k, v in c.items()
+                                      if k not in ("version", "kernel", "libbpf", "startup")))
+        for l in c["startup"]:
+            out("# start-up: " + l)
+    except harness.TestFailure as e:
+        out("# cannot read what rsttrace can see: %s" % str(e).splitlines()[0])
     passed = failed = skipped = 0
     for name, fn, timeout in tests:
         r = run_one(name, fn, timeout)

@@ -10,11 +10,11 @@ import platform
 import socket
 import time
 
-from harness import (NOPEER, Skip, age_within, at_least, between, check, eq,
-                     expect, info, netns_inode, not_runner, one, owner_fields,
-                     peer_fields, proc, received_fields, run, test, wait_kernel,
-                     closed_port)
-from test_owner import (collected, connected, counters, no_received,
+from harness import (NOPEER, Skip, Sock, accept_source, age_within, at_least, between,
+                     caps, check, eq, expect, info, netns_inode, not_runner, one, one_on,
+                     owner_fields, peer_fields, proc, received_fields, run, test,
+                     wait_kernel, closed_port)
+from test_owner import (collected, connected, counters, no_nosock_sent, no_received,
                         scenario_tracer, sent_fields, tracer, veth_namespaces)
 
 TCP_FIN_WAIT2 = 5
@@ -40,7 +40,7 @@ def keepalive_case(stack, infer=False, collect=None):
     client.call("keepalive", "c", 1, 1, 2)
     c = client.connect("c", 4, "198.18.0.1", port)
     eq(c["errno"], 0, "client connect() errno")
-    s = server.accept("l", "s")
+    c, s = Sock(c), Sock(server.accept("l", "s"))
     table = "rsttrace_test_%d" % os.getpid()
     nft = ["ip", "netns", "exec", b.name, "nft"]
     run(nft + ["add", "table", "inet", table])
@@ -54,11 +54,10 @@ def keepalive_case(stack, infer=False, collect=None):
     eq(err, errno.ECONNRESET, "server recv() after the client's keepalive reset")
     t1 = time.time()
     m1 = time.monotonic()
-    tr.wait_for(lambda r: r.get("sock_cookie") in (c["cookie"], s["cookie"]), n=2,
-                what="both resets")
+    tr.wait_on((c, "sent"), (s, "received"), what="both resets")
     recs = collected(tr, collect)
 
-    snt = one(recs, "sent", direction="sent", sock_cookie=c["cookie"])
+    snt = one_on(recs, "sent", c, "sent")
     # idle 1 s, then 2 probes 1 s apart: the timer gives up 3 s after connect
     expect(snt, "sent reset (client, keepalive)", t0, t1, netns=b.inode, family="ipv4",
            laddr="198.18.0.2", lport=c["local"][1], raddr="198.18.0.1", rport=port,
@@ -68,11 +67,11 @@ def keepalive_case(stack, infer=False, collect=None):
            **owner_fields(client, "connect"), **peer_fields(server),
            age_ms=age_within(2.0, m1 - m0), **counters())
     not_runner(snt, "sent reset", server)
-    rcv = one(recs, "received", direction="received", sock_cookie=s["cookie"])
+    rcv = one_on(recs, "received", s, "received")
     expect(rcv, "received reset (server)", t0, t1, netns=a.inode, family="ipv4",
            laddr="198.18.0.1", lport=port, raddr="198.18.0.2", rport=c["local"][1],
            **received_fields("ESTABLISHED", "SYN_RECV", infer),
-           **owner_fields(server, "accept"), **peer_fields(client),
+           **owner_fields(server, accept_source()), **peer_fields(client),
            age_ms=age_within(2.0, m1 - m0), **counters())
     not_runner(rcv, "received reset", client)
 
@@ -102,8 +101,7 @@ def shutdown_data_case(stack, infer=False, collect=None):
     wait_kernel(lambda: server.call("tcp_state", "s") == TCP_FIN_WAIT2,
                 "the server's socket to reach FIN_WAIT2")
     client.call("send", "c", b"late data")
-    tr.wait_for(lambda r: r.get("sock_cookie") in (c["cookie"], s["cookie"]), n=2,
-                what="both resets")
+    tr.wait_on((s, "sent"), (c, "received"), what="both resets")
     # what each application sees next
     eq(server.call("recv_error", "s")[0], errno.ECONNRESET,
        "server recv() after its local abort")
@@ -113,18 +111,18 @@ def shutdown_data_case(stack, infer=False, collect=None):
     m1 = time.monotonic()
     recs = collected(tr, collect)
 
-    no_received(recs, s["cookie"], "server socket (aborted on data after shutdown)")
-    snt = one(recs, "sent", direction="sent", sock_cookie=s["cookie"])
+    no_received(recs, s, "server socket (aborted on data after shutdown)")
+    snt = one_on(recs, "sent", s, "sent")
     expect(snt, "sent reset (server, data after shutdown)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=port, raddr="127.0.0.1", rport=c["local"][1],
            state="FIN_WAIT2", prev_state="FIN_WAIT1", netns=netns_inode(server.pid),
            **sent_fields("TCP_ABORT_ON_DATA",
                          "data arrived after the application shut down the socket",
                          "ECONNRESET", infer),
-           **owner_fields(server, "accept"), **peer_fields(client),
+           **owner_fields(server, accept_source()), **peer_fields(client),
            age_ms=age_within(0, m1 - m0), **counters())
     not_runner(snt, "sent reset", client)
-    rcv = one(recs, "received", direction="received", sock_cookie=c["cookie"])
+    rcv = one_on(recs, "received", c, "received")
     expect(rcv, "received reset (client)", t0, t1, family="ipv4", laddr="127.0.0.1",
            lport=c["local"][1], raddr="127.0.0.1", rport=port,
            netns=netns_inode(client.pid), **received_fields("CLOSE_WAIT", "ESTABLISHED", infer),
@@ -184,11 +182,10 @@ def sskill_case(stack, infer=False, collect=None):
        "server recv() after the client's socket was killed")
     t1 = time.time()
     m1 = time.monotonic()
-    tr.wait_for(lambda r: r.get("sock_cookie") in (c["cookie"], s["cookie"]), n=2,
-                what="both resets")
+    tr.wait_on((c, "sent"), (s, "received"), what="both resets")
     recs = collected(tr, collect)
 
-    snt = one(recs, "sent", direction="sent", sock_cookie=c["cookie"])
+    snt = one_on(recs, "sent", c, "sent")
     expect(snt, "sent reset (client socket killed by ss -K)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=cport, raddr="127.0.0.1", rport=port,
            state="ESTABLISHED", prev_state="SYN_SENT", netns=netns_inode(client.pid),
@@ -199,11 +196,11 @@ def sskill_case(stack, infer=False, collect=None):
     check(snt["comm"] != "ss", "sent reset: owner is ss (pid %r), the administrator's tool",
           snt["pid"])
     not_runner(snt, "sent reset", server)
-    rcv = one(recs, "received", direction="received", sock_cookie=s["cookie"])
+    rcv = one_on(recs, "received", s, "received")
     expect(rcv, "received reset (server)", t0, t1, family="ipv4", laddr="127.0.0.1",
            lport=port, raddr="127.0.0.1", rport=cport, netns=netns_inode(server.pid),
            **received_fields("ESTABLISHED", "SYN_RECV", infer),
-           **owner_fields(server, "accept"), **peer_fields(client),
+           **owner_fields(server, accept_source()), **peer_fields(client),
            age_ms=age_within(0, m1 - m0), **counters())
     check(rcv["comm"] != "ss", "received reset: owner is ss")
     not_runner(rcv, "received reset", client)
@@ -232,12 +229,11 @@ def disconnect(stack):
        "server recv() after the client's disconnect")
     t1 = time.time()
     m1 = time.monotonic()
-    tr.wait_for(lambda r: r.get("sock_cookie") in (c["cookie"], s["cookie"]), n=2,
-                what="both resets")
+    tr.wait_on((c, "sent"), (s, "received"), what="both resets")
     client_err, _ = client.call("recv_error", "c")
     tr.stop()
     recs = tr.records()
-    snt = one(recs, "sent", direction="sent", sock_cookie=c["cookie"])
+    snt = one_on(recs, "sent", c, "sent")
     fields = sent_fields("TCP_STATE", "application disconnected the socket")
     del fields["errno"]  # not specified for a disconnect; checked below
     expect(snt, "sent reset (client disconnected)", t0, t1, lport=cport, rport=port,
@@ -248,10 +244,10 @@ def disconnect(stack):
     check(snt["errno"] in (None, errno.errorcode.get(client_err)),
           "sent reset: errno %r, but the client's next recv() failed with %s",
           snt["errno"], errno.errorcode.get(client_err, client_err))
-    rcv = one(recs, "received", direction="received", sock_cookie=s["cookie"])
+    rcv = one_on(recs, "received", s, "received")
     expect(rcv, "received reset (server)", t0, t1, lport=port, rport=cport,
            **received_fields("ESTABLISHED", "SYN_RECV"),
-           **owner_fields(server, "accept"), **peer_fields(client),
+           **owner_fields(server, accept_source()), **peer_fields(client),
            age_ms=age_within(0, m1 - m0), **counters())
 
 
@@ -274,18 +270,20 @@ def peer_pair(stack):
     closed = closed_port(6)
     r = nobody.connect("r", 6, "::1", closed)
     eq(r["errno"], errno.ECONNREFUSED, "connect() to a closed port")
-    r_cookie = r["cookie"]
-    tr.wait_for(lambda x: x.get("sock_cookie") in (c["cookie"], s["cookie"], r_cookie),
-                n=3, what="the resets of both connections")
-    tr.wait_for(lambda x: x.get("direction") == "sent" and x.get("lport") == closed,
-                what="the NO_SOCKET reset")
+    r = Sock(r, peer=("::1", closed), cookie_late=True)
+    tr.wait_on((s, "sent"), (c, "received"), (r, "received"),
+               what="the resets of both connections")
+    nosock = caps()["nosock_resets"]
+    if nosock:
+        tr.wait_for(lambda x: x.get("direction") == "sent" and x.get("lport") == closed,
+                    what="the NO_SOCKET reset")
     tr.stop()
     recs = tr.records()
 
-    snt = one(recs, "sent", direction="sent", sock_cookie=s["cookie"])
-    rcv = one(recs, "received", direction="received", sock_cookie=c["cookie"])
+    snt = one_on(recs, "sent", s, "sent")
+    rcv = one_on(recs, "received", c, "received")
     expect(snt, "sent reset (server)", family="ipv6", lport=port, rport=c["local"][1],
-           **owner_fields(server, "accept"), **peer_fields(client))
+           **owner_fields(server, accept_source()), **peer_fields(client))
     expect(rcv, "received reset (client)", family="ipv6", lport=c["local"][1], rport=port,
            **owner_fields(client, "connect"), **peer_fields(server))
     eq((snt["peer_pid"], snt["peer_comm"]), (rcv["pid"], rcv["comm"]),
@@ -293,11 +291,14 @@ def peer_pair(stack):
     eq((rcv["peer_pid"], rcv["peer_comm"]), (snt["pid"], snt["comm"]),
        "received record's peer vs the sent record's owner")
 
-    nosock = one(recs, "sent NO_SOCKET", direction="sent", lport=closed)
-    refused = one(recs, "received (refused)", direction="received", sock_cookie=r_cookie)
-    expect(nosock, "sent reset (no socket)", reason="NO_SOCKET", pid=None,
-           **peer_fields(nobody))
+    refused = one_on(recs, "received (refused)", r, "received")
     expect(refused, "received reset (refused)", **owner_fields(nobody, "connect"), **NOPEER)
+    if not nosock:
+        no_nosock_sent(recs, closed)
+        return
+    snt = one(recs, "sent NO_SOCKET", direction="sent", lport=closed)
+    expect(snt, "sent reset (no socket)", reason="NO_SOCKET", pid=None,
+           **peer_fields(nobody))
 
 
 @test("linger_counters")
@@ -320,12 +321,11 @@ def linger_counters(stack):
     client.call("linger0", "c")
     client.call("close", "c")
     eq(server.call("recv_error", "s")[0], errno.ECONNRESET, "server recv() after the reset")
-    tr.wait_for(lambda r: r.get("sock_cookie") in (c["cookie"], s["cookie"]), n=2,
-                what="both resets")
+    tr.wait_on((c, "sent"), (s, "received"), what="both resets")
     tr.stop()
     recs = tr.records()
-    snt = one(recs, "sent", direction="sent", sock_cookie=c["cookie"])
-    rcv = one(recs, "received", direction="received", sock_cookie=s["cookie"])
+    snt = one_on(recs, "sent", c, "sent")
+    rcv = one_on(recs, "received", s, "received")
     # the server's response segments acknowledged the whole request
     expect(snt, "sent reset (client, linger 0)", reason="TCP_STATE",
            cause="abortive close (SO_LINGER 0)", state="ESTABLISHED",
@@ -357,7 +357,7 @@ def age(stack):
     c = client.connect("c", 4, "127.0.0.1", port)
     m_conn = time.monotonic()  # connect() has returned, the SYN went out before
     eq(c["errno"], 0, "client connect() errno")
-    s = server.accept("l", "s")
+    c, s = Sock(c), Sock(server.accept("l", "s"))
     client.call("linger0", "c")
     # not a wait for anything: the connection is meant to live this long
     time.sleep(hold)
@@ -365,13 +365,12 @@ def age(stack):
     client.call("close", "c")
     eq(server.call("recv_error", "s")[0], errno.ECONNRESET, "server recv() after the reset")
     m1 = time.monotonic()
-    tr.wait_for(lambda r: r.get("sock_cookie") in (c["cookie"], s["cookie"]), n=2,
-                what="both resets")
+    tr.wait_on((c, "sent"), (s, "received"), what="both resets")
     tr.stop()
     recs = tr.records()
     lo, hi = m_close - m_conn, m1 - m0
-    snt = one(recs, "sent", direction="sent", sock_cookie=c["cookie"])
-    rcv = one(recs, "received", direction="received", sock_cookie=s["cookie"])
+    snt = one_on(recs, "sent", c, "sent")
+    rcv = one_on(recs, "received", s, "received")
     expect(snt, "sent reset (client)", age_ms=age_within(lo, hi))
     expect(rcv, "received reset (server)", age_ms=age_within(lo, hi))
     info("age: connection held %.1f ms (at most %.1f ms from connect() to the reset); "

@@ -171,6 +171,14 @@ UNIT_TEST(infer_resolve_kernel_or_inferred)
 	infer__resolve(&r, NULL, 0, &o);
 	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_INFERRED);
 	CHECK_EQ_STR(r.kernel_reason, "TCP_STATE");
+	/* forced, and inference has nothing: no reason, not the kernel's */
+	r.ev = sent(10, 10);
+	r.ev.flags |= RST_F_PASSIVE | RST_F_REASON;
+	r.ev.reason = 1;
+	infer__resolve(&r, NULL, 0, &o);
+	CHECK(r.reason == NULL);
+	CHECK_EQ_INT(r.reason_source, RST_REASON_SRC_NONE);
+	CHECK_EQ_STR(r.kernel_reason, "TCP_STATE");
 	/* received resets have no reason */
 	r.ev.direction = RST_DIR_RECEIVED;
 	infer__resolve(&r, NULL, 0, &o);
