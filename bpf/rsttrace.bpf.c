@@ -744,16 +744,14 @@ const volatile int nf_skb_arg = 2;
 static __always_inline int emit_netfilter(struct pt_regs *ctx)
 {
 	struct net *net = (void *)PT_REGS_PARM1(ctx);
-	struct sock *sk = NULL;
-	struct sk_buff *skb;
+	/* both loads at fixed offsets: the verifier refuses a computed one */
+	__u64 arg2 = PT_REGS_PARM2(ctx);
+	__u64 arg3 = PT_REGS_PARM3(ctx);
 
-	if (nf_skb_arg == 2) {
-		sk = (void *)PT_REGS_PARM2(ctx);
-		skb = (void *)PT_REGS_PARM3(ctx);
-	} else {
-		skb = (void *)PT_REGS_PARM2(ctx);
-	}
-	return emit_probed(ctx, sk, skb, net, RST_SRC_NETFILTER);
+	if (nf_skb_arg == 2)
+		return emit_probed(ctx, (void *)arg2, (void *)arg3, net,
+				   RST_SRC_NETFILTER);
+	return emit_probed(ctx, NULL, (void *)arg2, net, RST_SRC_NETFILTER);
 }
 
 SEC("kprobe/nf_send_reset")

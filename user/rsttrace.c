@@ -302,7 +302,10 @@ static int configure(struct tracer *t)
 
 static const char *load_hint(int err)
 {
-	if (err == -EPERM || err == -EACCES)
+	if (err == -EACCES)
+		return "the kernel's verifier rejected a program; run with -v "
+		       "for its log";
+	if (err == -EPERM)
 		return "permission denied: run as root (CAP_BPF and "
 		       "CAP_PERFMON are needed); check "
 		       "kernel.unprivileged_bpf_disabled and lockdown";
