@@ -108,3 +108,12 @@ clean:
 	rm -rf $(OUTPUT) rsttrace
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d)
+
+# make vmtest: the test suite on other kernels, each booted under QEMU
+# (scripts/vmtest/vmtest.sh); one line per kernel at the end. Quicker:
+#   make vmtest KERNELS=6.1 TESTS="refused_ipv4 linger"
+KERNELS ?= 5.10 6.1 6.12 7
+.PHONY: vmtest
+vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
+	$(Q)scripts/deps.sh vmtest
+	$(Q)scripts/vmtest/vmtest.sh -o $(OUTPUT)/vmtest $(if $(TESTS),-T "$(TESTS)") $(KERNELS)

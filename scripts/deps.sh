@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install what rsttrace needs to build (deps.sh build) or to run its tests
-# (deps.sh test), from Debian/Ubuntu packages, when it is missing.
+# (deps.sh test) or its kernel matrix (deps.sh vmtest), from Debian/Ubuntu
+# packages, when it is missing.
 set -euo pipefail
 
 need=()
@@ -32,8 +33,17 @@ test)
 	want nftables 'command -v nft'
 	want procps 'command -v pgrep'
 	;;
+vmtest)
+	# make vmtest: boots Debian kernels under QEMU (scripts/vmtest/)
+	want qemu-system-x86 'command -v qemu-system-x86_64'
+	want busybox-static 'test -x /bin/busybox' '! ldd /bin/busybox'
+	want xz-utils 'command -v xz'
+	want zstd 'command -v zstd'
+	want kmod 'test -x /usr/sbin/depmod' 'test -x /usr/sbin/modprobe'
+	want debian-archive-keyring 'test -e /usr/share/keyrings/debian-archive-keyring.gpg'
+	;;
 *)
-	echo "usage: $0 build|test" >&2
+	echo "usage: $0 build|test|vmtest" >&2
 	exit 2
 	;;
 esac
