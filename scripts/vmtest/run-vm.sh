@@ -10,7 +10,7 @@
 # A boot that dies before the payload starts is retried RETRIES times
 # (default 2); its console log is kept as OUT/serial.tryN.log.
 #
-# Writes OUT/serial.log (the console) and OUT/result.env:
+# Writes OUT/serial.log (the console), OUT/qemu.cmd and OUT/result.env:
 #   status=passed|failed|timeout|crashed|boot-failed
 #   rc, attempts, boot_s (guest uptime when the payload started), suite_s,
 #   wall_s (all attempts), kver
@@ -93,6 +93,9 @@ console() {
 	done
 	exec 3>&- 4>&-
 }
+
+printf '%q ' "${qemu[@]}" >"$out/qemu.cmd"
+echo >>"$out/qemu.cmd"
 
 t_start=$EPOCHREALTIME
 attempt=0
