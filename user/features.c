@@ -152,7 +152,7 @@ void features__print_sources(const struct features *f, FILE *out)
 		f->send_reset_reason ? " (with reason)" : "",
 		f->accept_attached ? ", accept()/accept4() exits" : "",
 		f->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
-		f->netfilter ? ", kprobes on nf_send_reset/nf_send_reset6" : "",
+		f->netfilter ? ", kprobes on nf_send_reset/nf_send_reset6 (netfilter REJECT resets)" : "",
 		f->active_reasons    ? "from the kernel" :
 		f->send_reset_reason ? "from the kernel for answers to segments, "
 				       "inferred for the rest" :

@@ -121,13 +121,15 @@ run_one() { # SERIES
 	printf '%s\n' "$tests" >"$d/guest/tests"
 	env_lines >"$d/guest/env"
 	args=(-m "${VMTEST_MEM:-2G}" -s "${VMTEST_CPUS:-1}" -t "$timeout" -r "${VMTEST_RETRIES:-2}")
-	[ "$verbose" = yes ] && args+=(-p "[$s] ")
-	"$VMTEST_DIR/run-vm.sh" "${args[@]}" "${kdir[$s]}" "${initrd[$s]}" "$outdir/src" "$d" \
-		>"$d/run.log" 2>&1 || true
-	[ "$verbose" = yes ] && grep -v '^\[' "$d/run.log" >&2
+	args+=("${kdir[$s]}" "${initrd[$s]}" "$outdir/src" "$d")
+	if [ "$verbose" = yes ]; then
+		"$VMTEST_DIR/run-vm.sh" -p "[$s] " "${args[@]}" 2>&1 | tee "$d/run.log" || true
+	else
+		"$VMTEST_DIR/run-vm.sh" "${args[@]}" >"$d/run.log" 2>&1 || true
+	fi
 	[ -s "$d/result.env" ] || echo "status=error" >"$d/result.env"
 	# shellcheck source=/dev/null
-	(. "$d/result.env" && note "$s ($kver): $status after ${wall_s}s")
+	(. "$d/result.env" && note "$s (${kver:-?}): $status after ${wall_s:-?}s")
 }
 
 t0=$EPOCHREALTIME
