@@ -713,8 +713,8 @@ static __always_inline int emit_probed(void *ctx, struct sock *sk,
  * Before 6.10 tcp_send_reset fires for full sockets only: these see the
  * resets for closed ports and timewait sockets. Loaded only there.
  */
-SEC("kprobe/tcp_v4_send_reset")
-int BPF_KPROBE(handle_v4_send_reset, struct sock *sk, struct sk_buff *skb)
+static __always_inline int emit_send_reset(void *ctx, struct sock *sk,
+					   struct sk_buff *skb)
 {
 	int state = sk ? BPF_CORE_READ(sk, __sk_common.skc_state) : 0;
 
@@ -724,14 +724,16 @@ int BPF_KPROBE(handle_v4_send_reset, struct sock *sk, struct sk_buff *skb)
 	return emit_probed(ctx, sk, skb, NULL, RST_SRC_TCP);
 }
 
+SEC("kprobe/tcp_v4_send_reset")
+int BPF_KPROBE(handle_v4_send_reset, struct sock *sk, struct sk_buff *skb)
+{
+	return emit_send_reset(ctx, sk, skb);
+}
+
 SEC("kprobe/tcp_v6_send_reset")
 int BPF_KPROBE(handle_v6_send_reset, struct sock *sk, struct sk_buff *skb)
 {
-	int state = sk ? BPF_CORE_READ(sk, __sk_common.skc_state) : 0;
-
-	if (sk && state != TCP_TIME_WAIT && state != TCP_NEW_SYN_RECV)
-		return 0;
-	return emit_probed(ctx, sk, skb, NULL, RST_SRC_TCP);
+	return emit_send_reset(ctx, sk, skb);
 }
 
 /*
