@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what rsttrace needs to build (deps.sh build) or to run its tests
-# (deps.sh test) or its kernel matrix (deps.sh vmtest), from Debian/Ubuntu
-# packages, when it is missing.
+# (deps.sh test), its kernel matrix (deps.sh vmtest) or its benchmark
+# (deps.sh bench), from Debian/Ubuntu packages, when it is missing.
 set -euo pipefail
 
 need=()
@@ -42,8 +42,13 @@ vmtest)
 	want kmod 'test -x /usr/sbin/depmod' 'test -x /usr/sbin/modprobe'
 	want debian-archive-keyring 'test -e /usr/share/keyrings/debian-archive-keyring.gpg'
 	;;
+bench)
+	# make bench: the tools rsttrace is measured against
+	want libbpf-tools 'test -x /usr/sbin/tcpstates'
+	want bpftrace 'command -v bpftrace'
+	;;
 *)
-	echo "usage: $0 build|test|vmtest" >&2
+	echo "usage: $0 build|test|vmtest|bench" >&2
 	exit 2
 	;;
 esac

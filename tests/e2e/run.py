@@ -17,6 +17,7 @@ RSTTRACE_EXTRA_ARGS="..." is appended to every rsttrace command line, e.g.
 "--legacy-owners" (the owner store of kernels before 5.11, on any kernel).
 E2E_KEEP_GOING=1 reports every record that does not match, not just the
 first. E2E_TIMEOUT_SCALE=N makes every timeout N times longer (a slow VM).
+E2E_BURST=N sets the resets per burst test (default 20000).
 """
 import contextlib
 import fnmatch

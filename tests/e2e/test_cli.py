@@ -10,7 +10,7 @@ import signal
 import subprocess
 import time
 
-from harness import (CAPS_KEYS, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
+from harness import (BURST, CAPS_KEYS, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, proc, rsttrace_cmd, run, scaled, test,
                      validator, version_json)
@@ -403,10 +403,11 @@ def burst_counter(port):
 
 @test("burst", timeout=400)
 def burst(stack):
-    """20,000 connects to a closed port from 4 processes, as fast as they go:
-    every sent NO_SOCKET reset (where rsttrace sees them, else every
+    """20,000 (E2E_BURST) connects to a closed port from 4 processes, as fast
+    as they go: every sent NO_SOCKET reset (where rsttrace sees them, else every
     received reset) is reported or counted as lost."""
-    total, nprocs = 20000, 4
+    nprocs = 4
+    total = BURST // nprocs * nprocs
     p1, = free_ports(1)
     tr = tracer(stack)
     procs = [proc(stack, b"rst-burst%d" % i) for i in range(nprocs)]
@@ -463,7 +464,8 @@ def burst(stack):
 def burst_small_ringbuf(stack):
     """The same burst into a 4 KiB ring buffer: resets are lost, and every
     loss is counted in "lost" records and in the exit summary."""
-    total, nprocs = 20000, 4
+    nprocs = 4
+    total = BURST // nprocs * nprocs
     p1, = free_ports(1)
     tr = tracer(stack, "--ringbuf-size", 4096)
     procs = [proc(stack, b"rst-sburst%d" % i) for i in range(nprocs)]
