@@ -96,6 +96,12 @@ static void put_hex_escape(struct outbuf *b, const char *prefix,
 	outbuf__putc(b, hexdig[c & 15]);
 }
 
+/* Printable ASCII that JSON takes as it is. */
+static bool json_plain(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void format__json_escape(struct outbuf *b, const void *src, size_t n)
 {
 	const unsigned char *s = src;
@@ -104,7 +110,16 @@ void format__json_escape(struct outbuf *b, const void *src, size_t n)
 	n = strnlen(src, n);
 	while (i < n) {
 		unsigned char c = s[i];
+		size_t run = i;
 
+		/* most names are plain ASCII: copy such runs at once */
+		while (run < n && json_plain(s[run]))
+			run++;
+		if (run > i) {
+			outbuf__put(b, s + i, run - i);
+			i = run;
+			continue;
+		}
 		switch (c) {
 		case '"':
 			outbuf__puts(b, "\\\"");
@@ -169,42 +184,92 @@ size_t format__table_escape(struct outbuf *b, const void *src, size_t n,
 	return cols;
 }
 
+/*
+ * Days since 1970-01-01 to a proleptic Gregorian date, in whole 400-year
+ * eras of 146,097 days counted from 0000-03-01, so that the leap day ends
+ * a year. gmtime_r() and strftime() took a third of a JSON record's time.
+ */
+static void civil_date(int64_t days, int64_t *year, unsigned int *month,
+		       unsigned int *day)
+{
+	int64_t z = days + 719468; /* days from 0000-03-01 */
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	unsigned int doe = (unsigned int)(z - era * 146097); /* [0, 146096] */
+	unsigned int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) /
+			   365; /* [0, 399] */
+	unsigned int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned int mp = (5 * doy + 2) / 153; /* March is 0 */
+
+	*day = doy - (153 * mp + 2) / 5 + 1;
+	*month = mp < 10 ? mp + 3 : mp - 9;
+	*year = yoe + era * 400 + (*month <= 2);
+}
+
 void format__rfc3339(struct outbuf *b, int64_t sec, long nsec)
 {
-	time_t t = (time_t)sec;
-	struct tm tm;
-	char tmp[40];
-	size_t n;
+	int64_t days = sec / 86400, secs = sec % 86400, year;
+	unsigned int month, day;
 
-	gmtime_r(&t, &tm);
-	n = strftime(tmp, sizeof(tmp), "%Y-%m-%dT%H:%M:%S", &tm);
-	outbuf__put(b, tmp, n);
-	outbuf__printf(b, ".%09ldZ", nsec);
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
+	civil_date(days, &year, &month, &day);
+	if (year < 0 || year > 9999 || nsec < 0 || nsec > 999999999) {
+		outbuf__lit(b, "0000-00-00T00:00:00.000000000Z");
+		return;
+	}
+	outbuf__u64_zero(b, (uint64_t)year, 4);
+	outbuf__putc(b, '-');
+	outbuf__u64_zero(b, month, 2);
+	outbuf__putc(b, '-');
+	outbuf__u64_zero(b, day, 2);
+	outbuf__putc(b, 'T');
+	outbuf__u64_zero(b, (uint64_t)secs / 3600, 2);
+	outbuf__putc(b, ':');
+	outbuf__u64_zero(b, (uint64_t)secs / 60 % 60, 2);
+	outbuf__putc(b, ':');
+	outbuf__u64_zero(b, (uint64_t)secs % 60, 2);
+	outbuf__putc(b, '.');
+	outbuf__u64_zero(b, (uint64_t)nsec, 9);
+	outbuf__putc(b, 'Z');
 }
 
 void format__addr(struct outbuf *b, uint16_t family, const uint8_t *addr)
 {
 	char tmp[INET6_ADDRSTRLEN];
+	int i;
 
-	if (!inet_ntop(family == AF_INET6 ? AF_INET6 : AF_INET, addr, tmp,
-		       sizeof(tmp)))
+	/* glibc's inet_ntop() formats IPv4 through sprintf(): slow */
+	if (family != AF_INET6) {
+		for (i = 0; i < 4; i++) {
+			if (i)
+				outbuf__putc(b, '.');
+			outbuf__u64(b, addr[i]);
+		}
+		return;
+	}
+	if (!inet_ntop(AF_INET6, addr, tmp, sizeof(tmp)))
 		strcpy(tmp, "?");
 	outbuf__puts(b, tmp);
 }
 
-static void json_key(struct outbuf *b, const char *key)
-{
-	outbuf__putc(b, ',');
-	outbuf__putc(b, '"');
-	outbuf__puts(b, key);
-	outbuf__puts(b, "\":");
-}
+/* ,"key": with the key a literal, so that its length is known */
+#define json_key(b, key) outbuf__lit((b), ",\"" key "\":")
+#define json_str_or_null(b, key, v) \
+	json_str_or_null_((b), ",\"" key "\":", sizeof(key) + 3, (v))
+#define json_u64_or_null(b, key, valid, v) \
+	json_u64_or_null_((b), ",\"" key "\":", sizeof(key) + 3, (valid), (v))
+#define json_comm_or_null(b, key, valid, comm) \
+	json_comm_or_null_((b), ",\"" key "\":", sizeof(key) + 3, (valid), \
+			   (comm))
 
-static void json_str_or_null(struct outbuf *b, const char *key, const char *v)
+static void json_str_or_null_(struct outbuf *b, const char *key,
+			      size_t key_len, const char *v)
 {
-	json_key(b, key);
+	outbuf__put(b, key, key_len);
 	if (!v) {
-		outbuf__puts(b, "null");
+		outbuf__lit(b, "null");
 		return;
 	}
 	outbuf__putc(b, '"');
@@ -212,14 +277,14 @@ static void json_str_or_null(struct outbuf *b, const char *key, const char *v)
 	outbuf__putc(b, '"');
 }
 
-static void json_u64_or_null(struct outbuf *b, const char *key, bool valid,
-			     uint64_t v)
+static void json_u64_or_null_(struct outbuf *b, const char *key,
+			      size_t key_len, bool valid, uint64_t v)
 {
-	json_key(b, key);
+	outbuf__put(b, key, key_len);
 	if (valid)
 		outbuf__u64(b, v);
 	else
-		outbuf__puts(b, "null");
+		outbuf__lit(b, "null");
 }
 
 static void json_time(struct outbuf *b, uint64_t boot_ns,
@@ -227,7 +292,7 @@ static void json_time(struct outbuf *b, uint64_t boot_ns,
 {
 	struct timespec ts = clock__to_real(o->clock, boot_ns);
 
-	outbuf__puts(b, "\"time\":\"");
+	outbuf__lit(b, "\"time\":\"");
 	format__rfc3339(b, ts.tv_sec, ts.tv_nsec);
 	outbuf__putc(b, '"');
 }
@@ -267,12 +332,12 @@ static unsigned int skip_tracing_frames(const struct ksyms *ks,
 	return i;
 }
 
-static void json_comm_or_null(struct outbuf *b, const char *key, bool valid,
-			      const uint8_t *comm)
+static void json_comm_or_null_(struct outbuf *b, const char *key,
+			       size_t key_len, bool valid, const uint8_t *comm)
 {
-	json_key(b, key);
+	outbuf__put(b, key, key_len);
 	if (!valid) {
-		outbuf__puts(b, "null");
+		outbuf__lit(b, "null");
 		return;
 	}
 	outbuf__putc(b, '"');
@@ -314,7 +379,7 @@ void format__json_record(struct outbuf *b, const struct rst_record *r,
 	bool owned = e->owner_source != RST_OWNER_NONE;
 	bool info = e->flags & RST_F_TCPINFO;
 
-	outbuf__puts(b, "{\"type\":\"reset\",");
+	outbuf__lit(b, "{\"type\":\"reset\",");
 	json_time(b, e->ts_ns, o);
 	json_str_or_null(b, "direction", format__direction_name(e->direction));
 	json_u64_or_null(b, "pid", owned, e->pid);
@@ -349,10 +414,16 @@ void format__json_record(struct outbuf *b, const struct rst_record *r,
 	json_str_or_null(b, "errno", r->errno_name);
 	json_str_or_null(b, "prev_state", format__state_name(e->prev_state));
 	json_key(b, "age_ms");
-	if (e->birth_ns && e->ts_ns >= e->birth_ns)
-		outbuf__printf(b, "%.3f", (e->ts_ns - e->birth_ns) / 1e6);
-	else
-		outbuf__puts(b, "null");
+	if (e->birth_ns && e->ts_ns >= e->birth_ns) {
+		/* milliseconds to 3 decimals, rounded, without printf */
+		uint64_t us = (e->ts_ns - e->birth_ns + 500) / 1000;
+
+		outbuf__u64(b, us / 1000);
+		outbuf__putc(b, '.');
+		outbuf__u64_zero(b, us % 1000, 3);
+	} else {
+		outbuf__lit(b, "null");
+	}
 	json_u64_or_null(b, "bytes_sent", info, e->bytes_sent);
 	json_u64_or_null(b, "bytes_acked", info, e->bytes_acked);
 	json_u64_or_null(b, "bytes_received", info, e->bytes_received);

@@ -12,7 +12,7 @@ void outbuf__free(struct outbuf *b)
 	b->len = b->cap = 0;
 }
 
-bool outbuf__reserve(struct outbuf *b, size_t more)
+bool outbuf__grow(struct outbuf *b, size_t more)
 {
 	size_t cap;
 	char *p;
@@ -32,35 +32,39 @@ bool outbuf__reserve(struct outbuf *b, size_t more)
 	return true;
 }
 
-void outbuf__put(struct outbuf *b, const void *p, size_t n)
-{
-	if (!outbuf__reserve(b, n))
-		return;
-	memcpy(b->data + b->len, p, n);
-	b->len += n;
-}
-
-void outbuf__puts(struct outbuf *b, const char *s)
-{
-	outbuf__put(b, s, strlen(s));
-}
-
-void outbuf__putc(struct outbuf *b, char c)
-{
-	if (!outbuf__reserve(b, 1))
-		return;
-	b->data[b->len++] = c;
-}
-
 void outbuf__u64(struct outbuf *b, uint64_t v)
+{
+	outbuf__u64_zero(b, v, 1);
+}
+
+/* "00" to "99": two digits per division, which is what costs */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324252627282930313233"
+	"34353637383940414243444546474849505152535455565758596061626364656667"
+	"6869707172737475767778798081828384858687888990919293949596979899";
+
+void outbuf__u64_zero(struct outbuf *b, uint64_t v, unsigned int width)
 {
 	char tmp[20];
 	size_t i = sizeof(tmp);
 
-	do {
-		tmp[--i] = '0' + v % 10;
-		v /= 10;
-	} while (v);
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100) * 2;
+
+		v /= 100;
+		tmp[--i] = digit_pairs[d + 1];
+		tmp[--i] = digit_pairs[d];
+	}
+	if (v >= 10) {
+		tmp[--i] = digit_pairs[v * 2 + 1];
+		tmp[--i] = digit_pairs[v * 2];
+	} else {
+		tmp[--i] = (char)('0' + v);
+	}
+	if (width > sizeof(tmp))
+		width = sizeof(tmp);
+	while (i > sizeof(tmp) - width)
+		tmp[--i] = '0';
 	outbuf__put(b, tmp + i, sizeof(tmp) - i);
 }
 

@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <time.h>
 #include "clock.h"
 #include "format.h"
 #include "reasons.h"
@@ -77,6 +78,32 @@ UNIT_TEST(rfc3339)
 	b.len = 0;
 	format__rfc3339(&b, 1795322401, 123456789);
 	CHECK_EQ_STR(str(&b), "2026-11-22T04:40:01.123456789Z");
+	b.len = 0;
+	format__rfc3339(&b, 951782400, 0); /* a leap day of a 400th year */
+	CHECK_EQ_STR(str(&b), "2000-02-29T00:00:00.000000000Z");
+	outbuf__free(&b);
+}
+
+/* The hand-made calendar against gmtime_r() over 1970 to 2400. */
+UNIT_TEST(rfc3339_matches_gmtime)
+{
+	struct outbuf b = {};
+	char want[64];
+	int64_t sec;
+	struct tm tm;
+	time_t t;
+
+	for (sec = 0; sec < 13569465600LL; sec += 86400 * 7 + 3607) {
+		t = (time_t)sec;
+		gmtime_r(&t, &tm);
+		strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S.000000042Z",
+			 &tm);
+		b.len = 0;
+		format__rfc3339(&b, sec, 42);
+		CHECK_EQ_STR(str(&b), want);
+		if (strcmp(str(&b), want))
+			break;
+	}
 	outbuf__free(&b);
 }
 
