@@ -44,6 +44,20 @@ struct {
 	__uint(max_entries, 4 << 20); /* --ringbuf-size overrides */
 } events SEC(".maps");
 
+/*
+ * Per CPU: when this CPU last let an event wake the reader. A wakeup is an
+ * irq_work, a self-IPI (a VM exit under a hypervisor) and a context switch;
+ * one per event made a reset storm cost microseconds per event. At most one
+ * per CPU per RST_WAKEUP_NS; the reader polls while events flow
+ * (rsttrace.c: event_loop) and so picks up the ones that woke nobody.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_wakeup SEC(".maps");
+
 /* Resets come from a few dozen code paths: few distinct stacks. */
 struct {
 	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
@@ -627,8 +641,22 @@ static __always_inline int event_submit(void *ctx, struct rst_event *ev,
 {
 	if (!owner_wanted(ev) || !cgroup_wanted(ev, cgrp))
 		return 0;
+	__u64 now = bpf_ktime_get_ns(), flags = BPF_RB_NO_WAKEUP, *last;
+	__u32 zero = 0;
+
 	ev->kstack_id = want_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
-	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), 0))
+	last = bpf_map_lookup_elem(&last_wakeup, &zero);
+	if (!last || now - *last >= RST_WAKEUP_NS) {
+		/*
+		 * Forced: the kernel's own rule (0) wakes only if the reader
+		 * is at this very record, so a record left unannounced ahead
+		 * of it would silence every later one.
+		 */
+		flags = BPF_RB_FORCE_WAKEUP;
+		if (last)
+			*last = now;
+	}
+	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags))
 		count(RST_CNT_LOST);
 	return 0;
 }

@@ -15,6 +15,14 @@
 #define RST_COMM_LEN 16
 #define RST_MAX_PIDS 64
 #define RST_MAX_PORTS 64
+/*
+ * An event wakes the reader only if its CPU woke it no sooner than this
+ * before; the reader keeps polling (every RST_POLL_MS) until RST_IDLE_MS
+ * after the ring last reported data, so none waits longer than that.
+ */
+#define RST_WAKEUP_NS 1000000ULL
+#define RST_POLL_MS 2
+#define RST_IDLE_MS 3
 #define RST_KSTACK_MAX 32
 
 /* Sentinels for "unknown" in fields where 0 is a legal value. */

@@ -455,6 +455,8 @@ static int event_loop(struct tracer *t)
 				     now_ms() + cfg->duration_s * 1000LL :
 				     0;
 	long long next_stats = now_ms() + STATS_INTERVAL_MS;
+	/* when the ring last had data: until RST_IDLE_MS after, we poll */
+	long long last_data = 0;
 	int rbfd = ring_buffer__epoll_fd(t->rb);
 	struct epoll_event evs[4];
 	int epfd, sfd, err = 0, n, i;
@@ -493,6 +495,12 @@ static int event_loop(struct tracer *t)
 		}
 		if (t->summary && t->next_summary_ms - now < timeout)
 			timeout = (int)(t->next_summary_ms - now);
+		/*
+		 * Events are rate-limited in waking us (RST_WAKEUP_NS), so
+		 * while they flow we look without being woken.
+		 */
+		if (now - last_data < RST_IDLE_MS && timeout > RST_POLL_MS)
+			timeout = RST_POLL_MS;
 		if (timeout < 0)
 			timeout = 0;
 		n = epoll_wait(epfd, evs, 4, timeout);
@@ -502,12 +510,15 @@ static int event_loop(struct tracer *t)
 		}
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == rbfd) {
-				ring_buffer__consume(t->rb);
+				last_data = now_ms();
 			} else {
 				/* a signal, or stdout's reader went away */
 				t->done = true;
 			}
 		}
+		/* cheap when empty; and no record waits past a timeout */
+		if (ring_buffer__consume(t->rb) > 0)
+			last_data = now_ms();
 		correlator__flush(t->corr, clock__boot_ns(), false);
 		now = now_ms();
 		if (t->summary && now >= t->next_summary_ms) {
@@ -611,6 +622,12 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	/*
+	 * Everything needed from it is copied out; libbpf loads its own copy
+	 * for CO-RE. Keeping ours would double the peak RSS (5.5 MB on 6.18).
+	 */
+	btf__free(vmlinux);
+	vmlinux = NULL;
 
 	/* handled through signalfd, so they must not interrupt us */
 	sigemptyset(&mask);
