@@ -230,8 +230,7 @@ static unsigned long parse_num(const char *opt, const char *s,
 	errno = 0;
 	v = strtoul(s, &end, 10);
 	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
-		fprintf(stderr,
-			"rstload: invalid %s '%s' (want %lu to %lu)\n",
+		fprintf(stderr, "rstload: invalid %s '%s' (want %lu to %lu)\n",
 			opt, s, min, max);
 		exit(2);
 	}
@@ -274,12 +273,12 @@ int main(int argc, char **argv)
 					    MAX_THREADS);
 			break;
 		case 'n':
-			resets = parse_num("reset count", optarg, 1,
-					   1000000000);
+			resets =
+				parse_num("reset count", optarg, 1, 1000000000);
 			break;
 		case 'a':
-			abort_pct = parse_num("abort percentage", optarg, 0,
-					      100);
+			abort_pct =
+				parse_num("abort percentage", optarg, 0, 100);
 			break;
 		case 'd':
 			seconds = parse_num("duration", optarg, 1, 3600);
