@@ -397,6 +397,10 @@ static int attach(struct tracer *t)
 	if (!err)
 		err = attach_one(skel->progs.handle_receive_reset,
 				 &skel->links.handle_receive_reset);
+	/* the legacy store forgets a socket's owner when the socket dies */
+	if (!err && bpf_program__autoload(skel->progs.handle_destroy_sock))
+		err = attach_one(skel->progs.handle_destroy_sock,
+				 &skel->links.handle_destroy_sock);
 	if (err)
 		return err;
 
