@@ -25,6 +25,7 @@ Prints a table and writes every figure to FILE (default
 start, the load generator failed); missed targets are shown, not fatal.
 """
 import argparse
+import contextlib
 import json
 import os
 import re
@@ -320,20 +321,28 @@ def run_load(mode, *args):
     return res
 
 
-def storm_run(kind, tag, args):
+@contextlib.contextmanager
+def traced(kind, tag):
+    """A Tracer running for the block (None for kind "none"), stopped at its
+    end, killed if the block fails."""
     tr = Tracer(kind, tag) if kind != "none" else None
     if tr:
         tr.start()
     try:
-        before = out_rsts()
-        load = run_load("storm", "-n", args.storm_resets, "-t", args.threads)
-        kernel_sent = out_rsts() - before
-        if tr:
-            tr.stop()
+        yield tr
     except BaseException:
         if tr:
             tr.kill()
         raise
+    if tr:
+        tr.stop()
+
+
+def storm_run(kind, tag, args):
+    with traced(kind, tag) as tr:
+        before = out_rsts()
+        load = run_load("storm", "-n", args.storm_resets, "-t", args.threads)
+        kernel_sent = out_rsts() - before
     res = {"tracer": kind, "rate": load["rate"], "kernel_sent": kernel_sent,
            "refused": load["refused"], "aborted": load["aborted"]}
     if not tr:
@@ -358,17 +367,8 @@ def storm_run(kind, tag, args):
 
 
 def churn_run(kind, tag, args):
-    tr = Tracer(kind, tag) if kind != "none" else None
-    if tr:
-        tr.start()
-    try:
+    with traced(kind, tag):
         load = run_load("churn", "-d", args.churn_seconds, "-t", args.threads)
-        if tr:
-            tr.stop()
-    except BaseException:
-        if tr:
-            tr.kill()
-        raise
     return {"tracer": kind, "rate": load["rate"], "cycles": load["cycles"]}
 
 
@@ -386,9 +386,7 @@ def stats_phase(args):
         f.write("1")
     try:
         for kind in ("rsttrace", "tcpstates"):
-            tr = Tracer(kind, "stats")
-            tr.start()
-            try:
+            with traced(kind, "stats") as tr:
                 fds = bpf_fds(tr.proc.pid)
                 s0 = prog_stats(fds["prog"])
                 run_load("churn", "-d", min(args.churn_seconds, 3), "-t", args.threads)
@@ -401,10 +399,6 @@ def stats_phase(args):
                         m = bpftool("map", "show", "id", str(i))
                         maps.append({"name": m.get("name", "?"), "type": m.get("type"),
                                      "bytes_memlock": m.get("bytes_memlock", 0)})
-                tr.stop()
-            except BaseException:
-                tr.kill()
-                raise
             progs = []
             for i in sorted(s0):
                 name = s0[i][0]

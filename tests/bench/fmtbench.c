@@ -45,12 +45,9 @@ struct bench {
 	unsigned long long emitted;
 };
 
-static void emit(void *ctx, struct rst_record *r)
+/* Format @r and write in 64 KiB chunks, as rsttrace's emit_record(). */
+static void put_record(struct bench *b, const struct rst_record *r)
 {
-	struct bench *b = ctx;
-
-	infer__cause(r, r->cause, sizeof(r->cause));
-	r->errno_name = infer__errno(r);
 	if (b->json)
 		format__json_record(&b->out.buf, r, &b->fmt);
 	else
@@ -58,6 +55,15 @@ static void emit(void *ctx, struct rst_record *r)
 	b->emitted++;
 	if (b->out.buf.len > (64 << 10))
 		output__flush(&b->out);
+}
+
+static void emit(void *ctx, struct rst_record *r)
+{
+	struct bench *b = ctx;
+
+	infer__cause(r, r->cause, sizeof(r->cause));
+	r->errno_name = infer__errno(r);
+	put_record(b, r);
 }
 
 static double now_s(void)
@@ -166,10 +172,7 @@ static double run(struct bench *b, const struct rst_event *evs,
 		if (format_only) {
 			r.reason = "NOT_SPECIFIED";
 			r.reason_source = RST_REASON_SRC_KERNEL;
-			format__json_record(&b->out.buf, &r, &b->fmt);
-			b->emitted++;
-			if (b->out.buf.len > (64 << 10))
-				output__flush(&b->out);
+			put_record(b, &r);
 			continue;
 		}
 		/* the event's own time moves on, as in a real storm */

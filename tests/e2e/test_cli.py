@@ -9,12 +9,13 @@ import select
 import signal
 import subprocess
 import time
+import types
 
 from harness import (BURST, CAPS_KEYS, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, proc, rsttrace_cmd, run, scaled, test,
                      validator, version_json)
-from test_owner import connected, tracer
+from test_owner import connected, nft_reject, tracer
 from test_filters import refuse, resets_per_refuse, skip_sent
 
 TABLE_WIDTH = 80
@@ -401,63 +402,79 @@ def burst_counter(port):
         and r.get("rport") == port)
 
 
+def refuse_burst(stack, tr, tag, total, nprocs=4):
+    """@total connects to a closed port from @nprocs processes, as fast as
+    they go, all of them refused. Returns a namespace with port, generated,
+    seconds, what and counted (burst_counter)."""
+    b = types.SimpleNamespace()
+    b.port, = free_ports(1)
+    procs = [proc(stack, b"rst-%s%d" % (tag.encode(), i)) for i in range(nprocs)]
+    t0 = time.monotonic()
+    for p in procs:
+        p.request("refuse_burst", 4, "127.0.0.1", b.port, total // nprocs)
+    res = [p.reply(timeout=300) for p in procs]
+    b.seconds = time.monotonic() - t0
+    b.generated = sum(r["refused"] for r in res)
+    other = sum(r["other"] for r in res)
+    check(other == 0, "%d connects failed otherwise (first errno %s)", other,
+          [r["first_other"] for r in res])
+    eq(b.generated, total // nprocs * nprocs, "connects refused")
+    b.what, b.counted = burst_counter(b.port)
+    return b
+
+
+def follow_burst(tr, b):
+    """Wait until every reset of burst @b is reported or counted as lost,
+    stop the tracer, and check the lost accounting: lost records' counts add
+    up to their totals, which never decrease, and an exit summary exists.
+    Sets b.sent, b.lost, b.lost_recs, b.recs, b.summary, b.timed_out."""
+    st = {"sent": 0, "lost": 0}
+
+    def consume(r):
+        if b.counted(r):
+            st["sent"] += 1
+        elif r.get("type") == "lost" and isinstance(r.get("total"), int):
+            st["lost"] = max(st["lost"], r["total"])
+
+    b.timed_out = None
+    try:
+        tr.follow(consume, lambda: st["sent"] + st["lost"] >= b.generated, timeout=scaled(60),
+                  what="%d resets reported or lost" % b.generated)
+    except TestFailure as e:
+        b.timed_out = e
+    tr.stop()
+    b.recs = tr.records()  # validates every line
+    b.sent = len([r for r in b.recs if b.counted(r)])
+    b.lost_recs = [r for r in b.recs if r["type"] == "lost"]
+    b.lost = max([r["total"] for r in b.lost_recs] or [0])
+    b.summary = [l for l in tr.stderr_after_ready().splitlines() if LOSS_RE.search(l)]
+    if b.lost_recs:
+        eq(sum(r["count"] for r in b.lost_recs), b.lost_recs[-1]["total"],
+           "sum of lost counts vs the last total")
+        for x, y in zip(b.lost_recs, b.lost_recs[1:]):
+            check(y["total"] >= x["total"], "lost totals decrease: %r then %r", x, y)
+    check(b.sent + b.lost >= b.generated, "reported %d + lost %d < generated %d%s", b.sent,
+          b.lost, b.generated,
+          ("; " + str(b.timed_out).splitlines()[0]) if b.timed_out else "")
+    check(b.summary, "no loss summary on stderr at exit")
+
+
 @test("burst", timeout=400)
 def burst(stack):
     """20,000 (E2E_BURST) connects to a closed port from 4 processes, as fast
     as they go: every sent NO_SOCKET reset (where rsttrace sees them, else every
     received reset) is reported or counted as lost."""
-    nprocs = 4
-    total = BURST // nprocs * nprocs
-    p1, = free_ports(1)
     tr = tracer(stack)
-    procs = [proc(stack, b"rst-burst%d" % i) for i in range(nprocs)]
-    t0 = time.monotonic()
-    for p in procs:
-        p.request("refuse_burst", 4, "127.0.0.1", p1, total // nprocs)
-    res = [p.reply(timeout=300) for p in procs]
-    t_gen = time.monotonic() - t0
-    generated = sum(r["refused"] for r in res)
-    other = sum(r["other"] for r in res)
-    check(other == 0, "%d connects failed otherwise (first errno %s)", other,
-          [r["first_other"] for r in res])
-    eq(generated, total, "connects refused")
-
-    what, counted = burst_counter(p1)
-    st = {"sent": 0, "lost": 0}
-
-    def consume(r):
-        if counted(r):
-            st["sent"] += 1
-        elif r.get("type") == "lost" and isinstance(r.get("total"), int):
-            st["lost"] = max(st["lost"], r["total"])
-
-    timed_out = None
-    try:
-        tr.follow(consume, lambda: st["sent"] + st["lost"] >= generated, timeout=scaled(60),
-                  what="%d resets reported or lost" % generated)
-    except TestFailure as e:
-        timed_out = e
-    tr.stop()
-    recs = tr.records()  # validates every line
-    sent = len([r for r in recs if counted(r)])
-    received = len([r for r in recs if r["type"] == "reset" and r["direction"] == "received"
-                    and r["rport"] == p1])
-    lost_recs = [r for r in recs if r["type"] == "lost"]
-    lost = max([r["total"] for r in lost_recs] or [0])
-    summary = [l for l in tr.stderr_after_ready().splitlines() if LOSS_RE.search(l)]
+    b = refuse_burst(stack, tr, "burst", BURST)
+    follow_burst(tr, b)
+    received = len([r for r in b.recs if r["type"] == "reset" and r["direction"] == "received"
+                    and r["rport"] == b.port])
     info("burst: generated %d resets (%d connects in %.2fs), reported %d %s "
          "(%d received in all), lost %d (%d lost records), default ring buffer; "
-         "exit summary: %s" % (generated, generated, t_gen, sent, what, received, lost,
-                               len(lost_recs), " / ".join(summary) or "(none)"))
-    if lost_recs:
-        eq(sum(r["count"] for r in lost_recs), lost_recs[-1]["total"],
-           "sum of lost counts vs the last total")
-        for a, b in zip(lost_recs, lost_recs[1:]):
-            check(b["total"] >= a["total"], "lost totals decrease: %r then %r", a, b)
-    check(sent <= generated, "%d %s resets reported for %d generated", sent, what, generated)
-    check(sent + lost >= generated, "reported %d + lost %d < generated %d%s", sent, lost,
-          generated, ("; " + str(timed_out).splitlines()[0]) if timed_out else "")
-    check(summary, "no loss summary on stderr at exit")
+         "exit summary: %s" % (b.generated, b.generated, b.seconds, b.sent, b.what, received,
+                               b.lost, len(b.lost_recs), " / ".join(b.summary) or "(none)"))
+    check(b.sent <= b.generated, "%d %s resets reported for %d generated", b.sent, b.what,
+          b.generated)
 
 
 @test("after_burst")
@@ -466,70 +483,73 @@ def after_burst(stack):
     polls while they flow: single resets right after a burst, each in turn,
     must still all be reported (a rule that left one record unannounced
     once silenced every later one)."""
-    nprocs, per = 4, 500
-    p1, p2 = free_ports(2)
     tr = tracer(stack)
-    procs = [proc(stack, b"rst-aburst%d" % i) for i in range(nprocs)]
-    for p in procs:
-        p.request("refuse_burst", 4, "127.0.0.1", p1, per)
-    eq(sum(p.reply(timeout=300)["refused"] for p in procs), nprocs * per, "connects refused")
-    what, counted = burst_counter(p1)
-    tr.wait_for(counted, n=nprocs * per, timeout=scaled(60), what="the burst's %s resets" % what)
+    b = refuse_burst(stack, tr, "aburst", 2000)
+    tr.wait_for(b.counted, n=b.generated, timeout=scaled(60),
+                what="the burst's %s resets" % b.what)
+    p2, = free_ports(1)
     single = proc(stack, b"rst-single")
     for i in range(20):
         sk = refuse(single, 4, p2, "single%d" % i)
         tr.wait_on((sk, "received"), what="single reset %d of 20 after the burst" % (i + 1))
 
 
+def map_entries(pid, name):
+    """Entries of the BPF map @name that process @pid holds open."""
+    fddir = "/proc/%d/fdinfo" % pid
+    for fd in os.listdir(fddir):
+        with open(os.path.join(fddir, fd)) as f:
+            m = re.search(r"^map_id:\s+(\d+)", f.read(), re.M)
+        if not m:
+            continue
+        info_ = json.loads(run(["bpftool", "-j", "map", "show", "id", m.group(1)]).stdout)
+        if info_.get("name") == name:
+            return len(json.loads(run(["bpftool", "-j", "map", "dump", "id", m.group(1)]).stdout))
+    raise TestFailure("rsttrace (pid %d) holds no map named %s" % (pid, name))
+
+
+@test("legacy_store_forgets")
+def legacy_store_forgets(stack):
+    """The legacy owner store (kernels before 5.11; --legacy-owners here)
+    keys owners by socket address: a socket's entry must go when the socket
+    dies, or a later socket at the same address could inherit a dead
+    process's name. 300 sockets, open at once (so at 300 addresses), refused
+    and then closed, leave (almost) nothing behind."""
+    n = 300
+    tr = tracer(stack, "--legacy-owners")
+    port, = free_ports(1)
+    p = proc(stack, b"rst-legacy")
+    socks = [refuse(p, 4, port, "s%d" % i) for i in range(n)]
+    tr.wait_on(*[(sk, "received") for sk in socks], timeout=scaled(60))
+    held = map_entries(tr.proc.pid, "owners_by_sk")
+    for i in range(n):
+        p.call("close", "s%d" % i)
+    left = map_entries(tr.proc.pid, "owners_by_sk")
+    info("legacy_store_forgets: owners_by_sk held %d entries with %d sockets open, %d after "
+         "they were closed" % (held, n, left))
+    check(held >= n, "only %d owner entries for %d open sockets", held, n)
+    # other sockets on the host may come and go meanwhile: a few, not 300
+    check(left < n // 3, "%d owner entries left behind by %d closed sockets", left, n)
+
+
 @test("burst_small_ringbuf", timeout=400)
 def burst_small_ringbuf(stack):
     """The same burst into a 4 KiB ring buffer: resets are lost, and every
     loss is counted in "lost" records and in the exit summary."""
-    nprocs = 4
-    total = BURST // nprocs * nprocs
-    p1, = free_ports(1)
     tr = tracer(stack, "--ringbuf-size", 4096)
-    procs = [proc(stack, b"rst-sburst%d" % i) for i in range(nprocs)]
-    for p in procs:
-        p.request("refuse_burst", 4, "127.0.0.1", p1, total // nprocs)
-    res = [p.reply(timeout=300) for p in procs]
-    generated = sum(r["refused"] for r in res)
-    eq(generated, total, "connects refused")
-    what, counted = burst_counter(p1)
-    st = {"sent": 0, "lost": 0}
-
-    def consume(r):
-        if counted(r):
-            st["sent"] += 1
-        elif r.get("type") == "lost" and isinstance(r.get("total"), int):
-            st["lost"] = max(st["lost"], r["total"])
-
-    timed_out = None
-    try:
-        tr.follow(consume, lambda: st["sent"] + st["lost"] >= generated, timeout=scaled(60),
-                  what="%d resets reported or lost" % generated)
-    except TestFailure as e:
-        timed_out = e
-    tr.stop()
-    recs = tr.records()
-    resets = [r for r in recs if r["type"] == "reset"]
-    sent = len([r for r in resets if counted(r)])
-    lost_recs = [r for r in recs if r["type"] == "lost"]
-    lost = max([r["total"] for r in lost_recs] or [0])
-    summary = [l for l in tr.stderr_after_ready().splitlines() if LOSS_RE.search(l)]
+    b = refuse_burst(stack, tr, "sburst", BURST)
+    follow_burst(tr, b)
+    resets = [r for r in b.recs if r["type"] == "reset"]
     info("burst_small_ringbuf: generated %d, reported %d %s (%d resets in all), "
          "lost %d in %d lost records, 4 KiB ring buffer; exit summary: %s" % (
-             generated, sent, what, len(resets), lost, len(lost_recs),
-             " / ".join(summary) or "(none)"))
-    check(lost_recs, "no lost records although a 4 KiB ring buffer took %d resets", len(resets))
-    eq(sum(r["count"] for r in lost_recs), lost_recs[-1]["total"],
-       "sum of lost counts vs the last total")
-    check(sent + lost >= generated, "reported %d + lost %d < generated %d%s", sent, lost,
-          generated, ("; " + str(timed_out).splitlines()[0]) if timed_out else "")
-    check(summary, "no loss summary on stderr at exit")
-    nums = [int(n) for n in re.findall(r"(\d+) lost", summary[-1])]
+             b.generated, b.sent, b.what, len(resets), b.lost, len(b.lost_recs),
+             " / ".join(b.summary) or "(none)"))
+    check(b.lost_recs, "no lost records although a 4 KiB ring buffer took %d resets",
+          len(resets))
+    nums = [int(n) for n in re.findall(r"(\d+) lost", b.summary[-1])]
     if nums:
-        check(nums[-1] >= lost, "exit summary says %d lost, the lost records %d", nums[-1], lost)
+        check(nums[-1] >= b.lost, "exit summary says %d lost, the lost records %d", nums[-1],
+              b.lost)
 
 
 # ---------------------------------------------------------------------------
@@ -1040,18 +1060,7 @@ def startup_sources(stack):
        "start-up: resets for closed ports visible (no 'not visible ... closed ports' line) "
        "vs -V --json nosock_resets")
     # hold rsttrace to its word: an nft reject in a namespace of our own
-    ns = netns(stack, "su")
-    ns.ip("link", "set", "lo", "up")
-    server = proc(stack, b"rst-su-server", netns=ns)
-    client = proc(stack, b"rst-su-client", netns=ns)
-    port = server.listen("l", 4, "127.0.0.1")
-    table = "rsttrace_test_%d" % os.getpid()
-    nft = ["ip", "netns", "exec", ns.name, "nft"]
-    run(nft + ["add", "table", "inet", table])
-    stack.callback(run, nft + ["delete", "table", "inet", table], check_rc=False)
-    run(nft + ["add chain inet %s input { type filter hook input priority 0 ; }" % table])
-    run(nft + ["add rule inet %s input tcp dport %d tcp flags syn reject with tcp reset"
-               % (table, port)])
+    _, _, client, port = nft_reject(stack, "su")
     c = client.connect("c", 4, "127.0.0.1", port)
     eq(c["errno"], errno.ECONNREFUSED, "connect() through the reject rule")
     c = Sock(c, peer=("127.0.0.1", port), cookie_late=True)

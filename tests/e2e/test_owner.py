@@ -529,18 +529,14 @@ def timewait_nocookie(stack):
     timewait_case(stack, server_cookie=False)
 
 
-@test("nfreject")
-def nfreject(stack):
-    """An nft rule (in a namespace of the test's own) answers the SYN with
-    'reject with tcp reset' although a listener exists: the kernel's TCP
-    reset tracepoint does not see netfilter's reset, the client's received
-    reset is still reported with its owner. Where rsttrace can probe
-    netfilter (netfilter_resets), netfilter's reset is reported as sent by
-    the rejecting end, with no owner and no reason."""
-    ns = netns(stack, "nf")
+def nft_reject(stack, tag):
+    """A namespace of the test's own where an nft rule answers SYNs to a
+    listening port with 'reject with tcp reset'. Returns (ns, server,
+    client, port): the namespace, the processes in it, the listener's port."""
+    ns = netns(stack, tag)
     ns.ip("link", "set", "lo", "up")
-    server = proc(stack, b"rst-nf-server", netns=ns)
-    client = proc(stack, b"rst-nf-client", netns=ns)
+    server = proc(stack, b"rst-%s-server" % tag.encode(), netns=ns)
+    client = proc(stack, b"rst-%s-client" % tag.encode(), netns=ns)
     port = server.listen("l", 4, "127.0.0.1")
     table = "rsttrace_test_%d" % os.getpid()
     nft = ["ip", "netns", "exec", ns.name, "nft"]
@@ -549,6 +545,18 @@ def nfreject(stack):
     run(nft + ["add chain inet %s input { type filter hook input priority 0 ; }" % table])
     run(nft + ["add rule inet %s input tcp dport %d tcp flags syn reject with tcp reset"
                % (table, port)])
+    return ns, server, client, port
+
+
+@test("nfreject")
+def nfreject(stack):
+    """An nft rule (in a namespace of the test's own) answers the SYN with
+    'reject with tcp reset' although a listener exists: the kernel's TCP
+    reset tracepoint does not see netfilter's reset, the client's received
+    reset is still reported with its owner. Where rsttrace can probe
+    netfilter (netfilter_resets), netfilter's reset is reported as sent by
+    the rejecting end, with no owner and no reason."""
+    ns, server, client, port = nft_reject(stack, "nf")
     tr = tracer(stack)
     t0 = time.time()
     m0 = time.monotonic()
