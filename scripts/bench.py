@@ -528,8 +528,9 @@ def main():
     ap.add_argument("--threads", type=int, default=2 * os.cpu_count())
     ap.add_argument("--quick", action="store_true",
                     help="one short round of each (a smoke test of the benchmark)")
-    ap.add_argument("--only", choices=["stats"],
-                    help="only the in-kernel cost (for working on the BPF programs)")
+    ap.add_argument("--only", choices=["stats", "churn"],
+                    help="only the in-kernel cost, or only the churn (for working on "
+                    "the BPF programs)")
     ap.add_argument("-o", "--output", default=os.path.join(WORK, "results.json"))
     args = ap.parse_args()
     if args.quick:
@@ -555,6 +556,17 @@ def main():
                     kind, d["name"], "%.0f" % d["churn_ns"] if d["churn_ns"] else "-",
                     d["churn_runs"], "%.0f" % d["storm_ns"] if d["storm_ns"] else "-",
                     d["storm_runs"]))
+        return
+    if args.only == "churn":
+        try:
+            runs = [churn_run(kind, "churn%d" % r, args)
+                    for r in range(args.rounds)
+                    for kind in rotated(["none", "rsttrace"], r)]
+        except BenchError as e:
+            sys.exit("bench: " + str(e))
+        base = med(x["rate"] for x in runs if x["tracer"] == "none")
+        rate = med(x["rate"] for x in runs if x["tracer"] == "rsttrace")
+        print("churn: untraced %.0f/s, rsttrace %.0f/s (%.1f%%)" % (base, rate, 100 * rate / base))
         return
     results = {"params": {"rounds": args.rounds, "storm_resets": args.storm_resets,
                           "churn_seconds": args.churn_seconds, "threads": args.threads,

@@ -107,6 +107,7 @@ void features__probe(struct features *f, const struct btf *btf)
 	if (!btf)
 		return;
 	f->btf = true;
+	f->graft_fn = func_arity(btf, "security_sock_graft") == 2;
 	f->send_reset_reason = tp_arity(btf, "tcp_send_reset") == 3;
 	/* the same 6.10 series made the event fire without a full socket */
 	f->send_reset_nosock = f->send_reset_reason;
@@ -134,8 +135,10 @@ void features__print(const struct features *f, FILE *out)
 		yesno(f->active_reasons));
 	fprintf(out, "  tracefs:                              %s\n",
 		yesno(f->tracefs));
-	fprintf(out, "  accept() tracepoints:                 %s\n",
-		yesno(f->accept_tp));
+	fprintf(out, "  acceptor of a socket:                 %s\n",
+		f->kprobes && f->graft_fn ? "kprobe on security_sock_graft" :
+		f->accept_tp		   ? "accept() tracepoints" :
+					     "no (the listener's owner stands in)");
 	fprintf(out, "  kprobes:                              %s\n",
 		yesno(f->kprobes));
 	fprintf(out, "  resets sent by netfilter REJECT:      %s\n",
@@ -150,7 +153,9 @@ void features__print_sources(const struct features *f, FILE *out)
 		"rsttrace: sources: tcp_send_reset%s, tcp_receive_reset, "
 		"inet_sock_set_state (tp_btf)%s%s%s; reasons: %s\n",
 		f->send_reset_reason ? " (with reason)" : "",
-		f->accept_attached ? ", accept()/accept4() exits" : "",
+		!f->accept_attached ? "" :
+		f->accept_kprobe    ? ", kprobe on security_sock_graft (accept)" :
+				      ", accept()/accept4() exits",
 		f->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
 		f->netfilter ? ", kprobes on nf_send_reset/nf_send_reset6 (netfilter REJECT resets)" : "",
 		f->active_reasons    ? "from the kernel" :

@@ -18,6 +18,7 @@ struct features {
 	bool active_reasons; /* per-path reasons for resets we send (6.12) */
 	bool tracefs; /* tracefs mounted, or mounted by us */
 	bool accept_tp; /* syscalls:sys_exit_accept4 exists */
+	bool graft_fn; /* security_sock_graft() exists, to kprobe */
 	bool kprobes; /* the kernel can place kprobes */
 	int nf_reset_args; /* nf_send_reset()'s arity, 0: no such function */
 	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
@@ -25,6 +26,7 @@ struct features {
 	/* filled in after load and attach */
 	bool legacy_owners; /* no socket storage in tracing programs (< 5.11) */
 	bool accept_attached;
+	bool accept_kprobe; /* through security_sock_graft, not syscalls */
 };
 
 /* Probe with the vmlinux BTF @btf (may be NULL when there is none). */

@@ -297,6 +297,8 @@ static int configure(struct tracer *t)
 	bpf_program__set_autoload(skel->progs.handle_nf_send_reset6,
 				  t->feat.kprobes && t->feat.nf_reset_args);
 	skel->rodata->nf_skb_arg = t->feat.nf_reset_args >= 4 ? 2 : 1;
+	bpf_program__set_autoload(skel->progs.handle_sock_graft,
+				  t->feat.kprobes && t->feat.graft_fn);
 	return 0;
 }
 
@@ -404,15 +406,24 @@ static int attach(struct tracer *t)
 	if (err)
 		return err;
 
-	/* accept() refines owners of accepted sockets; optional */
-	if (features__mount_tracefs()) {
+	/*
+	 * accept() refines owners of accepted sockets; optional. The kprobe
+	 * where it can be placed: the syscall tracepoints slow down every
+	 * syscall on the host (rsttrace.bpf.c: handle_sock_graft).
+	 */
+	if (bpf_program__autoload(skel->progs.handle_sock_graft))
+		skel->links.handle_sock_graft =
+			bpf_program__attach(skel->progs.handle_sock_graft);
+	t->feat.accept_kprobe = skel->links.handle_sock_graft;
+	if (!t->feat.accept_kprobe && features__mount_tracefs()) {
 		skel->links.handle_accept4_exit =
 			bpf_program__attach(skel->progs.handle_accept4_exit);
 		skel->links.handle_accept_exit =
 			bpf_program__attach(skel->progs.handle_accept_exit);
 	}
-	t->feat.accept_attached = skel->links.handle_accept4_exit &&
-				  skel->links.handle_accept_exit;
+	t->feat.accept_attached = t->feat.accept_kprobe ||
+				  (skel->links.handle_accept4_exit &&
+				   skel->links.handle_accept_exit);
 
 	/* optional kprobes: a failure costs visibility, not the run */
 	if (bpf_program__autoload(skel->progs.handle_v4_send_reset)) {
@@ -572,7 +583,8 @@ static void print_version(struct tracer *t)
 	       f->active_reasons ? "true" : "false",
 	       f->send_reset_nosock || f->kprobes ? "true" : "false",
 	       f->kprobes && f->nf_reset_args ? "true" : "false",
-	       f->accept_tp ? "true" : "false", t->reasons.n);
+	       f->accept_tp || (f->kprobes && f->graft_fn) ? "true" : "false",
+	       t->reasons.n);
 }
 
 int main(int argc, char **argv)
