@@ -19,6 +19,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define PF_KTHREAD 0x00200000
 
 /* Load-time knobs, set by the loader between __open() and __load(). */
 const volatile bool filter_pid = false;
@@ -38,6 +39,8 @@ const volatile bool want_kstack = false;
  * socket is destroyed; the verifier drops the branch not taken.
  */
 const volatile bool legacy_owners = false;
+/* enum rst_acceptor_hook bits: which hooks name the acceptor (features.c) */
+const volatile __u32 acceptor_hooks = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -89,16 +92,10 @@ struct {
 } owners_by_sk SEC(".maps");
 
 /* Legacy: listeners' owners, for the children they are cloned into. */
-struct listen_key {
-	__u32 netns;
-	__u16 port; /* host order */
-	__u16 family; /* children share their listener's */
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct listen_key);
+	__type(key, struct rst_listen_key);
 	__type(value, struct rst_owner);
 } listeners SEC(".maps");
 
@@ -110,7 +107,11 @@ struct {
 	__type(value, struct rst_owner);
 } seeds SEC(".maps");
 
-/* accept() results not yet moved into socket storage; key: struct sock *. */
+/*
+ * Fallback hooks only (RST_ACC_KPROBE, RST_ACC_SYSCALLS), which cannot
+ * reach socket storage: accept() results until a hook that can moves them
+ * there. Key: struct sock *. Sized by the loader, 1 when unused.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
@@ -118,13 +119,25 @@ struct {
 	__type(value, struct rst_accept);
 } accepts SEC(".maps");
 
-/* Owners of sockets that went to TIME_WAIT; key: socket cookie. */
+/*
+ * Owners of sockets that went to TIME_WAIT; key: socket cookie, which the
+ * timewait socket inherits. The loader sizes it after the host's
+ * tcp_max_tw_buckets: the oldest are forgotten past that (counted).
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
 	__type(key, __u64);
 	__type(value, struct rst_tw_owner);
 } tw_owners SEC(".maps");
+
+/* Resets the ring buffer had no room for, by what they were. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rst_lost_key);
+	__type(value, struct rst_lost_val);
+} lost SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -156,9 +169,9 @@ static __always_inline __u64 sk_cookie(struct sock *sk)
 	return bpf_get_socket_cookie(sk);
 }
 
-static __always_inline struct listen_key listen_key_of(struct sock *sk)
+static __always_inline struct rst_listen_key listen_key_of(struct sock *sk)
 {
-	struct listen_key k = {
+	struct rst_listen_key k = {
 		.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
 		.port = sk->__sk_common.skc_num,
 		.family = sk->__sk_common.skc_family,
@@ -184,6 +197,7 @@ static __always_inline struct rst_owner *owner_get(struct sock *sk)
 	seed = cookie ? bpf_map_lookup_elem(&seeds, &cookie) : NULL;
 	if (!seed || bpf_map_update_elem(&owners_by_sk, &key, seed, BPF_NOEXIST))
 		return NULL;
+	count(RST_CNT_LEGACY_PUT);
 	bpf_map_delete_elem(&seeds, &cookie);
 	return bpf_map_lookup_elem(&owners_by_sk, &key);
 }
@@ -200,8 +214,9 @@ static __always_inline struct rst_owner *owner_create(struct sock *sk)
 	} else {
 		o = owner_get(sk);
 		if (!o) {
-			bpf_map_update_elem(&owners_by_sk, &key, &zero,
-					    BPF_NOEXIST);
+			if (!bpf_map_update_elem(&owners_by_sk, &key, &zero,
+						 BPF_NOEXIST))
+				count(RST_CNT_LEGACY_PUT);
 			o = bpf_map_lookup_elem(&owners_by_sk, &key);
 		}
 	}
@@ -234,7 +249,7 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 static __always_inline void owner_claim(struct sock *sk, __u8 source)
 {
 	struct rst_owner *o = owner_create(sk);
-	struct listen_key k;
+	struct rst_listen_key k;
 
 	if (!o)
 		return;
@@ -253,7 +268,7 @@ static __always_inline void owner_claim(struct sock *sk, __u8 source)
 static __always_inline void owner_adopt_child(struct sock *sk)
 {
 	struct rst_owner *o, *l;
-	struct listen_key k;
+	struct rst_listen_key k;
 
 	if (legacy_owners) {
 		k = listen_key_of(sk);
@@ -277,13 +292,24 @@ static __always_inline void owner_adopt_child(struct sock *sk)
  * since the socket was born replaces an inherited owner; the record then
  * moves into the socket's own storage so that it lives and dies with it.
  */
+static __always_inline bool accepts_used(void)
+{
+	return acceptor_hooks & (RST_ACC_KPROBE | RST_ACC_SYSCALLS);
+}
+
+static __always_inline void accepts_forget(__u64 key)
+{
+	if (!bpf_map_delete_elem(&accepts, &key))
+		count(RST_CNT_ACCEPT_DEL);
+}
+
 static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 {
 	struct rst_owner *o = owner_get(sk);
 	__u64 key = (__u64)sk;
 	struct rst_accept *a;
 
-	if (o && o->source != RST_OWNER_INHERITED)
+	if (!accepts_used() || (o && o->source != RST_OWNER_INHERITED))
 		return o;
 	a = bpf_map_lookup_elem(&accepts, &key);
 	if (!a)
@@ -291,7 +317,7 @@ static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 	if (a->dport != sk->__sk_common.skc_dport ||
 	    (o && a->ts_ns < o->birth_ns)) {
 		/* a dead socket's entry at a reused address */
-		bpf_map_delete_elem(&accepts, &key);
+		accepts_forget(key);
 		return o;
 	}
 	if (!o) {
@@ -306,8 +332,72 @@ static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 	o->tid = a->tid;
 	__builtin_memcpy(o->comm, a->comm, sizeof(o->comm));
 	o->source = RST_OWNER_ACCEPT;
-	bpf_map_delete_elem(&accepts, &key);
+	accepts_forget(key);
 	return o;
+}
+
+/*
+ * The acceptor hooks run in the task that accepted, read, wrote or closed
+ * a socket, and update its record in place: no allocation, no side table.
+ * They act only while the record is still the listener's clone
+ * (INHERITED), so a socket keeps the first task that took it out of the
+ * accept queue.
+ */
+static __always_inline void owner_set_acceptor(struct rst_owner *o)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	o->pid = id >> 32;
+	o->tid = (__u32)id;
+	bpf_get_current_comm(o->comm, sizeof(o->comm));
+	o->source = RST_OWNER_ACCEPT;
+}
+
+/* @o still the listener's: the current task takes it, unless a kthread. */
+static __always_inline void owner_claim_io(struct rst_owner *o)
+{
+	struct task_struct *task;
+
+	if (!o || o->source != RST_OWNER_INHERITED)
+		return;
+	task = bpf_get_current_task_btf();
+	if (task->flags & PF_KTHREAD)
+		return;
+	owner_set_acceptor(o);
+}
+
+/*
+ * A transition under the socket lock runs in the task holding it: softirq
+ * and timers defer to the backlog while a task owns the socket. So a close
+ * or shutdown of an accept(fd, NULL, NULL) socket that was never read or
+ * written names its closer; ss -K (tcp_abort, ECONNABORTED) does not.
+ */
+static __always_inline void owner_claim_closer(struct sock *sk,
+					       struct rst_owner *o)
+{
+	if (o && o->source == RST_OWNER_INHERITED && sk->sk_lock.owned &&
+	    sk->sk_err != 103 /* ECONNABORTED */)
+		owner_claim_io(o);
+}
+
+/*
+ * tcp_time_wait() makes no timewait socket once the namespace holds
+ * tcp_max_tw_buckets of them (TcpExtTCPTimeWaitOverflow): then there is no
+ * one to copy the owner for. (The one that filled the table is counted as
+ * not made; the kernels before 5.17 name the counter differently and
+ * always get the copy.)
+ */
+static __always_inline bool tw_table_full(struct sock *sk)
+{
+	struct net *net = sk->__sk_common.skc_net.net;
+	unsigned int n;
+	int max;
+
+	if (!bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount))
+		return false;
+	n = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter);
+	max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
+	return max >= 0 && n - 1 >= (unsigned int)max;
 }
 
 /*
@@ -319,11 +409,12 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 {
 	struct rst_owner *o = owner_lookup(sk);
 	struct rst_tw_owner tw = {};
-	struct listen_key k;
+	struct rst_listen_key k;
 	__u64 cookie;
 
 	if (!o)
 		o = owner_create(sk);
+	owner_claim_closer(sk, o);
 	if (legacy_owners && oldstate == TCP_LISTEN && o) {
 		struct rst_owner *l;
 
@@ -337,7 +428,7 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 		return;
 	o->close_from = oldstate;
 	if ((oldstate != TCP_FIN_WAIT2 && oldstate != TCP_CLOSING) ||
-	    o->source == RST_OWNER_NONE)
+	    o->source == RST_OWNER_NONE || tw_table_full(sk))
 		return;
 	cookie = sk_cookie(sk);
 	if (!cookie)
@@ -345,7 +436,8 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 	tw.owner = *o;
 	tw.cgroup_id = sk_cgroup_id(sk);
 	tw.uid = sk->sk_uid.val;
-	bpf_map_update_elem(&tw_owners, &cookie, &tw, BPF_ANY);
+	if (!bpf_map_update_elem(&tw_owners, &cookie, &tw, BPF_ANY))
+		count(RST_CNT_TW_PUT);
 }
 
 SEC("tp_btf/inet_sock_set_state")
@@ -376,6 +468,8 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 		if (!o)
 			break;
 		o->state_from = oldstate;
+		if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
+			owner_claim_closer(sk, o);
 		/*
 		 * A timewait socket copies the cookie when it replaces the
 		 * full socket, inside tcp_time_wait() and before CLOSE: make
@@ -526,6 +620,8 @@ static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
 	ev->state = ev->tp_state = TCP_TIME_WAIT;
 	ev->sock_cookie = cookie;
 	two = bpf_map_lookup_elem(&tw_owners, &cookie);
+	if (!two)
+		count(RST_CNT_TW_UNKNOWN);
 	if (two) {
 		event_set_owner(ev, &two->owner);
 		ev->birth_ns = two->owner.birth_ns;
@@ -635,6 +731,49 @@ static __always_inline bool event_begin(struct rst_event *ev, __u8 direction,
 	return true;
 }
 
+/*
+ * @ev found the ring buffer full: count it under what it was, so that a
+ * storm the reader cannot keep up with is still reported by kind.
+ */
+static __always_inline void count_lost(const struct rst_event *ev)
+{
+	struct rst_lost_key k = {
+		.reason = ev->reason,
+		.direction = ev->direction,
+		.state = ev->state,
+	};
+	struct rst_lost_val v = { .count = 1 }, *cur;
+
+	count(RST_CNT_LOST);
+	if (ev->owner_source != RST_OWNER_NONE) {
+		k.flags |= RST_LOST_OWNER;
+		k.pid = ev->pid;
+		__builtin_memcpy(v.comm, ev->comm, sizeof(v.comm));
+	}
+	if (ev->flags & RST_F_REASON)
+		k.flags |= RST_LOST_REASON;
+	if (ev->source == RST_SRC_NETFILTER)
+		k.flags |= RST_LOST_NETFILTER;
+	/* the service port: clients' own ports are ephemeral */
+	if (ev->owner_source == RST_OWNER_CONNECT)
+		k.rport = ev->rport;
+	else
+		k.lport = ev->lport;
+	cur = bpf_map_lookup_elem(&lost, &k);
+	if (cur) {
+		__sync_fetch_and_add(&cur->count, 1);
+		return;
+	}
+	if (!bpf_map_update_elem(&lost, &k, &v, BPF_NOEXIST))
+		return;
+	/* another CPU made the key first, or the map is full */
+	cur = bpf_map_lookup_elem(&lost, &k);
+	if (cur)
+		__sync_fetch_and_add(&cur->count, 1);
+	else
+		count(RST_CNT_LOST_UNKEYED);
+}
+
 /* The owner filters, then the ring buffer; a full one is counted. */
 static __always_inline int event_submit(void *ctx, struct rst_event *ev,
 					struct cgroup *cgrp)
@@ -657,7 +796,7 @@ static __always_inline int event_submit(void *ctx, struct rst_event *ev,
 			*last = now;
 	}
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags))
-		count(RST_CNT_LOST);
+		count_lost(ev);
 	return 0;
 }
 
@@ -826,7 +965,8 @@ int BPF_PROG(handle_destroy_sock, struct sock *sk)
 {
 	__u64 key = (__u64)sk;
 
-	bpf_map_delete_elem(&owners_by_sk, &key);
+	if (!bpf_map_delete_elem(&owners_by_sk, &key))
+		count(RST_CNT_LEGACY_DEL);
 	return 0;
 }
 
@@ -857,7 +997,8 @@ static __always_inline int note_accept(struct sock *sk)
 	bpf_get_current_comm(a.comm, sizeof(a.comm));
 	a.dport = BPF_CORE_READ(sk, __sk_common.skc_dport);
 	key = (__u64)sk;
-	bpf_map_update_elem(&accepts, &key, &a, BPF_ANY);
+	if (!bpf_map_update_elem(&accepts, &key, &a, BPF_ANY))
+		count(RST_CNT_ACCEPT_PUT);
 	return 0;
 }
 
@@ -906,6 +1047,82 @@ SEC("tracepoint/syscalls/sys_exit_accept")
 int handle_accept_exit(struct syscall_exit_args *ctx)
 {
 	return note_accept(fd_sock(ctx->ret));
+}
+
+/*
+ * accept() returning an address: do_accept() asks the new socket for its
+ * peer, in the acceptor's task (also io_uring's accept). ctx->sk is the
+ * child, already holding its listener's cloned record. Never touches the
+ * address, and lets the call go on (1).
+ */
+static __always_inline int on_getpeername(struct bpf_sock_addr *ctx)
+{
+	struct rst_owner *o;
+	struct bpf_sock *sk = ctx->sk;
+
+	if (!(acceptor_hooks & RST_ACC_GETPEERNAME) ||
+	    ctx->protocol != IPPROTO_TCP || !sk)
+		return 1;
+	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
+	if (o && o->source == RST_OWNER_INHERITED)
+		owner_set_acceptor(o);
+	/* what the fallback put aside for this socket is known now */
+	if (accepts_used())
+		accepts_forget((__u64)sk);
+	return 1;
+}
+
+SEC("cgroup/getpeername4")
+int handle_getpeername4(struct bpf_sock_addr *ctx)
+{
+	return on_getpeername(ctx);
+}
+
+SEC("cgroup/getpeername6")
+int handle_getpeername6(struct bpf_sock_addr *ctx)
+{
+	return on_getpeername(ctx);
+}
+
+/*
+ * A task read or wrote @sk (process context by construction; kernel
+ * threads use sockets too). Every socket syscall of the host passes here,
+ * so the cheap tests come first.
+ */
+static __always_inline int on_socket_io(struct sock *sk)
+{
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	owner_claim_io(owner_get(sk));
+	return 0;
+}
+
+/* 6.3+ (6e6eda44b939): after every sock_recvmsg()/sock_sendmsg(). */
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(handle_sock_recv, struct sock *sk, int ret, int flags)
+{
+	return on_socket_io(sk);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(handle_sock_send, struct sock *sk, int ret, int flags)
+{
+	return on_socket_io(sk);
+}
+
+/*
+ * Older kernels: data copied to the reader, in tcp_recvmsg() under the
+ * socket lock (so in the reader's task) or from a softirq consumer
+ * (strparser, sockmap), which does not own the lock. Where the fallback
+ * side table is in use, this is where its entry moves into storage.
+ */
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(handle_rcv_space, struct sock *sk)
+{
+	if (!sk->sk_lock.owned)
+		return 0;
+	owner_claim_io(owner_lookup(sk));
+	return 0;
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

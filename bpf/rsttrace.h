@@ -73,7 +73,31 @@ enum rst_source {
 enum rst_counter {
 	RST_CNT_LOST = 0, /* ring buffer full: event dropped */
 	RST_CNT_STORAGE_FAIL = 1, /* socket storage could not be created */
-	RST_CNT_MAX = 2,
+	RST_CNT_LOST_UNKEYED = 2, /* lost, and the "lost" map was full too */
+	RST_CNT_TW_PUT = 3, /* owners written to tw_owners */
+	RST_CNT_TW_UNKNOWN = 4, /* TIME_WAIT reset, owner not in tw_owners */
+	RST_CNT_ACCEPT_PUT = 5, /* fallback acceptors written to "accepts" */
+	RST_CNT_ACCEPT_DEL = 6, /* ... and taken out again */
+	RST_CNT_LEGACY_PUT = 7, /* new keys of the legacy owners_by_sk */
+	RST_CNT_LEGACY_DEL = 8, /* ... deleted when their socket died */
+	RST_CNT_MAX = 9,
+};
+
+/*
+ * How accepted sockets learn their acceptor: bits of the load-time knob
+ * "acceptor_hooks", chosen by the loader per kernel (features.c).
+ */
+enum rst_acceptor_hook {
+	/* cgroup/getpeername4/6: inside accept() when it returns an address */
+	RST_ACC_GETPEERNAME = 1 << 0,
+	/* tp_btf/sock_{recv,send}_length (6.3+): the first read or write */
+	RST_ACC_SOCKIO = 1 << 1,
+	/* tp_btf/tcp_rcv_space_adjust: the first read, where SOCKIO is absent */
+	RST_ACC_RCVSPACE = 1 << 2,
+	/* kprobe on security_sock_graft: every accept(), into "accepts" */
+	RST_ACC_KPROBE = 1 << 3,
+	/* syscalls:sys_exit_accept{,4}: every accept(), into "accepts" */
+	RST_ACC_SYSCALLS = 1 << 4,
 };
 
 /* Value of the port filter map: which ends a listed port may match. */
@@ -158,6 +182,44 @@ struct rst_event {
 	__u8 pad1[2];
 };
 
+/*
+ * A reset the ring buffer had no room for, counted by what it was: key and
+ * value of the "lost" hash map. Of the two ports the connection's
+ * ephemeral one is 0, so that a storm of one kind makes one key: clients
+ * (owner_source CONNECT) keep rport, everything else lport.
+ */
+struct rst_lost_key {
+	__u32 pid; /* owner tgid, 0 with RST_LOST_OWNER clear */
+	__u32 reason; /* as rst_event.reason */
+	__u16 lport;
+	__u16 rport;
+	__u8 direction;
+	__u8 state;
+	__u8 flags; /* enum rst_lost_flags */
+	__u8 pad;
+};
+
+enum rst_lost_flags {
+	RST_LOST_OWNER = 1 << 0, /* pid and comm are the owner's */
+	RST_LOST_REASON = 1 << 1, /* reason is a kernel sk_rst_reason */
+	RST_LOST_NETFILTER = 1 << 2,
+};
+
+struct rst_lost_val {
+	__u64 count;
+	__u8 comm[RST_COMM_LEN];
+};
+
+/* Legacy owner store (< 5.11): listeners by namespace, port and family. */
+struct rst_listen_key {
+	__u32 netns;
+	__u16 port; /* host order */
+	__u16 family; /* children share their listener's */
+};
+
+_Static_assert(sizeof(struct rst_lost_key) == 16, "rst_lost_key ABI");
+_Static_assert(sizeof(struct rst_lost_val) == 24, "rst_lost_val ABI");
+_Static_assert(sizeof(struct rst_listen_key) == 8, "rst_listen_key ABI");
 _Static_assert(sizeof(struct rst_owner) == 40, "rst_owner ABI");
 _Static_assert(sizeof(struct rst_tw_owner) == 56, "rst_tw_owner ABI");
 _Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");

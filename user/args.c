@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include "args.h"
+#include "features.h"
 
 enum {
 	OPT_DIRECTION = 0x100,
@@ -18,6 +19,8 @@ enum {
 	OPT_SUMMARY,
 	OPT_INFER,
 	OPT_LEGACY,
+	OPT_ACCEPTOR,
+	OPT_TW_OWNERS,
 };
 
 static const char doc[] =
@@ -28,7 +31,7 @@ static const char doc[] =
 	"                [-L PORT,...] [-D PORT,...] [-P PORT,...]\n"
 	"                [--direction sent|received] [-c CGROUP_PATH]\n"
 	"                [-d SECONDS] [--count N] [--ringbuf-size SIZE]\n"
-	"                [--kstack] [--summary[=SECONDS]]\n"
+	"                [--kstack] [--summary[=SECONDS]] [--acceptor HOOKS]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    rsttrace                      # table of resets until Ctrl-C\n"
@@ -71,7 +74,15 @@ static const struct argp_option opts[] = {
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 0 },
 	{ "count", OPT_COUNT, "N", 0, "Stop after N events", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0,
-	  "Ring buffer size, power of two (e.g. 8M); default 4M", 0 },
+	  "Ring buffer size, power of two (e.g. 8M); default 2M a CPU, "
+	  "4M to 64M",
+	  0 },
+	{ "acceptor", OPT_ACCEPTOR, "HOOKS", 0,
+	  "How accepted sockets find their acceptor: auto (default) or "
+	  "getpeername, sockio, rcvspace, kprobe, syscalls (see -V)",
+	  0 },
+	{ "tw-owners", OPT_TW_OWNERS, "N", OPTION_HIDDEN,
+	  "TIME_WAIT owners kept (default: net.ipv4.tcp_max_tw_buckets)", 0 },
 	{ "kstack", OPT_KSTACK, NULL, 0,
 	  "Add the kernel stack of each reset", 0 },
 	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,
@@ -298,6 +309,23 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_KSTACK:
 		cfg->kstack = true;
 		break;
+	case OPT_ACCEPTOR:
+		if (features__parse_acceptor(arg, &cfg->acceptor, err,
+					     sizeof(err))) {
+			argp_error(state, "invalid acceptor hook %s", err);
+			return EINVAL;
+		}
+		break;
+	case OPT_TW_OWNERS:
+		if (parse_ulong(arg, 1, 1UL << 24, &v)) {
+			argp_error(state,
+				   "invalid TIME_WAIT owner count '%s' (1 to "
+				   "16777216)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->tw_owners = (uint32_t)v;
+		break;
 	case OPT_INFER:
 		cfg->infer_reasons = true;
 		break;
@@ -341,11 +369,20 @@ int args__parse(int argc, char **argv, struct rst_config *cfg)
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->ringbuf_size = RST_RINGBUF_DEFAULT;
 	/* NO_EXIT keeps parsing testable; NO_HELP because we own -h */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP,
 			 NULL, &ps);
 	if (err)
 		return -1;
 	return ps.exit_ok ? 1 : 0;
+}
+
+unsigned long args__ringbuf_default(int ncpus)
+{
+	unsigned long want = ncpus > 0 ? ncpus * RST_RINGBUF_PER_CPU : 0;
+	unsigned long v = RST_RINGBUF_MIN;
+
+	while (v < want && v < RST_RINGBUF_MAX)
+		v <<= 1;
+	return v;
 }

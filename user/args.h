@@ -25,7 +25,9 @@ struct rst_config {
 	const char *cgroup; /* -c PATH */
 	unsigned long duration_s; /* 0: until stopped */
 	unsigned long long count; /* 0: unlimited */
-	unsigned long ringbuf_size; /* bytes */
+	unsigned long ringbuf_size; /* bytes, 0: sized for this host */
+	uint32_t acceptor; /* --acceptor: enum rst_acceptor_hook, 0: auto */
+	uint32_t tw_owners; /* hidden --tw-owners: table size, 0: host's */
 	bool kstack; /* --kstack */
 	bool infer_reasons; /* hidden --infer-reasons: ignore the kernel's */
 	bool legacy_owners; /* hidden: the < 5.11 owner store, for tests */
@@ -34,7 +36,14 @@ struct rst_config {
 
 #define RST_SUMMARY_DEFAULT_S 10
 
-#define RST_RINGBUF_DEFAULT (4UL << 20)
+/* The ring buffer, when --ringbuf-size is not given: RST_RINGBUF_PER_CPU
+ * per possible CPU, rounded up to a power of two, within these bounds. */
+#define RST_RINGBUF_MIN (4UL << 20)
+#define RST_RINGBUF_MAX (64UL << 20)
+#define RST_RINGBUF_PER_CPU (2UL << 20)
+
+/* The default ring buffer size for @ncpus CPUs. */
+unsigned long args__ringbuf_default(int ncpus);
 
 /*
  * Parse argv into @cfg. Returns 0 to go on, 1 when the program should exit

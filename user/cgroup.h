@@ -13,4 +13,11 @@
 int cgroup__resolve(const char *path, uint64_t *id, int *level, char *err,
 		    size_t errlen);
 
+/*
+ * An fd of the root of the cgroup v2 hierarchy, to attach cgroup programs
+ * to: a mount of it from /proc/self/mountinfo, or else a private mount that
+ * is detached again at once. Returns the fd, or -1 with a message in @err.
+ */
+int cgroup__open_root(char *err, size_t errlen);
+
 #endif /* __CGROUP_H */

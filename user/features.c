@@ -9,6 +9,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "features.h"
+#include "rsttrace.h"
 
 #define TRACEFS "/sys/kernel/tracing"
 
@@ -82,6 +83,127 @@ int features__nf_reset_args(const struct btf *vmlinux)
 	return n;
 }
 
+/* Listed in /proc/filesystems: the kernel can mount it. */
+static bool has_filesystem(const char *name)
+{
+	char line[128], *tab;
+	bool found = false;
+	FILE *f = fopen("/proc/filesystems", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		tab = strrchr(line, '\t');
+		found = tab && !strcmp(tab + 1, name);
+	}
+	fclose(f);
+	return found;
+}
+
+static const struct {
+	const char *name;
+	uint32_t bit;
+} acceptor_hooks[] = {
+	{ "getpeername", RST_ACC_GETPEERNAME }, { "sockio", RST_ACC_SOCKIO },
+	{ "rcvspace", RST_ACC_RCVSPACE },	{ "kprobe", RST_ACC_KPROBE },
+	{ "syscalls", RST_ACC_SYSCALLS },
+};
+
+#define N_ACCEPTOR_HOOKS (sizeof(acceptor_hooks) / sizeof(acceptor_hooks[0]))
+
+uint32_t features__acceptor_offered(const struct features *f, bool legacy)
+{
+	uint32_t h = 0;
+
+	if (f->kprobes && f->graft_fn)
+		h |= RST_ACC_KPROBE;
+	/* tracefs is mounted on demand, so the events cannot be checked */
+	if (f->accept_tp || !f->tracefs)
+		h |= RST_ACC_SYSCALLS;
+	if (legacy)
+		return h; /* the others update socket storage in place */
+	if (f->cgroup2)
+		h |= RST_ACC_GETPEERNAME;
+	if (f->sockio_tp)
+		h |= RST_ACC_SOCKIO;
+	if (f->rcvspace_tp)
+		h |= RST_ACC_RCVSPACE;
+	return h;
+}
+
+uint32_t features__acceptor_choose(const struct features *f, bool legacy,
+				   uint32_t want)
+{
+	uint32_t offered = features__acceptor_offered(f, legacy), h;
+
+	if (want)
+		return want & offered;
+	/* accept() with an address, then the first read or write */
+	h = offered & RST_ACC_GETPEERNAME;
+	if (offered & RST_ACC_SOCKIO)
+		return h | RST_ACC_SOCKIO;
+	h |= offered & RST_ACC_RCVSPACE;
+	/*
+	 * Left: accept(fd, NULL, NULL) servers that write first or never
+	 * read. The kprobe costs one run per accept(); the syscall
+	 * tracepoints slow every syscall on the host, so they are used only
+	 * where nothing above exists.
+	 */
+	if (offered & RST_ACC_KPROBE)
+		return h | RST_ACC_KPROBE;
+	if (!h)
+		h = offered & RST_ACC_SYSCALLS;
+	return h;
+}
+
+const char *features__acceptor_names(uint32_t hooks, char *buf, size_t len)
+{
+	size_t i, n = 0;
+
+	if (!len)
+		return buf;
+	buf[0] = '\0';
+	for (i = 0; i < N_ACCEPTOR_HOOKS; i++)
+		if (hooks & acceptor_hooks[i].bit)
+			n += snprintf(buf + n, n < len ? len - n : 0, "%s%s",
+				      n ? "," : "", acceptor_hooks[i].name);
+	if (!n)
+		snprintf(buf, len, "none");
+	return buf;
+}
+
+int features__parse_acceptor(const char *arg, uint32_t *hooks, char *err,
+			     size_t errlen)
+{
+	const char *p = arg, *end;
+	size_t i, n;
+
+	*hooks = 0;
+	if (!strcmp(arg, "auto"))
+		return 0;
+	for (;;) {
+		end = strchr(p, ',');
+		n = end ? (size_t)(end - p) : strlen(p);
+		for (i = 0; i < N_ACCEPTOR_HOOKS; i++)
+			if (strlen(acceptor_hooks[i].name) == n &&
+			    !strncmp(p, acceptor_hooks[i].name, n))
+				break;
+		if (i == N_ACCEPTOR_HOOKS) {
+			snprintf(err, errlen,
+				 "'%.*s' (expected auto, or a list of "
+				 "getpeername, sockio, rcvspace, kprobe, "
+				 "syscalls)",
+				 (int)n, p);
+			return -1;
+		}
+		*hooks |= acceptor_hooks[i].bit;
+		if (!end)
+			return 0;
+		p = end + 1;
+	}
+}
+
 bool features__mount_tracefs(void)
 {
 	if (access(TRACEFS "/events", F_OK) == 0)
@@ -104,8 +226,12 @@ void features__probe(struct features *f, const struct btf *btf)
 		f->tracefs &&
 		access(TRACEFS "/events/syscalls/sys_exit_accept4", F_OK) == 0;
 	f->kprobes = access("/sys/bus/event_source/devices/kprobe", F_OK) == 0;
+	f->cgroup2 = has_filesystem("cgroup2");
 	if (!btf)
 		return;
+	f->sockio_tp = tp_arity(btf, "sock_recv_length") == 3 &&
+		       tp_arity(btf, "sock_send_length") == 3;
+	f->rcvspace_tp = tp_arity(btf, "tcp_rcv_space_adjust") == 1;
 	f->btf = true;
 	f->graft_fn = func_arity(btf, "security_sock_graft") == 2;
 	f->send_reset_reason = tp_arity(btf, "tcp_send_reset") == 3;
@@ -119,6 +245,34 @@ void features__probe(struct features *f, const struct btf *btf)
 static const char *yesno(bool v)
 {
 	return v ? "yes" : "no";
+}
+
+/* How accepted sockets will find their acceptor, in words. */
+static void print_acceptor(const struct features *f, FILE *out)
+{
+	uint32_t h = features__acceptor_choose(f, false, 0);
+	char names[64];
+
+	fprintf(out, "  acceptor of a socket:                 %s\n",
+		features__acceptor_names(h, names, sizeof(names)));
+	if (h & RST_ACC_GETPEERNAME)
+		fprintf(out, "    getpeername: inside accept() when it returns "
+			     "the peer's address\n");
+	if (h & RST_ACC_SOCKIO)
+		fprintf(out, "    sockio: the first read or write "
+			     "(sock_recv_length, sock_send_length)\n");
+	if (h & RST_ACC_RCVSPACE)
+		fprintf(out, "    rcvspace: the first read "
+			     "(tcp_rcv_space_adjust)\n");
+	if (h & RST_ACC_KPROBE)
+		fprintf(out, "    kprobe: security_sock_graft, every accept(), "
+			     "in a side table until a hook above sees it\n");
+	if (h & RST_ACC_SYSCALLS)
+		fprintf(out, "    syscalls: accept()/accept4() exits (every "
+			     "syscall on the host takes the slow path)\n");
+	if (!(h & (RST_ACC_SOCKIO | RST_ACC_KPROBE | RST_ACC_SYSCALLS)))
+		fprintf(out, "    not named: accept(fd, NULL, NULL) servers "
+			     "that write first or never read\n");
 }
 
 void features__print(const struct features *f, FILE *out)
@@ -135,10 +289,13 @@ void features__print(const struct features *f, FILE *out)
 		yesno(f->active_reasons));
 	fprintf(out, "  tracefs:                              %s\n",
 		yesno(f->tracefs));
-	fprintf(out, "  acceptor of a socket:                 %s\n",
-		f->kprobes && f->graft_fn ? "kprobe on security_sock_graft" :
-		f->accept_tp		   ? "accept() tracepoints" :
-					     "no (the listener's owner stands in)");
+	fprintf(out, "  cgroup v2 (getpeername hook):         %s\n",
+		yesno(f->cgroup2));
+	fprintf(out, "  sock_recv/send_length (6.3+):         %s\n",
+		yesno(f->sockio_tp));
+	fprintf(out, "  tcp_rcv_space_adjust:                 %s\n",
+		yesno(f->rcvspace_tp));
+	print_acceptor(f, out);
 	fprintf(out, "  kprobes:                              %s\n",
 		yesno(f->kprobes));
 	fprintf(out, "  resets sent by netfilter REJECT:      %s\n",
@@ -149,19 +306,36 @@ void features__print(const struct features *f, FILE *out)
 
 void features__print_sources(const struct features *f, FILE *out)
 {
+	char names[64];
+
 	fprintf(out,
 		"rsttrace: sources: tcp_send_reset%s, tcp_receive_reset, "
-		"inet_sock_set_state (tp_btf)%s%s%s; reasons: %s\n",
+		"inet_sock_set_state (tp_btf), acceptor: %s%s%s; reasons: %s\n",
 		f->send_reset_reason ? " (with reason)" : "",
-		!f->accept_attached ? "" :
-		f->accept_kprobe    ? ", kprobe on security_sock_graft (accept)" :
-				      ", accept()/accept4() exits",
+		features__acceptor_names(f->acceptor_attached, names,
+					 sizeof(names)),
 		f->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
-		f->netfilter ? ", kprobes on nf_send_reset/nf_send_reset6 (netfilter REJECT resets)" : "",
-		f->active_reasons    ? "from the kernel" :
-		f->send_reset_reason ? "from the kernel for answers to segments, "
-				       "inferred for the rest" :
-				       "inferred");
+		f->netfilter ?
+			", kprobes on nf_send_reset/nf_send_reset6 (netfilter REJECT resets)" :
+			"",
+		f->active_reasons ? "from the kernel" :
+		f->send_reset_reason ?
+				    "from the kernel for answers to segments, "
+				    "inferred for the rest" :
+				    "inferred");
+	if (!(f->acceptor_attached &
+	      (RST_ACC_SOCKIO | RST_ACC_KPROBE | RST_ACC_SYSCALLS)))
+		fprintf(out,
+			"rsttrace: not named on Linux %s: the acceptor of "
+			"sockets that accept(fd, NULL, NULL) returned%s (%s): "
+			"they keep the listener's owner\n",
+			f->release,
+			f->acceptor_attached & RST_ACC_RCVSPACE ?
+				" and that are written first or never read" :
+				"",
+			!f->sockio_tp ?
+				"sock_recv_length needs 6.3+, no kprobes" :
+				"sock_recv_length not attached");
 	if (f->legacy_owners)
 		fprintf(out,
 			"rsttrace: Linux %s has no socket storage for tracing "

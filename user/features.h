@@ -3,6 +3,8 @@
 #define __FEATURES_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct btf;
@@ -20,14 +22,38 @@ struct features {
 	bool accept_tp; /* syscalls:sys_exit_accept4 exists */
 	bool graft_fn; /* security_sock_graft() exists, to kprobe */
 	bool kprobes; /* the kernel can place kprobes */
+	bool cgroup2; /* a cgroup v2 hierarchy to attach getpeername to */
+	bool sockio_tp; /* sock_recv_length and sock_send_length (6.3) */
+	bool rcvspace_tp; /* tcp_rcv_space_adjust */
 	int nf_reset_args; /* nf_send_reset()'s arity, 0: no such function */
 	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
 	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
 	/* filled in after load and attach */
 	bool legacy_owners; /* no socket storage in tracing programs (< 5.11) */
-	bool accept_attached;
-	bool accept_kprobe; /* through security_sock_graft, not syscalls */
+	uint32_t acceptor_hooks; /* enum rst_acceptor_hook: chosen for load */
+	uint32_t acceptor_attached; /* ... and attached */
 };
+
+/*
+ * The acceptor hooks this kernel offers (enum rst_acceptor_hook), for the
+ * legacy owner store or socket storage.
+ */
+uint32_t features__acceptor_offered(const struct features *f, bool legacy);
+/*
+ * The hooks to use: @want (0: choose) restricted to what is offered. The
+ * storage hooks first; a fallback into the side table only where they
+ * leave accepted sockets unnamed.
+ */
+uint32_t features__acceptor_choose(const struct features *f, bool legacy,
+				   uint32_t want);
+/* "getpeername,sockio" for @hooks into @buf; "none" when 0. */
+const char *features__acceptor_names(uint32_t hooks, char *buf, size_t len);
+/*
+ * Parse a comma-separated list of hook names into @hooks ("auto": 0).
+ * Returns 0, or -1 with a message naming the bad element in @err.
+ */
+int features__parse_acceptor(const char *arg, uint32_t *hooks, char *err,
+			     size_t errlen);
 
 /* Probe with the vmlinux BTF @btf (may be NULL when there is none). */
 void features__probe(struct features *f, const struct btf *btf);

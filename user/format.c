@@ -440,13 +440,29 @@ void format__json_record(struct outbuf *b, const struct rst_record *r,
 	outbuf__puts(b, "}\n");
 }
 
-void format__json_lost(struct outbuf *b, uint64_t boot_ns, uint64_t count,
-		       uint64_t total, const struct fmt_opts *o)
+void format__json_lost(struct outbuf *b, uint64_t boot_ns,
+		       const struct lost_report *r, const char *reason,
+		       const struct fmt_opts *o)
 {
+	const struct rst_lost_key *k = r->key;
+	bool owned = k && (k->flags & RST_LOST_OWNER);
+
 	outbuf__puts(b, "{\"type\":\"lost\",");
 	json_time(b, boot_ns, o);
-	json_u64_or_null(b, "count", true, count);
-	json_u64_or_null(b, "total", true, total);
+	json_u64_or_null(b, "count", true, r->count);
+	json_u64_or_null(b, "total", true, r->total);
+	json_str_or_null(b, "direction",
+			 k ? format__direction_name(k->direction) : NULL);
+	json_str_or_null(b, "state", k ? format__state_name(k->state) : NULL);
+	json_str_or_null(b, "reason", reason);
+	json_u64_or_null(b, "pid", owned, owned ? k->pid : 0);
+	json_comm_or_null(b, "comm", owned, r->comm);
+	json_u64_or_null(b, "lport", k && k->lport, k ? k->lport : 0);
+	json_u64_or_null(b, "rport", k && k->rport, k ? k->rport : 0);
+	json_str_or_null(b, "source",
+			 !k			       ? NULL :
+			 k->flags & RST_LOST_NETFILTER ? "netfilter" :
+							 "tcp");
 	outbuf__puts(b, "}\n");
 }
 

@@ -8,6 +8,7 @@
 #include "outbuf.h"
 #include "rsttrace.h"
 
+#include "lost.h"
 #include "record.h"
 
 struct ksyms;
@@ -49,8 +50,13 @@ void format__addr(struct outbuf *b, uint16_t family, const uint8_t *addr);
 
 void format__json_record(struct outbuf *b, const struct rst_record *r,
 			 const struct fmt_opts *o);
-void format__json_lost(struct outbuf *b, uint64_t boot_ns, uint64_t count,
-		       uint64_t total, const struct fmt_opts *o);
+/*
+ * A "lost" record: resets the ring buffer had no room for, of one kind
+ * (@r->key) or of none, with @reason the kernel's name for key->reason.
+ */
+void format__json_lost(struct outbuf *b, uint64_t boot_ns,
+		       const struct lost_report *r, const char *reason,
+		       const struct fmt_opts *o);
 void format__table_header(struct outbuf *b, const struct fmt_opts *o);
 void format__table_record(struct outbuf *b, const struct rst_record *r,
 			  const struct fmt_opts *o);

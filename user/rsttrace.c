@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -27,12 +28,14 @@
 #include "format.h"
 #include "infer.h"
 #include "ksyms.h"
+#include "lost.h"
 #include "output.h"
 #include "reasons.h"
 #include "rsttrace.h"
 #include "rsttrace.skel.h"
 #include "seed.h"
 #include "summary.h"
+#include "tables.h"
 
 #define STATS_INTERVAL_MS 1000
 /* how long a record waits for the other end of its reset */
@@ -53,28 +56,69 @@ struct tracer {
 	struct correlator *corr;
 	struct summary *summary;
 	struct ksyms *ksyms; /* when stacks are collected */
+	struct lost *lost; /* what of the "lost" map has been reported */
+	struct table_sizes tables;
+	uint32_t refused; /* optional_progs[] the kernel refused to load */
 	bool want_stacks;
 	/* no filter can hide the sending end of a reset on this host */
 	bool see_all_senders;
 	long long next_summary_ms;
 	unsigned long long events;
-	unsigned long long lost; /* as last reported */
+	unsigned long long lost_seen; /* RST_CNT_LOST + misses at last look */
 	bool done;
 	bool count_reached;
 };
 
+/*
+ * Programs libbpf named in a warning during the last load: the optional
+ * ones among them are left out of the next attempt. libbpf's print
+ * callback takes no context, hence a file-scope record.
+ */
+static struct {
+	char names[8][64];
+	unsigned int n;
+	bool quiet; /* warnings held back: an optional program may fail */
+} load_log;
+
+static void note_failed_prog(const char *fmt, va_list ap)
+{
+	char msg[256], name[64];
+	unsigned int i;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (sscanf(msg, "prog '%63[^']'", name) != 1)
+		return;
+	for (i = 0; i < load_log.n; i++)
+		if (!strcmp(load_log.names[i], name))
+			return;
+	if (load_log.n < 8)
+		snprintf(load_log.names[load_log.n++], sizeof(name), "%s",
+			 name);
+}
+
 static int print_libbpf(enum libbpf_print_level level, const char *fmt,
 			va_list ap)
 {
+	va_list copy;
+
+	va_copy(copy, ap);
+	if (level == LIBBPF_WARN)
+		note_failed_prog(fmt, copy);
+	va_end(copy);
 	return vfprintf(stderr, fmt, ap);
 }
 
 static int print_libbpf_quiet(enum libbpf_print_level level, const char *fmt,
 			      va_list ap)
 {
+	va_list copy;
+
 	if (level != LIBBPF_WARN)
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	va_copy(copy, ap);
+	note_failed_prog(fmt, copy);
+	va_end(copy);
+	return load_log.quiet ? 0 : vfprintf(stderr, fmt, ap);
 }
 
 /* Root, or the capabilities that loading and seeding need. */
@@ -179,22 +223,103 @@ static unsigned long long read_counter(struct tracer *t, __u32 idx)
 	return sum;
 }
 
+/*
+ * Runs of the reset programs that the kernel skipped because one of them
+ * was already running on that CPU (bpf_prog_info.recursion_misses, 5.12+):
+ * resets nobody saw, counted but not attributable.
+ */
+static unsigned long long reset_prog_misses(struct tracer *t)
+{
+	struct bpf_program *progs[] = {
+		t->skel->progs.handle_send_reset,
+		t->skel->progs.handle_send_reset_noreason,
+		t->skel->progs.handle_receive_reset,
+		t->skel->progs.handle_v4_send_reset,
+		t->skel->progs.handle_v6_send_reset,
+		t->skel->progs.handle_nf_send_reset,
+		t->skel->progs.handle_nf_send_reset6,
+	};
+	unsigned long long sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(progs[i]);
+
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	return sum;
+}
+
+struct lost_line {
+	struct tracer *t;
+	unsigned int shown, more;
+	unsigned long long count;
+};
+
+/* One kind of lost reset: a JSON record, and a word on stderr. */
+static void lost_one(void *ctx, const struct lost_report *r)
+{
+	struct lost_line *ll = ctx;
+	struct tracer *t = ll->t;
+	const struct rst_lost_key *k = r->key;
+	const char *reason = NULL;
+	char comm[RST_COMM_LEN + 1] = "";
+	unsigned int i;
+
+	if (k && (k->flags & RST_LOST_REASON))
+		reason = reasons__name(&t->reasons, k->reason);
+	if (t->cfg->json)
+		format__json_lost(&t->out.buf, clock__boot_ns(), r, reason,
+				  &t->fmt);
+	ll->count += r->count;
+	if (ll->shown == 3) {
+		ll->more++;
+		return;
+	}
+	ll->shown++;
+	if (!k) {
+		fprintf(stderr, "rsttrace:   %llu not attributable\n",
+			(unsigned long long)r->count);
+		return;
+	}
+	/* a name from another user: printable ASCII only on stderr */
+	for (i = 0; k->flags & RST_LOST_OWNER && i < RST_COMM_LEN && r->comm[i];
+	     i++)
+		comm[i] = r->comm[i] >= 0x20 && r->comm[i] < 0x7f ? r->comm[i] :
+								    '?';
+	fprintf(stderr, "rsttrace:   %llu %s%s%s%s%s, %s port %u%s%s\n",
+		(unsigned long long)r->count,
+		format__direction_name(k->direction),
+		k->flags & RST_LOST_OWNER ? " by " : " (no owner)", comm,
+		reason ? " " : "", reason ? reason : "",
+		k->rport ? "remote" : "local", k->rport ? k->rport : k->lport,
+		format__state_name(k->state) ? " in " : "",
+		format__state_name(k->state) ? format__state_name(k->state) :
+					       "");
+}
+
 /* Report events the kernel could not queue, in-band and on stderr. */
 static void report_lost(struct tracer *t)
 {
-	unsigned long long total = read_counter(t, RST_CNT_LOST);
-	unsigned long long delta = total - t->lost;
+	unsigned long long misses = reset_prog_misses(t);
+	unsigned long long seen = read_counter(t, RST_CNT_LOST) + misses;
+	struct lost_line ll = { .t = t };
 
-	if (!delta)
+	if (seen == t->lost_seen)
 		return;
-	t->lost = total;
-	if (t->cfg->json)
-		format__json_lost(&t->out.buf, clock__boot_ns(), delta, total,
-				  &t->fmt);
-	fprintf(stderr,
-		"rsttrace: %llu events lost (ring buffer full; raise "
-		"--ringbuf-size)\n",
-		delta);
+	t->lost_seen = seen;
+	fprintf(stderr, "rsttrace: resets lost (ring buffer full; raise "
+			"--ringbuf-size, or give rsttrace more CPU):\n");
+	lost__collect(t->lost, bpf_map__fd(t->skel->maps.lost),
+		      read_counter(t, RST_CNT_LOST_UNKEYED) + misses, lost_one,
+		      &ll);
+	if (ll.more)
+		fprintf(stderr, "rsttrace:   and %u more kinds\n", ll.more);
+	fprintf(stderr, "rsttrace: %llu lost in this report, %llu in all\n",
+		ll.count, (unsigned long long)lost__total(t->lost));
 }
 
 static void print_summary(struct tracer *t, double interval_s)
@@ -253,10 +378,83 @@ static int setup_filters(struct tracer *t)
 	return 0;
 }
 
-static int configure(struct tracer *t)
+/* Programs that cost visibility, not the run, when the kernel refuses them. */
+static const struct optional_prog {
+	const char *name;
+	uint32_t acceptor_hook; /* 0: a reset source */
+} optional_progs[] = {
+	{ "handle_getpeername4", RST_ACC_GETPEERNAME },
+	{ "handle_getpeername6", RST_ACC_GETPEERNAME },
+	{ "handle_sock_recv", RST_ACC_SOCKIO },
+	{ "handle_sock_send", RST_ACC_SOCKIO },
+	{ "handle_rcv_space", RST_ACC_RCVSPACE },
+	{ "handle_sock_graft", RST_ACC_KPROBE },
+	{ "handle_accept4_exit", RST_ACC_SYSCALLS },
+	{ "handle_accept_exit", RST_ACC_SYSCALLS },
+	{ "handle_v4_send_reset", 0 },
+	{ "handle_v6_send_reset", 0 },
+	{ "handle_nf_send_reset", 0 },
+	{ "handle_nf_send_reset6", 0 },
+};
+
+#define N_OPTIONAL_PROGS (sizeof(optional_progs) / sizeof(optional_progs[0]))
+
+static const struct optional_prog *optional_prog(const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < N_OPTIONAL_PROGS; i++)
+		if (!strcmp(optional_progs[i].name, name))
+			return &optional_progs[i];
+	return NULL;
+}
+
+static void set_autoload(struct rsttrace_bpf *skel, const char *name, bool on)
+{
+	struct bpf_program *p =
+		bpf_object__find_program_by_name(skel->obj, name);
+
+	if (p)
+		bpf_program__set_autoload(p, on);
+}
+
+/* The acceptor hooks' programs, per t->feat.acceptor_hooks. */
+static void configure_acceptor(struct tracer *t)
+{
+	uint32_t h = t->feat.acceptor_hooks;
+	unsigned int i;
+
+	for (i = 0; i < N_OPTIONAL_PROGS; i++)
+		if (optional_progs[i].acceptor_hook)
+			set_autoload(t->skel, optional_progs[i].name,
+				     h & optional_progs[i].acceptor_hook);
+	t->skel->rodata->acceptor_hooks = h;
+}
+
+/* Bounded maps, sized for this host; unused ones take no memory. */
+static int configure_tables(struct tracer *t, bool legacy)
+{
+	struct rsttrace_bpf *skel = t->skel;
+	struct table_sizes *ts = &t->tables;
+
+	tables__size(ts, t->cfg->tw_owners, legacy,
+		     t->feat.acceptor_hooks &
+			     (RST_ACC_KPROBE | RST_ACC_SYSCALLS));
+	if (bpf_map__set_max_entries(skel->maps.tw_owners, ts->tw_owners) ||
+	    bpf_map__set_max_entries(skel->maps.accepts, ts->accepts) ||
+	    bpf_map__set_max_entries(skel->maps.owners_by_sk,
+				     ts->owners_by_sk) ||
+	    bpf_map__set_max_entries(skel->maps.seeds, ts->seeds) ||
+	    bpf_map__set_max_entries(skel->maps.listeners, ts->listeners))
+		return -EINVAL;
+	return 0;
+}
+
+static int configure(struct tracer *t, bool legacy)
 {
 	const struct rst_config *cfg = t->cfg;
 	struct rsttrace_bpf *skel = t->skel;
+	unsigned int i;
 	char err[256];
 
 	skel->rodata->filter_pid = cfg->npids > 0;
@@ -277,7 +475,11 @@ static int configure(struct tracer *t)
 		skel->rodata->filter_cgroup_id = id;
 		skel->rodata->filter_cgroup_level = level;
 	}
-	if (bpf_map__set_max_entries(skel->maps.events, cfg->ringbuf_size))
+	if (bpf_map__set_max_entries(
+		    skel->maps.events,
+		    cfg->ringbuf_size ?
+			    cfg->ringbuf_size :
+			    args__ringbuf_default(libbpf_num_possible_cpus())))
 		return -EINVAL;
 
 	/* one of the two tcp_send_reset layouts, per this kernel's BTF */
@@ -297,9 +499,13 @@ static int configure(struct tracer *t)
 	bpf_program__set_autoload(skel->progs.handle_nf_send_reset6,
 				  t->feat.kprobes && t->feat.nf_reset_args);
 	skel->rodata->nf_skb_arg = t->feat.nf_reset_args >= 4 ? 2 : 1;
-	bpf_program__set_autoload(skel->progs.handle_sock_graft,
-				  t->feat.kprobes && t->feat.graft_fn);
-	return 0;
+	skel->rodata->legacy_owners = legacy;
+	bpf_program__set_autoload(skel->progs.handle_destroy_sock, legacy);
+	configure_acceptor(t);
+	for (i = 0; i < N_OPTIONAL_PROGS; i++)
+		if (t->refused & (1u << i))
+			set_autoload(skel, optional_progs[i].name, false);
+	return configure_tables(t, legacy);
 }
 
 static const char *load_hint(int err)
@@ -318,29 +524,59 @@ static const char *load_hint(int err)
 	return "run with -v for libbpf's log";
 }
 
-/* Open, configure and load with the owner store @legacy. */
+/*
+ * The programs of the failed load that may be left out: they lose their
+ * hook (acceptor) or their reset source. False when a required one failed.
+ */
+static bool drop_failed_optional(struct tracer *t)
+{
+	const struct optional_prog *op;
+	bool dropped = false;
+	unsigned int i;
+
+	for (i = 0; i < load_log.n; i++) {
+		op = optional_prog(load_log.names[i]);
+		if (!op)
+			return false;
+		fprintf(stderr,
+			"rsttrace: warning: this kernel refused %s; going on "
+			"without it (-v for the verifier's log)\n",
+			op->name);
+		t->feat.acceptor_hooks &= ~op->acceptor_hook;
+		t->refused |= 1u << (op - optional_progs);
+		dropped = true;
+	}
+	return dropped;
+}
+
+/*
+ * Open, configure and load with the owner store @legacy; where the kernel
+ * refuses optional programs, again without them.
+ */
 static int load_once(struct tracer *t, bool legacy)
 {
-	int err;
+	int err, tries;
 
-	t->skel = rsttrace_bpf__open();
-	if (!t->skel) {
-		fprintf(stderr, "rsttrace: cannot open BPF object: %s\n",
-			strerror(errno));
-		return -errno;
+	t->feat.acceptor_hooks =
+		features__acceptor_choose(&t->feat, legacy, t->cfg->acceptor);
+	for (tries = 0; tries < 4; tries++) {
+		rsttrace_bpf__destroy(t->skel);
+		t->skel = rsttrace_bpf__open();
+		if (!t->skel) {
+			fprintf(stderr,
+				"rsttrace: cannot open BPF object: %s\n",
+				strerror(errno));
+			return -errno;
+		}
+		err = configure(t, legacy);
+		if (err)
+			return err;
+		load_log.n = 0;
+		err = rsttrace_bpf__load(t->skel);
+		if (!err || !drop_failed_optional(t))
+			return err;
 	}
-	err = configure(t);
-	if (err)
-		return err;
-	t->skel->rodata->legacy_owners = legacy;
-	/* the legacy store's maps are not used: no memory for them */
-	if (!legacy) {
-		bpf_map__set_max_entries(t->skel->maps.owners_by_sk, 1);
-		bpf_map__set_max_entries(t->skel->maps.listeners, 1);
-		bpf_map__set_max_entries(t->skel->maps.seeds, 1);
-	}
-	bpf_program__set_autoload(t->skel->progs.handle_destroy_sock, legacy);
-	return rsttrace_bpf__load(t->skel);
+	return err;
 }
 
 /*
@@ -352,20 +588,19 @@ static int load(struct tracer *t)
 {
 	int err;
 
-	libbpf_set_print(t->cfg->verbose ? print_libbpf : NULL);
+	libbpf_set_print(t->cfg->verbose ? print_libbpf : print_libbpf_quiet);
+	load_log.quiet = true;
 	err = t->cfg->legacy_owners ? -EOPNOTSUPP : load_once(t, false);
 	if (err && (t->skel || t->cfg->legacy_owners)) {
-		rsttrace_bpf__destroy(t->skel);
 		if (t->cfg->verbose)
 			fprintf(stderr, "rsttrace: socket storage unusable in "
 					"tracing programs (Linux < 5.11?): "
 					"legacy owner store\n");
-		libbpf_set_print(t->cfg->verbose ? print_libbpf :
-						   print_libbpf_quiet);
+		load_log.quiet = false;
 		err = load_once(t, true);
 		t->feat.legacy_owners = !err;
 	}
-	libbpf_set_print(t->cfg->verbose ? print_libbpf : print_libbpf_quiet);
+	load_log.quiet = false;
 	if (err)
 		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
 			load_hint(err));
@@ -381,6 +616,82 @@ static int attach_one(struct bpf_program *prog, struct bpf_link **link)
 	fprintf(stderr, "rsttrace: cannot attach %s: %s\n",
 		bpf_program__name(prog), strerror(errno));
 	return -errno;
+}
+
+/* An optional program, where it was loaded; false if it did not attach. */
+static bool attach_optional(struct bpf_program *prog, struct bpf_link **link)
+{
+	if (!bpf_program__autoload(prog))
+		return false;
+	*link = bpf_program__attach(prog);
+	return *link;
+}
+
+/*
+ * cgroup/getpeername4/6 run for every socket of the hierarchy below where
+ * they are attached: the root, found or mounted by cgroup__open_root().
+ */
+static bool attach_getpeername(struct rsttrace_bpf *skel)
+{
+	char err[256];
+	int fd;
+
+	if (!bpf_program__autoload(skel->progs.handle_getpeername4))
+		return false;
+	fd = cgroup__open_root(err, sizeof(err));
+	if (fd < 0) {
+		fprintf(stderr, "rsttrace: warning: getpeername hook: %s\n",
+			err);
+		return false;
+	}
+	skel->links.handle_getpeername4 =
+		bpf_program__attach_cgroup(skel->progs.handle_getpeername4, fd);
+	skel->links.handle_getpeername6 =
+		bpf_program__attach_cgroup(skel->progs.handle_getpeername6, fd);
+	if (!skel->links.handle_getpeername4 ||
+	    !skel->links.handle_getpeername6)
+		fprintf(stderr,
+			"rsttrace: warning: cannot attach the getpeername "
+			"hook to the cgroup v2 root: %s\n",
+			strerror(errno));
+	close(fd);
+	return skel->links.handle_getpeername4 &&
+	       skel->links.handle_getpeername6;
+}
+
+/* The acceptor hooks: each one that attaches names some acceptors. */
+static void attach_acceptor(struct tracer *t)
+{
+	struct rsttrace_bpf *skel = t->skel;
+	uint32_t on = 0;
+
+	if (attach_getpeername(skel))
+		on |= RST_ACC_GETPEERNAME;
+	if (attach_optional(skel->progs.handle_sock_recv,
+			    &skel->links.handle_sock_recv) &&
+	    attach_optional(skel->progs.handle_sock_send,
+			    &skel->links.handle_sock_send))
+		on |= RST_ACC_SOCKIO;
+	if (attach_optional(skel->progs.handle_rcv_space,
+			    &skel->links.handle_rcv_space))
+		on |= RST_ACC_RCVSPACE;
+	if (attach_optional(skel->progs.handle_sock_graft,
+			    &skel->links.handle_sock_graft))
+		on |= RST_ACC_KPROBE;
+	/* classic tracepoints need tracefs, mounted here when missing */
+	if (bpf_program__autoload(skel->progs.handle_accept4_exit) &&
+	    features__mount_tracefs() &&
+	    attach_optional(skel->progs.handle_accept4_exit,
+			    &skel->links.handle_accept4_exit) &&
+	    attach_optional(skel->progs.handle_accept_exit,
+			    &skel->links.handle_accept_exit))
+		on |= RST_ACC_SYSCALLS;
+	t->feat.acceptor_attached = on;
+	if (!on)
+		fprintf(stderr,
+			"rsttrace: warning: no acceptor hook attached: "
+			"accepted sockets are attributed to the listener's "
+			"owner\n");
 }
 
 static int attach(struct tracer *t)
@@ -406,47 +717,18 @@ static int attach(struct tracer *t)
 	if (err)
 		return err;
 
-	/*
-	 * accept() refines owners of accepted sockets; optional. The kprobe
-	 * where it can be placed: the syscall tracepoints slow down every
-	 * syscall on the host (rsttrace.bpf.c: handle_sock_graft).
-	 */
-	if (bpf_program__autoload(skel->progs.handle_sock_graft))
-		skel->links.handle_sock_graft =
-			bpf_program__attach(skel->progs.handle_sock_graft);
-	t->feat.accept_kprobe = skel->links.handle_sock_graft;
-	if (!t->feat.accept_kprobe && features__mount_tracefs()) {
-		skel->links.handle_accept4_exit =
-			bpf_program__attach(skel->progs.handle_accept4_exit);
-		skel->links.handle_accept_exit =
-			bpf_program__attach(skel->progs.handle_accept_exit);
-	}
-	t->feat.accept_attached = t->feat.accept_kprobe ||
-				  (skel->links.handle_accept4_exit &&
-				   skel->links.handle_accept_exit);
-
+	attach_acceptor(t);
 	/* optional kprobes: a failure costs visibility, not the run */
-	if (bpf_program__autoload(skel->progs.handle_v4_send_reset)) {
-		skel->links.handle_v4_send_reset =
-			bpf_program__attach(skel->progs.handle_v4_send_reset);
-		skel->links.handle_v6_send_reset =
-			bpf_program__attach(skel->progs.handle_v6_send_reset);
-		t->feat.nosock_probe = skel->links.handle_v4_send_reset &&
-				       skel->links.handle_v6_send_reset;
-	}
-	if (bpf_program__autoload(skel->progs.handle_nf_send_reset)) {
-		skel->links.handle_nf_send_reset =
-			bpf_program__attach(skel->progs.handle_nf_send_reset);
-		skel->links.handle_nf_send_reset6 =
-			bpf_program__attach(skel->progs.handle_nf_send_reset6);
-		t->feat.netfilter = skel->links.handle_nf_send_reset &&
-				    skel->links.handle_nf_send_reset6;
-	}
-	if (!t->feat.accept_attached)
-		fprintf(stderr,
-			"rsttrace: warning: accept() tracepoints unavailable "
-			"(tracefs or CONFIG_FTRACE_SYSCALLS missing): accepted "
-			"sockets are attributed to the listener's owner\n");
+	t->feat.nosock_probe =
+		attach_optional(skel->progs.handle_v4_send_reset,
+				&skel->links.handle_v4_send_reset) &&
+		attach_optional(skel->progs.handle_v6_send_reset,
+				&skel->links.handle_v6_send_reset);
+	t->feat.netfilter =
+		attach_optional(skel->progs.handle_nf_send_reset,
+				&skel->links.handle_nf_send_reset) &&
+		attach_optional(skel->progs.handle_nf_send_reset6,
+				&skel->links.handle_nf_send_reset6);
 	return 0;
 }
 
@@ -561,6 +843,16 @@ out:
 static void print_version(struct tracer *t)
 {
 	const struct features *f = &t->feat;
+	uint32_t hooks = features__acceptor_choose(f, false, t->cfg->acceptor);
+	char names[96];
+	const char *p, *comma;
+	struct table_sizes ts;
+
+	tables__size(&ts, t->cfg->tw_owners, false,
+		     hooks & (RST_ACC_KPROBE | RST_ACC_SYSCALLS));
+	features__acceptor_names(hooks, names, sizeof(names));
+	if (!hooks)
+		names[0] = '\0';
 
 	if (!t->cfg->json) {
 		printf("rsttrace %s\nlibbpf %s\n", RSTTRACE_VERSION,
@@ -568,6 +860,11 @@ static void print_version(struct tracer *t)
 		features__print(f, stdout);
 		printf("  reset reasons from BTF:               %u names\n",
 		       t->reasons.n);
+		printf("  TIME_WAIT owners kept:                %u (%s)\n",
+		       ts.tw_owners, ts.tw_from);
+		if (ts.accepts > 1)
+			printf("  accept() results kept:                %u\n",
+			       ts.accepts);
 		return;
 	}
 	/* for scripts (and the test suite) that gate on what is visible */
@@ -575,7 +872,7 @@ static void print_version(struct tracer *t)
 	       "\"btf\":%s,\"ringbuf\":%s,\"kprobes\":%s,"
 	       "\"kernel_reasons_passive\":%s,\"kernel_reasons_active\":%s,"
 	       "\"nosock_resets\":%s,\"netfilter_resets\":%s,"
-	       "\"accept_tracepoints\":%s,\"reason_names\":%u}\n",
+	       "\"accept_tracepoints\":%s,\"acceptor\":[",
 	       RSTTRACE_VERSION, libbpf_version_string(), f->release,
 	       f->btf ? "true" : "false", f->ringbuf ? "true" : "false",
 	       f->kprobes ? "true" : "false",
@@ -583,8 +880,90 @@ static void print_version(struct tracer *t)
 	       f->active_reasons ? "true" : "false",
 	       f->send_reset_nosock || f->kprobes ? "true" : "false",
 	       f->kprobes && f->nf_reset_args ? "true" : "false",
-	       f->accept_tp || (f->kprobes && f->graft_fn) ? "true" : "false",
+	       hooks ? "true" : "false");
+	for (p = names; *p; p = *comma ? comma + 1 : comma) {
+		comma = p + strcspn(p, ",");
+		printf("%s\"%.*s\"", p == names ? "" : ",", (int)(comma - p),
+		       p);
+	}
+	printf("],\"acceptor_offered\":[");
+	features__acceptor_names(features__acceptor_offered(f, false), names,
+				 sizeof(names));
+	for (p = names; *p; p = *comma ? comma + 1 : comma) {
+		comma = p + strcspn(p, ",");
+		printf("%s\"%.*s\"", p == names ? "" : ",", (int)(comma - p),
+		       p);
+	}
+	printf("],\"tw_owner_slots\":%u,\"accept_slots\":%u,"
+	       "\"ringbuf_size\":%lu,\"reason_names\":%u}\n",
+	       ts.tw_owners, ts.accepts,
+	       t->cfg->ringbuf_size ?
+		       t->cfg->ringbuf_size :
+		       args__ringbuf_default(libbpf_num_possible_cpus()),
 	       t->reasons.n);
+}
+
+/* What the bounded tables forgot, at the end of the run. */
+static void report_tables(struct tracer *t)
+{
+	const struct table_sizes *ts = &t->tables;
+	struct table_use tw = {
+		.put = read_counter(t, RST_CNT_TW_PUT),
+		.live = tables__count(bpf_map__fd(t->skel->maps.tw_owners), 8),
+	};
+	unsigned long long unknown = read_counter(t, RST_CNT_TW_UNKNOWN);
+	struct table_use acc = {
+		.put = read_counter(t, RST_CNT_ACCEPT_PUT),
+		.deleted = read_counter(t, RST_CNT_ACCEPT_DEL),
+	};
+	struct table_use leg = {
+		.put = read_counter(t, RST_CNT_LEGACY_PUT),
+		.deleted = read_counter(t, RST_CNT_LEGACY_DEL),
+	};
+
+	if (tw.put || unknown)
+		fprintf(stderr,
+			"rsttrace: TIME_WAIT owners: %u slots (%s), %llu "
+			"written, %llu forgotten to make room; %llu TIME_WAIT "
+			"resets found no owner\n",
+			ts->tw_owners, ts->tw_from, tw.put,
+			tables__evicted(&tw), unknown);
+	if (ts->accepts > 1) {
+		acc.live = tables__count(bpf_map__fd(t->skel->maps.accepts), 8);
+		fprintf(stderr,
+			"rsttrace: accept() table: %u slots, %llu written, "
+			"%llu moved to their sockets, %llu forgotten to make "
+			"room\n",
+			ts->accepts, acc.put, acc.deleted,
+			tables__evicted(&acc));
+	}
+	if (t->feat.legacy_owners) {
+		leg.live = tables__count(
+			bpf_map__fd(t->skel->maps.owners_by_sk), 8);
+		fprintf(stderr,
+			"rsttrace: owners by socket address: %u slots, %llu "
+			"written, %llu freed with their socket, %llu "
+			"forgotten to make room\n",
+			ts->owners_by_sk, leg.put, leg.deleted,
+			tables__evicted(&leg));
+	}
+}
+
+/* At start-up: what happens past the tables' sizes. */
+static void print_tables(const struct tracer *t)
+{
+	const struct table_sizes *ts = &t->tables;
+
+	fprintf(stderr,
+		"rsttrace: TIME_WAIT owners kept for %u sockets (%s); past "
+		"that the oldest are forgotten, and counted\n",
+		ts->tw_owners, ts->tw_from);
+	if (ts->accepts > 1)
+		fprintf(stderr,
+			"rsttrace: accept() results wait in a table of %u "
+			"until a hook reaches their socket; past that the "
+			"oldest are forgotten, and counted\n",
+			ts->accepts);
 }
 
 int main(int argc, char **argv)
@@ -638,6 +1017,21 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	if (cfg.acceptor &
+	    ~features__acceptor_offered(&t.feat, cfg.legacy_owners)) {
+		char names[96];
+
+		features__acceptor_names(
+			cfg.acceptor & ~features__acceptor_offered(
+					       &t.feat, cfg.legacy_owners),
+			names, sizeof(names));
+		fprintf(stderr,
+			"rsttrace: --acceptor: Linux %s does not offer %s "
+			"(rsttrace -V lists what it does)\n",
+			t.feat.release, names);
+		err = 1;
+		goto cleanup;
+	}
 	/*
 	 * Everything needed from it is copied out; libbpf loads its own copy
 	 * for CO-RE. Keeping ours would double the peak RSS (5.5 MB on 6.18).
@@ -662,9 +1056,10 @@ int main(int argc, char **argv)
 	t.infer.active_reasons = t.feat.active_reasons;
 	t.infer.force = cfg.infer_reasons;
 	t.corr = correlator__new(HOLD_NS, MAX_PENDING, emit_record, &t);
+	t.lost = lost__new();
 	if (cfg.summary_s)
 		t.summary = summary__new();
-	if (!t.corr || (cfg.summary_s && !t.summary)) {
+	if (!t.corr || !t.lost || (cfg.summary_s && !t.summary)) {
 		fprintf(stderr, "rsttrace: out of memory\n");
 		err = 1;
 		goto cleanup;
@@ -739,6 +1134,7 @@ int main(int argc, char **argv)
 		output__flush(&t.out);
 	}
 	features__print_sources(&t.feat, stderr);
+	print_tables(&t);
 	fprintf(stderr, "Tracing TCP resets. Hit Ctrl-C to end.\n");
 
 	err = event_loop(&t) ? 1 : 0;
@@ -756,7 +1152,11 @@ int main(int argc, char **argv)
 	}
 	report_lost(&t);
 	output__flush(&t.out);
-	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events, t.lost);
+	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events,
+		(unsigned long long)lost__total(t.lost));
+	/* no more writers: the tables hold still while they are counted */
+	rsttrace_bpf__detach(t.skel);
+	report_tables(&t);
 	untracked = read_counter(&t, RST_CNT_STORAGE_FAIL);
 	if (untracked)
 		fprintf(stderr,
@@ -767,6 +1167,7 @@ int main(int argc, char **argv)
 cleanup:
 	ring_buffer__free(t.rb);
 	correlator__free(t.corr);
+	lost__free(t.lost);
 	summary__free(t.summary);
 	ksyms__free(t.ksyms);
 	rsttrace_bpf__destroy(t.skel);

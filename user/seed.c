@@ -815,11 +815,9 @@ static void seed_sock(struct seed_ctx *c, int pidfd, const struct seed_sock *s,
 static void seed_by_cookie(struct seed_ctx *c, const struct seed_sock *s,
 			   const struct rst_owner *o)
 {
-	struct {
-		uint32_t netns;
-		uint16_t port;
-		uint16_t family;
-	} lk = { .netns = s->netns, .port = s->lport, .family = s->family };
+	struct rst_listen_key lk = { .netns = s->netns,
+				     .port = s->lport,
+				     .family = s->family };
 
 	if (s->state == TCP_LISTEN)
 		bpf_map_update_elem(c->maps->listeners_fd, &lk, o, BPF_NOEXIST);

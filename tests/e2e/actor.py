@@ -266,6 +266,117 @@ class Actor:
                     first_other = err
         return {"refused": refused, "other": other, "first_other": first_other}
 
+    # -- acceptors ----------------------------------------------------------
+    def op_accept_raw(self, lname, name, with_addr=False, accept4=False,
+                      timeout=10.0):
+        """accept() or accept4() through libc, with or without an address
+        buffer (Python's own accept always passes one); returns the
+        accepting thread's id and the local end. Not the peer: getpeername()
+        is one of rsttrace's acceptor hooks, and the test must not call it
+        where the server would not."""
+        ls = self.sock(lname)
+        r, _, _ = select.select([ls], [], [], timeout)
+        if not r:
+            raise TimeoutError("%s: nothing to accept" % lname)
+        addr = ctypes.create_string_buffer(128) if with_addr else None
+        alen = ctypes.c_uint32(128)
+        aptr = addr if with_addr else None
+        lptr = ctypes.byref(alen) if with_addr else None
+        if accept4:
+            fd = libc.accept4(ls.fileno(), aptr, lptr, 0o2000000)  # CLOEXEC
+        else:
+            fd = libc.accept(ls.fileno(), aptr, lptr)
+        if fd < 0:
+            e = ctypes.get_errno()
+            raise OSError(e, "accept: %s" % os.strerror(e))
+        s = socket.socket(fileno=fd)
+        self.socks[name] = s
+        return {"tid": threading.get_native_id(), "cookie": None,
+                "local": s.getsockname()[:2], "peer": None}
+
+    def op_accept_in_thread(self, lname, name, with_addr=True, timeout=10.0):
+        """A thread-pool server: another thread of this process accepts;
+        its thread id is returned, and later calls run in this one."""
+        out = {}
+
+        def run():
+            try:
+                out["res"] = self.op_accept_raw(lname, name, with_addr,
+                                                timeout=timeout)
+            except BaseException as e:  # handed to the caller below
+                out["err"] = e
+        t = threading.Thread(target=run)
+        t.start()
+        t.join()
+        if "err" in out:
+            raise out["err"]
+        return out["res"]
+
+    def op_uring_accept(self, lname, name, with_addr=True, timeout=10.0):
+        """accept() through io_uring (IORING_OP_ACCEPT), the connection
+        already waiting, so that it completes inside io_uring_enter()."""
+        ls = self.sock(lname)
+        r, _, _ = select.select([ls], [], [], timeout)
+        if not r:
+            raise TimeoutError("%s: nothing to accept" % lname)
+        fd = uring_accept(ls.fileno(), with_addr)
+        s = socket.socket(fileno=fd)
+        self.socks[name] = s
+        return {"tid": threading.get_native_id(), "cookie": None,
+                "local": s.getsockname()[:2], "peer": None}
+
+    def op_tid(self):
+        return threading.get_native_id()
+
+    # -- many connections -------------------------------------------------
+    def op_nofile(self, n):
+        """Raise the soft fd limit towards n, as far as the hard limit lets
+        an unprivileged process (root may lack CAP_SYS_RESOURCE); returns
+        the new soft limit."""
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        want = n if hard == resource.RLIM_INFINITY else min(n, hard)
+        if want > soft:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+    def op_connect_many(self, prefix, start, n, addr, port, src_net):
+        """n connections to addr:port from 127.0.<src_net>.1-250, each
+        sending one byte; named prefix+index. Returns their local ports
+        (ip, port) in order."""
+        out = []
+        for i in range(start, start + n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.setsockopt(socket.IPPROTO_IP, 24, 1)  # IP_BIND_ADDRESS_NO_PORT
+            s.bind(("127.0.%d.%d" % (src_net, 1 + i % 250), 0))
+            s.connect((addr, port))
+            s.send(b"x")
+            self.socks[prefix + str(i)] = s
+            out.append(s.getsockname()[:2])
+        return out
+
+    def op_accept_many(self, lname, prefix, n, with_addr, timeout=30.0):
+        """n accept()s (libc, with or without an address), each reading the
+        byte its client sent; returns n."""
+        for i in range(n):
+            self.op_accept_raw(lname, "%s%d" % (prefix, i), with_addr,
+                               timeout=timeout)
+            s = self.sock("%s%d" % (prefix, i))
+            s.settimeout(timeout)
+            if s.recv(1) != b"x":
+                raise EOFError("accepted connection %d: no byte" % i)
+            s.settimeout(None)
+        return n
+
+    def op_abort_many(self, prefix, start, n):
+        """Close prefix+index with SO_LINGER {1,0}: one reset each."""
+        lg = struct.pack("ii", 1, 0)
+        for i in range(start, start + n):
+            s = self.socks.pop(prefix + str(i))
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, lg)
+            s.close()
+        return n
+
     # -- processes --------------------------------------------------------
     def op_fork(self, comm, fds=()):
         """Fork a worker that keeps every socket and serves fds[0]."""
@@ -315,6 +426,66 @@ class Actor:
             except BaseException as e:  # reported to the runner
                 res = ("err", type(e).__name__, getattr(e, "errno", None), str(e))
             self.chan.send(pickle.dumps(res))
+
+
+# io_uring, through its three system calls and mmap (x86_64 numbers)
+SYS_IO_URING_SETUP = 425
+SYS_IO_URING_ENTER = 426
+IORING_OP_ACCEPT = 13
+IORING_ENTER_GETEVENTS = 1
+IORING_OFF_SQ_RING = 0
+IORING_OFF_CQ_RING = 0x8000000
+IORING_OFF_SQES = 0x10000000
+
+
+def uring_accept(lfd, with_addr):
+    """One IORING_OP_ACCEPT on lfd; returns the new fd."""
+    import mmap
+    params = ctypes.create_string_buffer(120)
+    ufd = libc.syscall(SYS_IO_URING_SETUP, 4, params)
+    if ufd < 0:
+        e = ctypes.get_errno()
+        raise OSError(e, "io_uring_setup: %s" % os.strerror(e))
+    try:
+        p = struct.unpack_from("10I", params, 0)
+        sq_entries, cq_entries = p[0], p[1]
+        sq = struct.unpack_from("8IQ", params, 40)  # head tail mask entries flags dropped array
+        cq = struct.unpack_from("8IQ", params, 80)  # head tail mask entries overflow cqes flags
+        prot = mmap.PROT_READ | mmap.PROT_WRITE
+        sqring = mmap.mmap(ufd, sq[6] + sq_entries * 4, mmap.MAP_SHARED, prot,
+                           offset=IORING_OFF_SQ_RING)
+        cqring = mmap.mmap(ufd, cq[5] + cq_entries * 16, mmap.MAP_SHARED, prot,
+                           offset=IORING_OFF_CQ_RING)
+        sqes = mmap.mmap(ufd, sq_entries * 64, mmap.MAP_SHARED, prot,
+                         offset=IORING_OFF_SQES)
+        addr = ctypes.create_string_buffer(128)
+        alen = ctypes.c_uint32(128)
+        sqe = bytearray(64)
+        struct.pack_into("BBHi", sqe, 0, IORING_OP_ACCEPT, 0, 0, lfd)
+        if with_addr:
+            struct.pack_into("QQ", sqe, 8, ctypes.addressof(alen),
+                             ctypes.addressof(addr))
+        struct.pack_into("Q", sqe, 32, 7)  # user_data
+        tail = struct.unpack_from("I", sqring, sq[1])[0]
+        mask = struct.unpack_from("I", sqring, sq[2])[0]
+        idx = tail & mask
+        sqes[idx * 64:idx * 64 + 64] = bytes(sqe)
+        struct.pack_into("I", sqring, sq[6] + idx * 4, idx)
+        struct.pack_into("I", sqring, sq[1], tail + 1)
+        n = libc.syscall(SYS_IO_URING_ENTER, ufd, 1, 1, IORING_ENTER_GETEVENTS,
+                         None, 0)
+        if n < 0:
+            e = ctypes.get_errno()
+            raise OSError(e, "io_uring_enter: %s" % os.strerror(e))
+        head = struct.unpack_from("I", cqring, cq[0])[0]
+        cmask = struct.unpack_from("I", cqring, cq[2])[0]
+        _, res, _ = struct.unpack_from("QiI", cqring, cq[5] + (head & cmask) * 16)
+        struct.pack_into("I", cqring, cq[0], head + 1)
+        if res < 0:
+            raise OSError(-res, "io_uring accept: %s" % os.strerror(-res))
+        return res
+    finally:
+        os.close(ufd)
 
 
 def cookie(s):

@@ -65,7 +65,8 @@ RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
 RESET_OPTIONAL_KEYS = ["kstack", "kernel_reason"]
 COUNTER_KEYS = ["bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
                 "unsent_bytes", "srtt_us", "retransmits"]
-LOST_KEYS = ["type", "time", "count", "total"]
+LOST_KEYS = ["type", "time", "count", "total", "direction", "state", "reason", "pid", "comm",
+             "lport", "rport", "source"]
 SUMMARY_KEYS = ["type", "time", "interval_s", "total", "rows"]
 SUMMARY_ROW_KEYS = ["direction", "lport", "rport", "comm", "cause", "count"]
 
@@ -152,17 +153,30 @@ def _load_validator():
         schema = json.load(f)
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
-    return cls(schema, format_checker=jsonschema.FormatChecker())
+    full = cls(schema, format_checker=jsonschema.FormatChecker())
+    # the same schema entered at one record type's definition: the "type"
+    # constant of each decides the oneOf, and trying all three is a third
+    # of the cost of a burst test
+    by_type = {}
+    for t in schema["properties"]["type"]["enum"]:
+        sub = dict(schema)
+        del sub["oneOf"]
+        sub["$ref"] = "#/$defs/" + t
+        by_type[t] = cls(sub, format_checker=jsonschema.FormatChecker())
+    return full, by_type
 
 
 _validator = None
 
 
-def validator():
+def validator(rtype=None):
+    """The schema's validator; for a known record type, the same schema
+    entered at that type's definition."""
     global _validator
     if _validator is None:
         _validator = _load_validator()
-    return _validator
+    full, by_type = _validator
+    return by_type.get(rtype, full)
 
 
 def _pairs_no_dups(pairs):
@@ -189,7 +203,7 @@ def parse_line(raw):
         raise TestFailure("not JSON (%s): %r" % (e, raw[:300]))
     check(isinstance(obj, dict), "JSON line is not an object: %r", raw[:300])
     keys = _strip_keys(obj)
-    errors = list(validator().iter_errors(obj))
+    errors = list(validator(obj.get("type")).iter_errors(obj))
     if errors:
         raise TestFailure("schema: %s: %r" % (schema_error(errors, obj.get("type")), raw[:400]))
     check_key_order(obj, keys)
@@ -264,7 +278,7 @@ def parse_time(s):
 class Tracer:
     """One rsttrace run. Use as a context manager or register with a stack."""
 
-    def __init__(self, *args, json_mode=True, read_stdout=True, env=None):
+    def __init__(self, *args, json_mode=True, read_stdout=True, env=None, preexec_fn=None):
         self.args = ([RSTTRACE] + (["--json"] if json_mode else []) + [str(a) for a in args]
                      + EXTRA_ARGS)
         self.json_mode = json_mode
@@ -279,6 +293,7 @@ class Tracer:
         self.rc = None
         self.threads = []
         self.env = env
+        self.preexec_fn = preexec_fn  # e.g. joining a CPU-limited cgroup
         self.t_ready = None
 
     # ---- life cycle ----
@@ -286,7 +301,7 @@ class Tracer:
         check(os.access(RSTTRACE, os.X_OK), "%s is not built", RSTTRACE)
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                     env=self.env)
+                                     env=self.env, preexec_fn=self.preexec_fn)
         t = threading.Thread(target=self._read_err, daemon=True)
         t.start()
         self.threads.append(t)
@@ -485,7 +500,9 @@ def rsttrace_cmd(*args):
 CAPS_KEYS = {"version": str, "libbpf": str, "kernel": str, "btf": bool, "ringbuf": bool,
              "kprobes": bool, "kernel_reasons_passive": bool,
              "kernel_reasons_active": bool, "nosock_resets": bool,
-             "netfilter_resets": bool, "accept_tracepoints": bool, "reason_names": int}
+             "netfilter_resets": bool, "accept_tracepoints": bool, "acceptor": list,
+             "acceptor_offered": list, "tw_owner_slots": int, "accept_slots": int,
+             "ringbuf_size": int, "reason_names": int}
 # rsttrace's start-up line when it keeps owners without socket storage
 # (kernels before 5.11, or --legacy-owners)
 LEGACY_OWNERS_LINE = "has no socket storage for tracing programs"
@@ -539,6 +556,10 @@ def caps():
             tr.kill()
         c["legacy_owners"] = LEGACY_OWNERS_LINE in head
         c["startup"] = [l.strip() for l in head.strip().splitlines()]
+        # the acceptor hooks attached, as the sources line names them
+        m = re.search(r"acceptor: ([a-z,]+)", head)
+        check(m, "the start-up sources line names no acceptor hook: %r", head)
+        c["acceptor_attached"] = [] if m.group(1) == "none" else m.group(1).split(",")
         # E2E_FAKE_CAPS='{"nosock_resets": false}': pretend rsttrace sees
         # less than it does, to exercise the tests' own branches for other
         # kernels (checks that rsttrace sees more than claimed then fail)
@@ -799,6 +820,79 @@ def cgroup(stack, suffix):
     if os.path.isdir(path):
         os.rmdir(path)
     c = Cgroup(path)
+    stack.callback(c.remove)
+    return c
+
+
+class CpuLimit:
+    """A cgroup whose processes share `fraction` of one CPU (CFS quota over
+    a 100 ms period), as a DaemonSet's resources.limits.cpu does: cgroup v2
+    with the cpu controller where it is enabled, else the v1 cpu
+    hierarchy. join() is a preexec_fn for the process to limit."""
+    PERIOD = 100000
+
+    def __init__(self, fraction, tag):
+        quota = max(1000, int(self.PERIOD * fraction))
+        self.path = None
+        v2 = self._v2_root()
+        if v2:
+            self.path = os.path.join(v2, "rsttrace-cpu-%d-%s" % (TEST_PID, tag))
+            os.mkdir(self.path)
+            with open(os.path.join(self.path, "cpu.max"), "w") as f:
+                f.write("%d %d\n" % (quota, self.PERIOD))
+            self.procs = os.path.join(self.path, "cgroup.procs")
+            self.kind = "cgroup v2 cpu.max"
+            return
+        v1 = self._v1_root()
+        if not v1:
+            raise Skip("no cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us)")
+        self.path = os.path.join(v1, "rsttrace-cpu-%d-%s" % (TEST_PID, tag))
+        os.mkdir(self.path)
+        for name, v in (("cpu.cfs_period_us", self.PERIOD), ("cpu.cfs_quota_us", quota)):
+            with open(os.path.join(self.path, name), "w") as f:
+                f.write("%d\n" % v)
+        self.procs = os.path.join(self.path, "cgroup.procs")
+        self.kind = "cgroup v1 cpu.cfs_quota_us"
+
+    @staticmethod
+    def _v2_root():
+        try:
+            root = cgroup2_mount()
+        except TestFailure:
+            return None
+        try:
+            with open(os.path.join(root, "cgroup.controllers")) as f:
+                if "cpu" not in f.read().split():
+                    return None
+            with open(os.path.join(root, "cgroup.subtree_control")) as f:
+                on = "cpu" in f.read().split()
+            if not on:
+                with open(os.path.join(root, "cgroup.subtree_control"), "w") as f:
+                    f.write("+cpu\n")
+        except OSError:
+            return None
+        return root
+
+    @staticmethod
+    def _v1_root():
+        with open("/proc/mounts") as f:
+            for line in f:
+                p = line.split()
+                if len(p) >= 4 and p[2] == "cgroup" and "cpu" in p[3].split(","):
+                    return p[1]
+        return None
+
+    def join(self):
+        """In the child, before exec: move this process in."""
+        with open(self.procs, "w") as f:
+            f.write("0\n")
+
+    def remove(self):
+        Cgroup.remove(self)
+
+
+def cpu_limit(stack, fraction, tag):
+    c = CpuLimit(fraction, tag)
     stack.callback(c.remove)
     return c
 
@@ -1123,10 +1217,17 @@ def reason_fields(reason, infer=False):
     return d
 
 
+# acceptor hooks that fire inside accept() itself (Python's accept() passes
+# an address buffer, so getpeername sees it)
+ACCEPT_TIME_HOOKS = frozenset(["getpeername", "kprobe", "syscalls"])
+
+
 def accept_source():
-    """owner_source of a socket its owner accept()ed: without the accept()
-    tracepoints rsttrace can only name the listener's owner ("inherited")."""
-    return "accept" if caps()["accept_tracepoints"] else "inherited"
+    """owner_source of a socket its owner accept()ed (with an address
+    buffer, as Python does) and had not yet read or written: without a hook
+    inside accept() rsttrace can only name the listener's owner
+    ("inherited")."""
+    return "accept" if ACCEPT_TIME_HOOKS & set(caps()["acceptor_attached"]) else "inherited"
 
 
 def received_fields(state, prev_state, infer=False):

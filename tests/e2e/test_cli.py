@@ -12,7 +12,7 @@ import time
 import types
 
 from harness import (BURST, CAPS_KEYS, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
-                     check, eq, expect, free_ports, info, iso, netns, one, one_on,
+                     check, cpu_limit, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, proc, rsttrace_cmd, run, scaled, test,
                      validator, version_json)
 from test_owner import connected, nft_reject, tracer
@@ -552,6 +552,74 @@ def burst_small_ringbuf(stack):
               b.lost)
 
 
+@test("burst_cpu_quota", timeout=400)
+def burst_cpu_quota(stack):
+    """The burst with rsttrace held to 5% of a CPU by a cgroup quota (and a
+    64 KiB ring buffer, so that it must fall behind): every reset is either
+    reported or counted in a "lost" record that says what it was (direction,
+    state, reason, owner, service port), and the two add up exactly, kind
+    by kind. Nothing is lost without saying what."""
+    lim = cpu_limit(stack, 0.05, "burst")
+    tr = Tracer("--ringbuf-size", "64K", preexec_fn=lim.join)
+    stack.callback(tr.kill)
+    tr.start()
+    nosock = caps()["nosock_resets"]
+    port, = free_ports(1)
+    procs = [proc(stack, b"rst-qburst%d" % i) for i in range(4)]
+    comm_of = {p.pid: p.comm.decode() for p in procs}
+    per = BURST // len(procs)
+    for p in procs:
+        p.request("refuse_burst", 4, "127.0.0.1", port, per)
+    res = [p.reply(timeout=300) for p in procs]
+    generated = sum(r["refused"] for r in res)
+    eq(generated, per * len(procs), "connects refused")
+    kinds = {"sent": [0, 0], "received": [0, 0]}  # reported, lost
+    bad = []
+
+    def kind(r):
+        if r.get("type") == "reset":
+            if r.get("direction") == "sent" and r.get("lport") == port:
+                return "sent"
+            if r.get("direction") == "received" and r.get("rport") == port:
+                return "received"
+        return None
+
+    def consume(r):
+        k = kind(r)
+        if k:
+            kinds[k][0] += 1
+        elif r.get("type") == "lost":
+            if r.get("direction") == "sent" and r.get("lport") == port and \
+                    r.get("pid") is None and r.get("state") is None and \
+                    r.get("reason") in ("NO_SOCKET", None):
+                kinds["sent"][1] += r["count"]
+            elif r.get("direction") == "received" and r.get("rport") == port and \
+                    r.get("state") == "SYN_SENT" and r.get("lport") is None and \
+                    comm_of.get(r.get("pid")) == r.get("comm"):
+                kinds["received"][1] += r["count"]
+            else:
+                bad.append(r)
+
+    want = 2 * generated if nosock else generated
+    tr.follow(consume, lambda: sum(map(sum, kinds.values())) >= want,
+              timeout=scaled(180), what="%d resets reported or lost" % want)
+    tr.stop()
+    recs = tr.records()  # validates every line
+    lost_recs = [r for r in recs if r["type"] == "lost"]
+    info("burst_cpu_quota: %s, 5%% of a CPU, 64 KiB ring: %d refused connects; sent %d "
+         "reported + %d lost; received %d reported + %d lost; %d lost records" % (
+             lim.kind, generated, kinds["sent"][0], kinds["sent"][1], kinds["received"][0],
+             kinds["received"][1], len(lost_recs)))
+    check(not bad, "lost records that do not say what was lost: %r", bad[:5])
+    check(kinds["received"][1] > 0, "nothing lost at 5%% of a CPU with a 64 KiB ring: "
+          "the test proves nothing")
+    eq(sum(kinds["received"]), generated, "received resets reported + lost")
+    if nosock:
+        eq(sum(kinds["sent"]), generated, "sent NO_SOCKET resets reported + lost")
+    eq(sum(r["count"] for r in lost_recs), lost_recs[-1]["total"],
+       "sum of lost counts vs the last total")
+
+
 # ---------------------------------------------------------------------------
 
 
@@ -566,6 +634,14 @@ def sample_reset(**kw):
          "bytes_sent": 0, "bytes_acked": 0, "bytes_received": 0, "unread_bytes": 0,
          "unsent_bytes": 0, "srtt_us": 0, "retransmits": 0,
          "peer_pid": None, "peer_comm": None}
+    r.update(kw)
+    return r
+
+
+def sample_lost(**kw):
+    r = {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z", "count": 5, "total": 9,
+         "direction": None, "state": None, "reason": None, "pid": None, "comm": None,
+         "lport": None, "rport": None, "source": None}
     r.update(kw)
     return r
 
@@ -637,7 +713,10 @@ def schema_selftest(stack):
         # legacy owner store: a timewait socket whose cookie nothing created
         sample_reset(**dict(NOSOCK_SENT, state="TIME_WAIT", reason="TCP_TIMEWAIT_SOCKET",
                             cause="data arrived for a closed connection (TIME_WAIT)")),
-        {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z", "count": 5, "total": 9},
+        sample_lost(),
+        sample_lost(direction="received", state="SYN_SENT", pid=42, comm="curl",
+                    rport=8080, source="tcp"),
+        sample_lost(direction="sent", reason="NO_SOCKET", lport=9, source="tcp"),
         sample_summary(),
         sample_summary(total=0, rows=[], interval_s=0.545),
     ]
@@ -696,10 +775,13 @@ def schema_selftest(stack):
         "kstack null": sample_reset(kstack=None),
         "kstack frame with a newline": sample_reset(kstack=["tcp_reset+0x87\n"]),
         "kstack frame without offset": sample_reset(kstack=["tcp_reset"]),
-        "lost without total": {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z",
-                               "count": 5},
-        "lost extra key": {"type": "lost", "time": "2026-01-01T00:00:00.000000000Z",
-                           "count": 5, "total": 5, "pid": 1},
+        "lost without total": {k: v for k, v in sample_lost().items() if k != "total"},
+        "lost without direction": {k: v for k, v in sample_lost().items()
+                                   if k != "direction"},
+        "lost extra key": sample_lost(extra=1),
+        "lost zero count": sample_lost(count=0),
+        "lost port 0": sample_lost(direction="sent", lport=0),
+        "lost bad state": sample_lost(state="SYN-SENT"),
         "unknown type": {"type": "hello"},
         "summary without rows": {k: v for k, v in sample_summary().items() if k != "rows"},
         "summary extra key": sample_summary(extra=1),

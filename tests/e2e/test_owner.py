@@ -243,9 +243,10 @@ def unread(stack):
 @test("prefork")
 def prefork(stack):
     """Parent listens, forks a worker, the worker accept()s and aborts."""
-    if not caps()["accept_tracepoints"]:
-        skip("no accept() tracepoints on this kernel (accept_tracepoints false): accepted "
-             "sockets keep the listener's owner, the worker cannot be named")
+    if accept_source() != "accept":
+        skip("no acceptor hook inside accept() attached (%s): accepted sockets keep the "
+             "listener's owner until read, the worker cannot be named",
+             ",".join(caps()["acceptor_attached"]) or "none")
     tr = tracer(stack)
     t0 = time.time()
     m0 = time.monotonic()

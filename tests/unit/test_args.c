@@ -17,7 +17,8 @@ UNIT_TEST(args_defaults)
 
 	CHECK_EQ_INT(args__parse(1, argv, &cfg), 0);
 	CHECK(!cfg.json);
-	CHECK_EQ_INT(cfg.ringbuf_size, 4 << 20);
+	CHECK_EQ_INT(cfg.ringbuf_size, 0);
+	CHECK_EQ_INT(cfg.acceptor, 0);
 	CHECK_EQ_INT(cfg.npids, 0);
 	CHECK_EQ_INT(cfg.family, 0);
 	CHECK_EQ_INT(cfg.direction, 0);
@@ -61,6 +62,10 @@ UNIT_TEST(args_bad_values)
 	CHECK_EQ_INT(PARSE(&cfg, "--ringbuf-size", "3000"), -1);
 	CHECK_EQ_INT(PARSE(&cfg, "--ringbuf-size", "12345"), -1);
 	CHECK_EQ_INT(PARSE(&cfg, "--ringbuf-size", "8X"), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "--acceptor", "getpeername,bogus"), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "--acceptor", ""), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "--acceptor", "sockio,"), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "--tw-owners", "0"), -1);
 	CHECK_EQ_INT(PARSE(&cfg, "--bogus"), -1);
 	CHECK_EQ_INT(PARSE(&cfg, "stray"), -1);
 }
@@ -126,4 +131,26 @@ UNIT_TEST(args_size_suffixes)
 	CHECK_EQ_INT(args__parse_size("0", &v), -1);
 	CHECK_EQ_INT(args__parse_size("-1M", &v), -1);
 	CHECK_EQ_INT(args__parse_size("", &v), -1);
+}
+
+UNIT_TEST(args_acceptor)
+{
+	struct rst_config cfg;
+
+	CHECK_EQ_INT(PARSE(&cfg, "--acceptor", "getpeername,sockio"), 0);
+	CHECK_EQ_INT(cfg.acceptor, RST_ACC_GETPEERNAME | RST_ACC_SOCKIO);
+	CHECK_EQ_INT(PARSE(&cfg, "--acceptor=syscalls"), 0);
+	CHECK_EQ_INT(cfg.acceptor, RST_ACC_SYSCALLS);
+	CHECK_EQ_INT(PARSE(&cfg, "--acceptor", "auto"), 0);
+	CHECK_EQ_INT(cfg.acceptor, 0);
+}
+
+UNIT_TEST(args_ringbuf_default)
+{
+	CHECK_EQ_INT(args__ringbuf_default(1), 4 << 20);
+	CHECK_EQ_INT(args__ringbuf_default(2), 4 << 20);
+	CHECK_EQ_INT(args__ringbuf_default(3), 8 << 20);
+	CHECK_EQ_INT(args__ringbuf_default(16), 32 << 20);
+	CHECK_EQ_INT(args__ringbuf_default(512), 64 << 20);
+	CHECK_EQ_INT(args__ringbuf_default(-1), 4 << 20);
 }

@@ -236,11 +236,45 @@ UNIT_TEST(json_lost_record)
 	struct rst_clock clock = { 0 };
 	struct fmt_opts o = { .clock = &clock };
 	struct outbuf b = {};
+	struct lost_report r = { .count = 5, .total = 12 };
 
-	format__json_lost(&b, 2000000000ULL, 5, 12, &o);
+	format__json_lost(&b, 2000000000ULL, &r, NULL, &o);
 	CHECK_EQ_STR(str(&b), "{\"type\":\"lost\",\"time\":"
 			      "\"1970-01-01T00:00:02.000000000Z\","
-			      "\"count\":5,\"total\":12}\n");
+			      "\"count\":5,\"total\":12,\"direction\":null,"
+			      "\"state\":null,\"reason\":null,\"pid\":null,"
+			      "\"comm\":null,\"lport\":null,\"rport\":null,"
+			      "\"source\":null}\n");
+	outbuf__free(&b);
+}
+
+UNIT_TEST(json_lost_record_keyed)
+{
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock };
+	struct rst_lost_key k = { .pid = 42,
+				  .lport = 0,
+				  .rport = 8080,
+				  .direction = RST_DIR_RECEIVED,
+				  .state = 2,
+				  .flags = RST_LOST_OWNER };
+	struct lost_report r = {
+		.key = &k,
+		.comm = (const uint8_t *)"cli\"ent\0\0\0\0\0\0\0\0\0",
+		.count = 7,
+		.total = 19
+	};
+	struct outbuf b = {};
+
+	format__json_lost(&b, 2000000000ULL, &r, NULL, &o);
+	CHECK_EQ_STR(str(&b), "{\"type\":\"lost\",\"time\":"
+			      "\"1970-01-01T00:00:02.000000000Z\","
+			      "\"count\":7,\"total\":19,"
+			      "\"direction\":\"received\","
+			      "\"state\":\"SYN_SENT\",\"reason\":null,"
+			      "\"pid\":42,\"comm\":\"cli\\\"ent\","
+			      "\"lport\":null,\"rport\":8080,"
+			      "\"source\":\"tcp\"}\n");
 	outbuf__free(&b);
 }
 
