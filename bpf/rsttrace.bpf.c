@@ -242,7 +242,7 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 	bpf_get_current_comm(o->comm, sizeof(o->comm));
 	o->source = source;
 	o->close_from = 0;
-	o->state_from = TCP_CLOSE; /* connect() and listen() start there */
+	o->state_from = o->state_at = 0; /* the usual way: from CLOSE */
 }
 
 /* Process context: connect() or listen() made this socket. */
@@ -284,7 +284,7 @@ static __always_inline void owner_adopt_child(struct sock *sk)
 	o->birth_ns = bpf_ktime_get_boot_ns();
 	o->source = RST_OWNER_INHERITED;
 	o->close_from = 0;
-	o->state_from = TCP_LISTEN;
+	o->state_from = o->state_at = 0; /* the usual way: from LISTEN */
 }
 
 /*
@@ -326,7 +326,7 @@ static __always_inline struct rst_owner *owner_lookup(struct sock *sk)
 			return NULL;
 		o->birth_ns = a->ts_ns;
 		o->close_from = 0;
-		o->state_from = 0;
+		o->state_from = o->state_at = 0;
 	}
 	o->pid = a->pid;
 	o->tid = a->tid;
@@ -360,8 +360,9 @@ static __always_inline void owner_claim_io(struct rst_owner *o)
 
 	if (!o || o->source != RST_OWNER_INHERITED)
 		return;
-	task = bpf_get_current_task_btf();
-	if (task->flags & PF_KTHREAD)
+	/* not bpf_get_current_task_btf(): 5.11+, and the legacy store runs here */
+	task = (void *)bpf_get_current_task();
+	if (BPF_CORE_READ(task, flags) & PF_KTHREAD)
 		return;
 	owner_set_acceptor(o);
 }
@@ -440,6 +441,71 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 		count(RST_CNT_TW_PUT);
 }
 
+/*
+ * The state a connection usually leaves for @state; 0 where there is no
+ * usual one. A client's (@client: it has a struct socket) ESTABLISHED comes
+ * from SYN_SENT, an accepted child's from SYN_RECV. Transitions the usual
+ * way are not written down: most of a connection's ten cost no lookup.
+ */
+static __always_inline __u8 usual_prev(int state, bool client)
+{
+	switch (state) {
+	case TCP_SYN_SENT:
+	case TCP_LISTEN:
+		return TCP_CLOSE;
+	case TCP_SYN_RECV:
+		return TCP_LISTEN;
+	case TCP_ESTABLISHED:
+		return client ? TCP_SYN_SENT : TCP_SYN_RECV;
+	case TCP_FIN_WAIT1:
+	case TCP_CLOSE_WAIT:
+		return TCP_ESTABLISHED;
+	case TCP_FIN_WAIT2:
+	case TCP_CLOSING:
+		return TCP_FIN_WAIT1;
+	case TCP_LAST_ACK:
+		return TCP_CLOSE_WAIT;
+	}
+	return 0;
+}
+
+/* How the connection of owner @o got into @state, 0: not known. */
+static __always_inline __u8 owner_prev_state(const struct rst_owner *o,
+					     int state)
+{
+	if (o->state_at == state)
+		return o->state_from;
+	if (o->source == RST_OWNER_NONE || o->source == RST_OWNER_SEEDED)
+		return 0; /* transitions before rsttrace were not seen */
+	return usual_prev(state, o->source == RST_OWNER_CONNECT);
+}
+
+/* Any transition but the first ones and CLOSE. */
+static __always_inline void owner_note_transition(struct sock *sk,
+						  int oldstate, int newstate)
+{
+	struct rst_owner *o = NULL;
+	bool closing = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK;
+
+	/*
+	 * A timewait socket copies the cookie when it replaces the full
+	 * socket, inside tcp_time_wait() and before CLOSE: make sure there
+	 * is one to copy, so its owner can be found.
+	 */
+	if (newstate == TCP_FIN_WAIT1)
+		sk_cookie(sk);
+	if (oldstate != usual_prev(newstate, sk->sk_socket)) {
+		o = owner_get(sk);
+		if (o) {
+			o->state_from = oldstate;
+			o->state_at = newstate;
+		}
+	}
+	/* close() or shutdown() in the task holding the socket */
+	if (closing && sk->sk_lock.owned)
+		owner_claim_closer(sk, o ? o : owner_get(sk));
+}
+
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 {
@@ -457,27 +523,14 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	case TCP_SYN_RECV:
 		if (oldstate == TCP_LISTEN)
 			owner_adopt_child(sk);
+		else
+			owner_note_transition(sk, oldstate, newstate);
 		break;
 	case TCP_CLOSE:
 		owner_note_close(sk, oldstate);
 		break;
-	default: {
-		/* where the connection came from, for prev_state */
-		struct rst_owner *o = owner_get(sk);
-
-		if (!o)
-			break;
-		o->state_from = oldstate;
-		if (newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK)
-			owner_claim_closer(sk, o);
-		/*
-		 * A timewait socket copies the cookie when it replaces the
-		 * full socket, inside tcp_time_wait() and before CLOSE: make
-		 * sure there is one to copy, so its owner can be found.
-		 */
-		if (newstate == TCP_FIN_WAIT1 && o->source != RST_OWNER_NONE)
-			sk_cookie(sk);
-	}
+	default:
+		owner_note_transition(sk, oldstate, newstate);
 	}
 	return 0;
 }
@@ -691,10 +744,10 @@ static __always_inline struct cgroup *event_from_sk(struct rst_event *ev,
 	if (o) {
 		event_set_owner(ev, o);
 		ev->birth_ns = o->birth_ns;
-		ev->prev_state = o->state_from;
 		/* active resets are traced after the switch to CLOSE */
 		if (ev->state == TCP_CLOSE && o->close_from)
 			ev->state = o->close_from;
+		ev->prev_state = owner_prev_state(o, ev->state);
 	}
 	event_tcp_info(ev, sk);
 	ev->sock_cookie = sk_cookie(sk);

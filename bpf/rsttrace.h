@@ -119,8 +119,13 @@ struct rst_owner {
 	__u8 comm[RST_COMM_LEN];
 	__u8 source; /* enum rst_owner_source */
 	__u8 close_from; /* state left by the last x->CLOSE, 0: none */
-	__u8 state_from; /* state left by the last other transition */
-	__u8 pad[5];
+	/*
+	 * The state left for state_at, written only where that is not the
+	 * usual way into state_at (rsttrace.bpf.c: usual_prev()).
+	 */
+	__u8 state_from;
+	__u8 state_at;
+	__u8 pad[4];
 };
 
 /* The owner a TIME_WAIT socket remembers: the full socket's owner. */
