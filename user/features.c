@@ -310,14 +310,14 @@ void features__print_sources(const struct features *f, FILE *out)
 
 	fprintf(out,
 		"rsttrace: sources: tcp_send_reset%s, tcp_receive_reset, "
-		"inet_sock_set_state (tp_btf), acceptor: %s%s%s; reasons: %s\n",
+		"inet_sock_set_state (tp_btf)%s%s; acceptor: %s; reasons: %s\n",
 		f->send_reset_reason ? " (with reason)" : "",
-		features__acceptor_names(f->acceptor_attached, names,
-					 sizeof(names)),
 		f->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
 		f->netfilter ?
 			", kprobes on nf_send_reset/nf_send_reset6 (netfilter REJECT resets)" :
 			"",
+		features__acceptor_names(f->acceptor_attached, names,
+					 sizeof(names)),
 		f->active_reasons ? "from the kernel" :
 		f->send_reset_reason ?
 				    "from the kernel for answers to segments, "

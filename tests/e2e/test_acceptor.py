@@ -161,12 +161,13 @@ def acceptor_thread_pool(stack):
     recs = tr.records()
     for name in socks:
         rcv = one_on(recs, name, socks[name], "received")
-        if name == "addr" and attached & {"getpeername", "kprobe", "syscalls"}:
+        # a hook inside accept() names the accepting thread, else the
+        # first read names the reading one
+        at_accept = {"kprobe", "syscalls"} | ({"getpeername"} if name == "addr" else set())
+        if attached & at_accept:
             tid = tids[name]
         elif attached & {"sockio", "rcvspace"}:
             tid = main_tid
-        elif attached & {"kprobe", "syscalls"}:
-            tid = tids[name]
         else:
             skip("no acceptor hook for a thread pool's accept(NULL) here: %s", attached)
         expect(rcv, "thread pool, accept %s: received reset" % name,
