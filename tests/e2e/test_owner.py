@@ -3,6 +3,7 @@ above all the owner: the process that connect()ed or accept()ed, never the
 task that happened to run the softirq (on loopback that is the peer)."""
 import errno
 import os
+import re
 import time
 
 from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Sock, Tracer, accept_source,
@@ -606,3 +607,63 @@ def nfreject(stack):
            reason=None, reason_source=None, errno=None,
            cause="firewall rule rejected the segment (REJECT with tcp-reset)",
            **NOCOUNTERS, **peer_fields(client))
+
+
+def timewait_in(pid, lport, rport):
+    """timewait_socket(), in the network namespace of process @pid."""
+    with open("/proc/%d/net/tcp" % pid) as f:
+        for line in f.readlines()[1:]:
+            fields = line.split()
+            local, remote, timer = fields[1], fields[2], fields[5]
+            if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (lport, rport) \
+                    and timer.startswith("03:"):
+                return True
+    return False
+
+
+@test("timewait_forgotten")
+def timewait_forgotten(stack):
+    """A TIME_WAIT owner table of 16 (hidden --tw-owners) and 40 timewait
+    sockets: the reset of the oldest finds no owner, the newest's does, and
+    the end-of-run line counts what was forgotten and what found none. In a
+    namespace of its own, whose timewait table nothing else has filled."""
+    n = 40
+    ns = netns(stack, "twf")
+    ns.ip("link", "set", "lo", "up")
+    tr = tracer(stack, "--tw-owners", 16)
+    server = proc(stack, b"rst-twf-server", netns=ns)
+    client = proc(stack, b"rst-twf-client", netns=ns)
+    port = server.listen("l", 4, "127.0.0.1")
+    conns = []
+    for i in range(n):
+        c = client.connect("c%d" % i, 4, "127.0.0.1", port)
+        eq(c["errno"], 0, "client connect() errno")
+        s = server.call("accept", "l", "s%d" % i)
+        server.call("close", "s%d" % i)
+        eq(client.call("recv_error", "c%d" % i), (0, b""), "client read after the close")
+        wait_kernel(lambda: timewait_in(server.pid, port, c["local"][1]),
+                    "server socket %d to become a timewait socket" % i)
+        conns.append((Sock(c), Sock(s)))
+    if not caps()["nosock_resets"]:
+        skip("resets sent by timewait sockets are not visible on this kernel")
+    for i in (0, n - 1):
+        client.call("send", "c%d" % i, b"late")
+    tr.wait_on((conns[0][1], "sent"), (conns[-1][1], "sent"), what="both timewait resets")
+    tr.stop()
+    recs = tr.records()
+    old = one_on(recs, "oldest", conns[0][1], "sent")
+    new = one_on(recs, "newest", conns[-1][1], "sent")
+    expect(old, "reset of the oldest timewait socket (forgotten)", state="TIME_WAIT",
+           reason="TCP_TIMEWAIT_SOCKET", pid=None, comm=None, owner_source=None)
+    expect(new, "reset of the newest timewait socket", state="TIME_WAIT",
+           reason="TCP_TIMEWAIT_SOCKET", **owner_fields(server, accept_source()))
+    m = re.search(r"TIME_WAIT owners: 16 slots \(--tw-owners\), (\d+) written, (\d+) "
+                  r"forgotten to make room; (\d+) TIME_WAIT resets found no owner",
+                  tr.stderr_after_ready())
+    check(m, "no TIME_WAIT owners line at exit: %r", tr.stderr_after_ready()[-600:])
+    written, forgotten, unknown = map(int, m.groups())
+    info("timewait_forgotten: %d written, %d forgotten, %d resets without owner" % (
+        written, forgotten, unknown))
+    check(written >= n, "%d TIME_WAIT owners written for %d timewait sockets", written, n)
+    check(forgotten >= n - 16, "%d forgotten, expected at least %d", forgotten, n - 16)
+    check(unknown >= 1, "the oldest's reset is not counted as finding no owner")
