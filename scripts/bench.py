@@ -4,7 +4,9 @@ users would pick instead (Debian's libbpf-tools tcpstates, a bpftrace
 script on the same tracepoints). Run as root on an otherwise idle machine.
 
   bench.py [--rounds N] [--storm-resets N] [--churn-seconds S] [--quick]
-           [-o FILE]
+           [--scale N,...] [--scale-ringbuf SIZE] [--cpu-fractions F,...]
+           [--drain-limit S] [--baseline PATH]
+           [--only stats|churn|scale|contention] [-o FILE]
 
 1. Reset storm: tests/bench/rstload makes N resets on loopback as fast as
    it can (refused connects and aborted connections, several threads), with
@@ -13,12 +15,35 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
    each tracer reported and lost.
 2. Connection churn: connect/accept/write/close cycles per second with no
    tracer, rsttrace and tcpstates, alternating; each as a ratio to none.
+   rsttrace also with --acceptor=HOOK for each acceptor hook this kernel
+   offers (rsttrace -V: "acceptor_offered"), beside its default ("auto").
 3. In-kernel cost: ns per run of each BPF program (kernel.bpf_stats_enabled)
-   under the churn and under the storm, for rsttrace and tcpstates.
+   under the churn and under the storm, for rsttrace and tcpstates; and
+   under the churn for rsttrace with each acceptor hook.
 4. User-space cost: tests/bench/fmtbench's events per second (JSON, table)
    on one core; rsttrace's CPU seconds per million events in the storm.
 5. Start-up (exec to the "Tracing" line), peak RSS and the memory of
    rsttrace's maps (bpftool map show).
+6. Scale: rstload hold keeps N connections (--scale, default 10000, 50000,
+   100000) accepted by as few worker processes as RLIMIT_NOFILE allows
+   (accept4() with an address buffer, and with NULL), then their clients
+   abort them all: of the resets the workers' sockets received, the share
+   rsttrace named after the worker that accepted the socket (owner_source
+   "accept"), what it lost (a --scale-ringbuf ring, 256M, so that losses
+   do not blur the share), and the kernel memory of its maps, bytes_memlock
+   (the ring buffer apart), measured while the connections are held.
+7. Contention: the reset storm with only the tracer's process in a cgroup
+   whose CPU quota is F of one CPU (--cpu-fractions, default 0.5, 0.2, 0.1;
+   cgroup v1 "cpu" or cgroup2 "cpu.max", 100 ms period), for rsttrace
+   (default ring), tcpstates and bpftrace: reported, lost, and lost but
+   accounted for (rsttrace's "lost" records that name a direction; the
+   others' loss messages are anonymous), waiting up to --drain-limit
+   seconds for the capped tracer to drain.
+
+--baseline PATH adds "rsttrace-base", an older rsttrace build run with the
+same arguments (but no --acceptor), beside rsttrace in phases 2, 6 and 7.
+--only runs one phase; for churn, scale and contention it prints that
+section and writes FILE with it alone.
 
 Prints a table and writes every figure to FILE (default
 .output/bench/results.json). Exit status 1 if a run failed (a tracer did not
@@ -44,6 +69,9 @@ FMTBENCH = os.path.join(OUT, "fmtbench")
 BT_SCRIPT = os.path.join(ROOT, "tests", "bench", "resets.bt")
 WORK = os.path.join(OUT, "bench")
 STATS_SYSCTL = "/proc/sys/kernel/bpf_stats_enabled"
+BASELINE = None          # --baseline: an older rsttrace, run as "rsttrace-base"
+CG_PERIOD_US = 100000    # the CPU quota's period
+CG_NAME = "rstbench-%d" % os.getpid()
 
 TARGETS = {
     "storm_capture": 1.0,        # rsttrace: every reset, none lost
@@ -53,6 +81,8 @@ TARGETS = {
     "json_eps": 1e6,
     "startup_ms": 300,
     "peak_rss_kb": 10 * 1024,
+    "capped_lossless_cpu": 0.2,  # rsttrace loses nothing at this CPU share
+    "capped_accounted_cpu": 0.1,  # and accounts for every reset at this one
 }
 
 
@@ -145,24 +175,127 @@ def lines_of(path):
 
 
 def wait_quiet(path, quiet=0.5, limit=60.0):
-    """Until @path has not grown for @quiet seconds: the tracer has drained."""
-    end = time.monotonic() + limit
-    size, since = -1, time.monotonic()
+    """Until @path has not grown for @quiet seconds: the tracer has drained.
+    Seconds until it last grew, None if it was still growing at @limit."""
+    t0 = time.monotonic()
+    end = t0 + limit
+    size, since = -1, t0
     while time.monotonic() < end:
         s = os.path.getsize(path)
         if s != size:
             size, since = s, time.monotonic()
         elif time.monotonic() - since >= quiet:
-            return
+            return since - t0
         time.sleep(0.05)
+    return None
+
+
+def prewarm(mb):
+    """Write and delete @mb MiB under WORK first. This VM backs guest memory
+    on first touch: writing into page-cache pages no process has used yet
+    cost a tracer several times a normal write (2 GB: 8.9 s of system time
+    the first time, 0.8 s the second), so that whichever tracer ran first
+    on fresh memory paid for the VM, not for its own work."""
+    path = os.path.join(WORK, "prewarm.tmp")
+    block = b"\0" * (1 << 20)
+    with open(path, "wb") as f:
+        for _ in range(mb):
+            f.write(block)
+    os.unlink(path)
+
+
+def map_memory(pid):
+    """The BPF maps a process holds, with bytes_memlock (bpftool map show)."""
+    maps = []
+    for i in bpf_fds(pid)["map"]:
+        m = bpftool("map", "show", "id", str(i))
+        maps.append({"name": m.get("name", "?"), "type": m.get("type"),
+                     "max_entries": m.get("max_entries"),
+                     "bytes_memlock": m.get("bytes_memlock", 0)})
+    return maps
+
+
+def cpu_cgroup_root():
+    """("v1", mount) of a cgroup v1 hierarchy with the cpu controller, else
+    ("v2", mount) of the cgroup2 one where cpu is available."""
+    v2 = None
+    with open("/proc/mounts") as f:
+        for line in f:
+            _, mnt, fstype, opts = line.split()[:4]
+            if fstype == "cgroup" and "cpu" in opts.split(","):
+                return "v1", mnt
+            if fstype == "cgroup2" and v2 is None:
+                v2 = mnt
+    if v2:
+        with open(os.path.join(v2, "cgroup.controllers")) as f:
+            if "cpu" in f.read().split():
+                return "v2", v2
+    raise BenchError("no cgroup hierarchy with the cpu controller (a cgroup v1 "
+                     "'cpu' mount, or cgroup2 with cpu in cgroup.controllers)")
+
+
+def write_file(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+@contextlib.contextmanager
+def cpu_cap(fraction):
+    """A cgroup whose tasks together get @fraction of one CPU, for the block:
+    yields {"procs": its cgroup.procs}, to which "stat" (its cpu.stat) is
+    added at the end; removed after (its tasks must be gone)."""
+    version, root = cpu_cgroup_root()
+    quota = max(1000, int(round(fraction * CG_PERIOD_US)))
+    path = os.path.join(root, CG_NAME)
+    try:
+        if version == "v2":
+            with open(os.path.join(root, "cgroup.subtree_control")) as f:
+                if "cpu" not in f.read().split():
+                    write_file(os.path.join(root, "cgroup.subtree_control"), "+cpu")
+        os.mkdir(path)
+    except OSError as e:
+        raise BenchError("cannot make a %s cpu cgroup under %s: %s" % (version, root, e))
+    try:
+        if version == "v2":
+            write_file(os.path.join(path, "cpu.max"), "%d %d" % (quota, CG_PERIOD_US))
+        else:
+            write_file(os.path.join(path, "cpu.cfs_period_us"), str(CG_PERIOD_US))
+            write_file(os.path.join(path, "cpu.cfs_quota_us"), str(quota))
+        cg = {"procs": os.path.join(path, "cgroup.procs")}
+        yield cg
+        with open(os.path.join(path, "cpu.stat")) as f:
+            cg["stat"] = {k: int(v) for k, v in (line.split() for line in f)}
+    finally:
+        remove_cgroup(path)
+
+
+def remove_cgroup(path):
+    """rmdir, once the last task has left (an exited one lingers a moment)."""
+    end = time.monotonic() + 10
+    while True:
+        try:
+            os.rmdir(path)
+            return
+        except OSError as e:
+            if time.monotonic() > end:
+                raise BenchError("cannot remove cgroup %s: %s" % (path, e))
+            time.sleep(0.1)
 
 
 class Tracer:
-    """One run of one tracer, its output in files under WORK."""
+    """One run of one tracer, its output in files under WORK. @extra: more
+    arguments (rsttrace kinds); @cgroup: a cgroup.procs to start it in;
+    @patience: how many times the usual start-up time to allow."""
 
-    def __init__(self, kind, tag):
+    def __init__(self, kind, tag, extra=(), cgroup=None, patience=1.0):
         self.kind = kind
-        self.out = os.path.join(WORK, "%s-%s.out" % (kind, tag))
+        self.is_rst = kind in ("rsttrace", "rsttrace-base")
+        self.extra = list(extra)
+        self.cgroup = cgroup
+        self.patience = patience
+        # one output file per tracer, truncated by each run: its pages are
+        # then ones an earlier run already touched (see prewarm())
+        self.out = os.path.join(WORK, "%s.out" % kind)
         self.err = os.path.join(WORK, "%s-%s.err" % (kind, tag))
         self.proc = None
         self.startup_ms = None
@@ -171,24 +304,32 @@ class Tracer:
         self.rusage = None
         self.hwm_kb = None
         self.rss_kb = None
+        self.drain_s = None
 
     def start(self):
         cmd = {"rsttrace": [RSTTRACE, "--json"],
+               "rsttrace-base": [BASELINE, "--json"],
                "tcpstates": ["tcpstates"],
-               "bpftrace": ["bpftrace", BT_SCRIPT]}[self.kind]
+               "bpftrace": ["bpftrace", BT_SCRIPT]}[self.kind] + self.extra
         out = open(self.out, "wb")
-        err = open(self.err, "wb") if self.kind != "rsttrace" else subprocess.PIPE
+        err = open(self.err, "wb") if not self.is_rst else subprocess.PIPE
         t0 = time.monotonic()
-        self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                     preexec_fn=self._enter_cgroup if self.cgroup else None)
         out.close()
         if err is not subprocess.PIPE:
             err.close()
         try:
-            getattr(self, "_ready_" + self.kind)(t0)
+            getattr(self, "_ready_" + ("rsttrace" if self.is_rst else self.kind))(t0)
         except BaseException:
             self.kill()
             raise
         self.cpu_ready = cpu_seconds(self.proc.pid)
+
+    def _enter_cgroup(self):
+        # in the child before exec: all the tracer's threads start capped
+        with open(self.cgroup, "w") as f:
+            f.write("0")
 
     def _ready_rsttrace(self, t0):
         # the documented readiness signal: everything is attached
@@ -196,8 +337,8 @@ class Tracer:
             while True:
                 line = self.proc.stderr.readline()
                 if not line:
-                    raise BenchError("rsttrace exited before tracing (status %s)"
-                                     % self.proc.wait())
+                    raise BenchError("%s exited before tracing (status %s)"
+                                     % (self.kind, self.proc.wait()))
                 saved.write(line)
                 if line.startswith(b"Tracing"):
                     self.startup_ms = (time.monotonic() - t0) * 1000
@@ -205,7 +346,7 @@ class Tracer:
 
     def _ready_tcpstates(self, t0):
         # its output is block-buffered in a file: the BPF link is the sign
-        end = time.monotonic() + 60
+        end = time.monotonic() + 60 * self.patience
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 raise BenchError("tcpstates exited (status %s): %s" % (
@@ -214,13 +355,13 @@ class Tracer:
                 self.startup_ms = (time.monotonic() - t0) * 1000
                 return
             time.sleep(0.01)
-        raise BenchError("tcpstates attached nothing in 60 s")
+        raise BenchError("tcpstates attached nothing in %.0f s" % (60 * self.patience))
 
     def _ready_bpftrace(self, t0):
         # bpftrace says "Attaching" before it attaches: a reset it reports
         # is the sign; what it reported before the load is left out
         port = closed_port()
-        end = time.monotonic() + 120
+        end = time.monotonic() + 120 * self.patience
         while time.monotonic() < end:
             if self.proc.poll() is not None:
                 raise BenchError("bpftrace exited (status %s): %s" % (
@@ -233,13 +374,15 @@ class Tracer:
                     wait_quiet(self.out, 0.3)
                     self.baseline = lines_of(self.out)
                     return
-        raise BenchError("bpftrace reported no reset in 120 s")
+        raise BenchError("bpftrace reported no reset in %.0f s" % (120 * self.patience))
 
     def cpu_now(self):
         return cpu_seconds(self.proc.pid) - self.cpu_ready
 
-    def stop(self):
-        wait_quiet(self.out)
+    def stop(self, quiet=0.5, limit=60.0):
+        """SIGINT once its output has not grown for @quiet seconds (or after
+        @limit); drain_s: how long it still wrote, None if it never paused."""
+        self.drain_s = wait_quiet(self.out, quiet, limit)
         self.hwm_kb = vm_kb(self.proc.pid, "VmHWM")
         self.rss_kb = vm_kb(self.proc.pid, "VmRSS")
         self.proc.send_signal(signal.SIGINT)
@@ -261,6 +404,26 @@ class Tracer:
             self.proc.kill()
             self.proc.wait()
 
+    def records(self):
+        """rsttrace's JSON records, one by one."""
+        with open(self.out) as f:
+            for line in f:
+                yield json.loads(line)
+
+    def lost_split(self):
+        """(lost, lost but accounted for): rsttrace's "lost" records' counts,
+        all of them and those naming a direction; 0 accounted for the others,
+        whose loss messages are anonymous counts."""
+        if not self.is_rst:
+            return self.count(())[2], 0
+        lost = accounted = 0
+        for r in self.records():
+            if r.get("type") == "lost":
+                lost += r["count"]
+                if r.get("direction") is not None:
+                    accounted += r["count"]
+        return lost, accounted
+
     def cpu_total(self):
         return self.rusage.ru_utime + self.rusage.ru_stime - self.cpu_ready
 
@@ -269,7 +432,7 @@ class Tracer:
         for tcpstates, transitions into CLOSE from SYN_SENT or ESTABLISHED."""
         sent = received = lost = 0
         err = open(self.err, errors="replace").read()
-        if self.kind == "rsttrace":
+        if self.is_rst:
             with open(self.out) as f:
                 for line in f:
                     r = json.loads(line)
@@ -322,10 +485,10 @@ def run_load(mode, *args):
 
 
 @contextlib.contextmanager
-def traced(kind, tag):
+def traced(kind, tag, extra=(), cgroup=None, patience=1.0, quiet=0.5, limit=60.0):
     """A Tracer running for the block (None for kind "none"), stopped at its
-    end, killed if the block fails."""
-    tr = Tracer(kind, tag) if kind != "none" else None
+    end (Tracer.stop(@quiet, @limit)), killed if the block fails."""
+    tr = Tracer(kind, tag, extra, cgroup, patience) if kind != "none" else None
     if tr:
         tr.start()
     try:
@@ -335,11 +498,12 @@ def traced(kind, tag):
             tr.kill()
         raise
     if tr:
-        tr.stop()
+        tr.stop(quiet, limit)
 
 
-def storm_run(kind, tag, args):
-    with traced(kind, tag) as tr:
+def storm_run(kind, tag, args, **how):
+    """One storm under @kind; @how: traced()'s options."""
+    with traced(kind, tag, **how) as tr:
         before = out_rsts()
         load = run_load("storm", "-n", args.storm_resets, "-t", args.threads)
         kernel_sent = out_rsts() - before
@@ -349,7 +513,9 @@ def storm_run(kind, tag, args):
         return res
     ports = set([load["closed_port"]] + load["listen_ports"])
     sent, received, lost = tr.count(ports)
-    res.update(startup_ms=tr.startup_ms, lost=lost, peak_rss_kb=tr.hwm_kb, rss_kb=tr.rss_kb)
+    _, accounted = tr.lost_split()
+    res.update(startup_ms=tr.startup_ms, lost=lost, lost_accounted=accounted,
+               drain_s=tr.drain_s, peak_rss_kb=tr.hwm_kb, rss_kb=tr.rss_kb)
     want_received = load["refused"] + load["aborted"]
     if kind == "tcpstates":
         # a refused connect closes one socket, an abort two
@@ -359,17 +525,58 @@ def storm_run(kind, tag, args):
         res.update(sent=sent, received=received, reported=sent + received,
                    expected=kernel_sent + want_received,
                    capture=(sent + received) / (kernel_sent + want_received))
-    if kind == "rsttrace":
+    res["accounted_for"] = (res["reported"] + accounted) / res["expected"]
+    if tr.is_rst:
         events = sent + received
         res.update(cpu_s=tr.cpu_total(),
                    cpu_s_per_M=tr.cpu_total() / events * 1e6 if events else None)
     return res
 
 
-def churn_run(kind, tag, args):
-    with traced(kind, tag):
+def acceptor_args(hook):
+    return ["--acceptor=" + hook] if hook not in (None, "auto") else []
+
+
+def churn_run(kind, tag, args, acceptor=None):
+    """One churn under @kind; rsttrace with --acceptor=@acceptor unless it
+    is "auto" (the default)."""
+    with traced(kind, tag, extra=acceptor_args(acceptor)):
         load = run_load("churn", "-d", args.churn_seconds, "-t", args.threads)
-    return {"tracer": kind, "rate": load["rate"], "cycles": load["cycles"]}
+    return {"tracer": kind, "acceptor": acceptor, "rate": load["rate"],
+            "cycles": load["cycles"]}
+
+
+def acceptors_offered():
+    """The acceptor hooks this kernel offers rsttrace (-V: acceptor_offered),
+    none for a build that predates them."""
+    r = subprocess.run([RSTTRACE, "-V", "--json"], capture_output=True, text=True)
+    try:
+        return json.loads(r.stdout).get("acceptor_offered", [])
+    except ValueError:
+        raise BenchError("rsttrace -V --json: " + (r.stderr.strip() or r.stdout))
+
+
+def churn_configs(args, tcpstates):
+    """(tracer, acceptor) pairs of the churn phase: none, rsttrace with each
+    acceptor config, tcpstates if @tcpstates, rsttrace-base with --baseline."""
+    confs = [("none", None)] + [("rsttrace", a) for a in ["auto"] + args.acceptors]
+    if tcpstates:
+        confs.append(("tcpstates", None))
+    if BASELINE:
+        confs.append(("rsttrace-base", None))
+    return confs
+
+
+def churn_round(args, results, r, tcpstates=True):
+    for kind, acc in rotated(churn_configs(args, tcpstates), r):
+        log("churn round %d: %s%s" % (r + 1, kind, " " + acc if acc else ""))
+        tag = "churn%d%s" % (r, "-" + acc if acc else "")
+        results["churn"].append(churn_run(kind, tag, args, acc))
+
+
+def churn_phase(args, results, tcpstates=True):
+    for r in range(args.rounds):
+        churn_round(args, results, r, tcpstates)
 
 
 def rotated(items, k):
@@ -377,8 +584,23 @@ def rotated(items, k):
     return items[k:] + items[:k]
 
 
+def prog_deltas(snaps):
+    """[{name, LOAD_runs, LOAD_ns}] of each program from @snaps, a list of
+    (load, stats before, stats after)."""
+    progs = []
+    for i in sorted(snaps[0][1]):
+        d = {"name": snaps[0][1][i][0]}
+        for load, a, b in snaps:
+            runs = b[i][2] - a[i][2]
+            d[load + "_runs"] = runs
+            d[load + "_ns"] = (b[i][1] - a[i][1]) / runs if runs else None
+        progs.append(d)
+    return progs
+
+
 def stats_phase(args):
-    """ns per run of each program, under churn then storm."""
+    """ns per run of each program, under churn then storm; then under churn
+    for rsttrace with each acceptor hook (res["rsttrace"]["acceptors"])."""
     res = {}
     with open(STATS_SYSCTL) as f:
         old = f.read().strip()
@@ -393,29 +615,157 @@ def stats_phase(args):
                 s1 = prog_stats(fds["prog"])
                 run_load("storm", "-n", args.storm_resets, "-t", args.threads)
                 s2 = prog_stats(fds["prog"])
-                maps = []
-                if kind == "rsttrace":
-                    for i in fds["map"]:
-                        m = bpftool("map", "show", "id", str(i))
-                        maps.append({"name": m.get("name", "?"), "type": m.get("type"),
-                                     "bytes_memlock": m.get("bytes_memlock", 0)})
-            progs = []
-            for i in sorted(s0):
-                name = s0[i][0]
-                d = {"name": name}
-                for load, a, b in (("churn", s0, s1), ("storm", s1, s2)):
-                    runs = b[i][2] - a[i][2]
-                    d[load + "_runs"] = runs
-                    d[load + "_ns"] = (b[i][1] - a[i][1]) / runs if runs else None
-                progs.append(d)
-            res[kind] = {"programs": progs}
+                maps = map_memory(tr.proc.pid) if kind == "rsttrace" else []
+            res[kind] = {"programs": prog_deltas([("churn", s0, s1), ("storm", s1, s2)])}
             if maps:
                 res[kind]["maps"] = maps
                 res[kind]["map_bytes"] = sum(m["bytes_memlock"] for m in maps)
+        res["rsttrace"]["acceptors"] = {a: acceptor_stats(a, args) for a in args.acceptors}
     finally:
         with open(STATS_SYSCTL, "w") as f:
             f.write(old)
     return res
+
+
+def acceptor_stats(hook, args):
+    """ns per run of each rsttrace program under churn, --acceptor=@hook."""
+    log("in-kernel cost: --acceptor=" + hook)
+    with traced("rsttrace", "stats-" + hook, extra=acceptor_args(hook)) as tr:
+        fds = bpf_fds(tr.proc.pid)
+        s0 = prog_stats(fds["prog"])
+        run_load("churn", "-d", min(args.churn_seconds, 3), "-t", args.threads)
+        s1 = prog_stats(fds["prog"])
+    return prog_deltas([("churn", s0, s1)])
+
+
+class Hold:
+    """rstload hold: @conns connections to one port, accepted by worker
+    processes (accept4() given an address buffer, @accept "addr", or NULL),
+    held until abort(); MAP: "CLIENT_IP CLIENT_PORT WORKER_PID" lines."""
+
+    def __init__(self, conns, accept, tag):
+        self.map = os.path.join(WORK, "hold-%s.map" % tag)
+        self.errpath = os.path.join(WORK, "hold-%s.err" % tag)
+        with open(self.errpath, "wb") as err:
+            self.proc = subprocess.Popen(
+                [RSTLOAD, "hold", "-c", str(conns), "-a", accept, "-o", self.map],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+        self.ready = self._line()
+        if self.ready.get("phase") != "ready":
+            self.kill()
+            raise BenchError("rstload hold: %s" % self.ready.get("first_error"))
+
+    def _line(self):
+        line = self.proc.stdout.readline()
+        try:
+            return json.loads(line)
+        except ValueError:
+            self.kill()
+            raise BenchError("rstload hold failed: %s" % (
+                open(self.errpath).read().strip() or line))
+
+    def abort(self):
+        """The clients abort every connection: its final line."""
+        try:
+            self.proc.stdin.write("\n")
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # it has failed: its last line says why
+        done = self._line()
+        self.proc.wait()
+        if self.proc.returncode or done["failed"]:
+            raise BenchError("rstload hold: %s" % done["first_error"])
+        return done
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def scale_count(tr, port, mapfile):
+    """Of the resets received on @port (one a held connection), those
+    named after the worker that accepted the socket, owner_source "accept"."""
+    owner = {}
+    with open(mapfile) as f:
+        for line in f:
+            ip, cport, pid = line.split()
+            owner[(ip, int(cport))] = int(pid)
+    reported = named = 0
+    sources = {}
+    for r in tr.records():
+        if r.get("type") != "reset" or r["direction"] != "received" or r["lport"] != port:
+            continue
+        reported += 1
+        src = r.get("owner_source") or "none"
+        sources[src] = sources.get(src, 0) + 1
+        if src == "accept" and r["pid"] == owner.get((r["raddr"], r["rport"])):
+            named += 1
+    return {"mapped": len(owner), "reported": reported, "named": named,
+            "named_share": named / reported if reported else 0.0, "owner_sources": sources}
+
+
+def scale_run(kind, conns, accept, tag, args):
+    """rstload hold under @kind, with a large ring; the maps' memory while
+    the connections are held."""
+    with traced(kind, tag, extra=["--ringbuf-size", args.scale_ringbuf], quiet=1.0,
+                limit=args.drain_limit) as tr:
+        hold = Hold(conns, accept, tag)
+        try:
+            maps = map_memory(tr.proc.pid)
+            done = hold.abort()
+        except BaseException:
+            hold.kill()
+            raise
+    ring = [m for m in maps if m["type"] == "ringbuf"]
+    res = {"tracer": kind, "conns": conns, "accept": accept,
+           "workers": len(hold.ready["workers"]), "clients": len(hold.ready["clients"]),
+           "nofile": hold.ready["nofile"], "setup_s": done["seconds"],
+           "aborted": done["aborted"], "maps": maps,
+           "map_bytes": sum(m["bytes_memlock"] for m in maps if m not in ring),
+           "ringbuf_bytes": sum(m["bytes_memlock"] for m in ring)}
+    res.update(scale_count(tr, hold.ready["port"], hold.map))
+    res["lost"], res["lost_accounted"] = tr.lost_split()
+    if res["mapped"] != conns or res["aborted"] != conns:
+        raise BenchError("rstload hold: %d connections mapped, %d aborted, of %d"
+                         % (res["mapped"], res["aborted"], conns))
+    return res
+
+
+def scale_configs():
+    confs = [("rsttrace", "addr"), ("rsttrace", "null")]
+    if BASELINE:
+        confs += [("rsttrace-base", "addr"), ("rsttrace-base", "null")]
+    return confs
+
+
+def scale_phase(args, results):
+    for n in args.scale:
+        for r in range(args.rounds):
+            for kind, accept in rotated(scale_configs(), r):
+                log("scale %d round %d: %s, accept4() %s" % (n, r + 1, kind, accept))
+                results["scale"].append(
+                    scale_run(kind, n, accept, "scale%d-%d-%s" % (n, r, accept), args))
+
+
+def contention_run(kind, fraction, tag, args):
+    """The storm with @kind's CPU capped at @fraction; its drain waited for."""
+    with cpu_cap(fraction) as cg:
+        res = storm_run(kind, tag, args, cgroup=cg["procs"], patience=1 / fraction,
+                        quiet=2.0, limit=args.drain_limit)
+    res.update(cpu=fraction, cpu_stat=cg["stat"])
+    return res
+
+
+def contention_phase(args, results):
+    results["params"]["cgroup"] = "%s %s" % cpu_cgroup_root()
+    kinds = ["rsttrace", "tcpstates", "bpftrace"] + (["rsttrace-base"] if BASELINE else [])
+    for f in args.cpu_fractions:
+        for r in range(args.rounds):
+            for kind in rotated(kinds, r):
+                log("contention %g CPU round %d: %s" % (f, r + 1, kind))
+                results["contention"].append(
+                    contention_run(kind, f, "cpu%g-%d" % (f, r), args))
 
 
 def fmt_rate(v):
@@ -427,10 +777,25 @@ def med(vals):
     return statistics.median(vals) if vals else None
 
 
+def mark(ok):
+    return "ok" if ok else "MISSED"
+
+
 def report(results):
-    lines = []
-    p = lines.append
-    mark = lambda ok: "ok" if ok else "MISSED"
+    """The table: each section whose figures @results holds."""
+    parts = []
+    for section in (report_storm, report_churn, report_stats, report_user, report_startup,
+                    report_scale, report_contention):
+        lines = []
+        section(results, lines.append)
+        if lines:
+            parts.append("\n".join(lines))
+    return "\n\n".join(parts)
+
+
+def report_storm(results, p):
+    if "storm" not in results:
+        return
     p("1. Reset storm: %d resets a run (refused connects and aborts, %d threads), "
       "%d runs each, medians" % (results["params"]["storm_resets"], results["params"]["threads"],
                                   results["params"]["rounds"]))
@@ -455,13 +820,19 @@ def report(results):
         full = all(r["lost"] == 0 and r["capture"] >= 1.0 for r in rst)
         p("   rsttrace captured everything in every run: %s" % mark(full))
 
-    p("")
+
+def report_churn(results, p):
+    runs = results.get("churn")
+    if not runs:
+        return
     p("2. Connection churn: %d s runs, %d threads, %d runs each, medians"
       % (results["params"]["churn_seconds"], results["params"]["threads"],
          results["params"]["rounds"]))
-    base = med(r["rate"] for r in results["churn"] if r["tracer"] == "none")
-    for kind in ("none", "rsttrace", "tcpstates"):
-        rate = med(r["rate"] for r in results["churn"] if r["tracer"] == kind)
+    base = med(r["rate"] for r in runs if r["tracer"] == "none")
+    width = 13 if any(r["tracer"] == "rsttrace-base" for r in runs) else 10
+    for kind in ("none", "rsttrace", "tcpstates", "rsttrace-base"):
+        rate = med(r["rate"] for r in runs
+                   if r["tracer"] == kind and r.get("acceptor") in (None, "auto"))
         if rate is None:
             continue
         ratio = rate / base
@@ -469,36 +840,90 @@ def report(results):
         if kind == "rsttrace":
             note = "  target >= %.0f%%: %s" % (100 * TARGETS["churn_ratio"],
                                                mark(ratio >= TARGETS["churn_ratio"]))
-        p("   %-10s %12s  %6.1f%% of untraced%s" % (kind, fmt_rate(rate), 100 * ratio, note))
+        p("   %-*s %12s  %6.1f%% of untraced%s" % (width, kind, fmt_rate(rate), 100 * ratio, note))
         results["summary"]["churn_ratio_" + kind] = ratio
+    hooks = [a for a in results["params"].get("acceptors", [])
+             if any(r.get("acceptor") == a for r in runs)]
+    if hooks:
+        p("   rsttrace --acceptor=HOOK (above: auto, the default):")
+    for a in hooks:
+        rate = med(r["rate"] for r in runs if r["tracer"] == "rsttrace" and r.get("acceptor") == a)
+        p("     %-*s %12s  %6.1f%% of untraced" % (width - 2, a, fmt_rate(rate), 100 * rate / base))
+        results["summary"]["churn_ratio_rsttrace_" + a] = rate / base
 
-    p("")
+
+def report_stats(results, p):
+    if "stats" not in results:
+        return
     p("3. In-kernel cost (kernel.bpf_stats_enabled): ns per run")
     p("   %-10s %-26s %10s %10s %10s %10s" % ("tracer", "program", "churn ns", "runs",
                                               "storm ns", "runs"))
+    ns = lambda v: "%.0f" % v if v is not None else "-"
     for kind, st in results["stats"].items():
         for d in st["programs"]:
             if not d["churn_runs"] and not d["storm_runs"]:
                 continue
-            ns = lambda v: "%.0f" % v if v is not None else "-"
             p("   %-10s %-26s %10s %10d %10s %10d" % (kind, d["name"][:26], ns(d["churn_ns"]),
                                                      d["churn_runs"], ns(d["storm_ns"]),
                                                      d["storm_runs"]))
     p("   targets: inet_sock_set_state <= %d ns, reset programs <= %d ns: %s" % (
         TARGETS["set_state_ns"], TARGETS["reset_prog_ns"], mark(results["summary"]["prog_ok"])))
+    for line in acceptor_matrix(results["stats"]):
+        p(line)
 
-    p("")
+
+def by_name(progs):
+    """{name: program}, a repeated name numbered: "name (2)"."""
+    res = {}
+    for d in progs:
+        name, k = d["name"], 1
+        while name in res:
+            k += 1
+            name = "%s (%d)" % (d["name"], k)
+        res[name] = d
+    return res
+
+
+def acceptor_matrix(stats):
+    """rsttrace's programs under churn, a column per acceptor config."""
+    rst = stats.get("rsttrace", {})
+    if not rst.get("acceptors"):
+        return []
+    cols = {"auto": by_name(rst["programs"])}
+    cols.update((a, by_name(progs)) for a, progs in rst["acceptors"].items())
+    names = []
+    for progs in cols.values():
+        names += [n for n in progs if n not in names]
+    lines = ["   rsttrace under churn by acceptor (--acceptor=HOOK; auto: the default), "
+             "ns per run:",
+             "   %-26s" % "program" + "".join(" %11s" % c[:11] for c in cols)]
+    for name in names:
+        cells = [progs.get(name) for progs in cols.values()]
+        if not any(d and d["churn_runs"] for d in cells):
+            continue
+        lines.append("   %-26s" % name[:26] + "".join(
+            " %11s" % ("%.0f" % d["churn_ns"] if d and d["churn_ns"] is not None else "-")
+            for d in cells))
+    return lines
+
+
+def report_user(results, p):
+    if "formatter" not in results:
+        return
     f = results["formatter"]
     p("4. User space: formatter on one core: JSON %s, table %s (JSON formatting alone %s); "
       "target JSON >= 1 M/s: %s" % (fmt_rate(f["json_eps"]), fmt_rate(f["table_eps"]),
                                    fmt_rate(f["json_format_only_eps"]),
                                    mark(f["json_eps"] >= TARGETS["json_eps"])))
-    cpu = med(r.get("cpu_s_per_M") for r in rst)
+    cpu = med(r.get("cpu_s_per_M") for r in results["storm"] if r["tracer"] == "rsttrace")
     if cpu is not None:
         p("   rsttrace in the storm: %.2f CPU s per million events" % cpu)
 
-    p("")
+
+def report_startup(results, p):
     s = results["summary"]
+    if "startup_ms" not in s:
+        return
     p("5. Start-up (exec to 'Tracing'): median %.0f ms, worst %.0f ms; target < %d ms: %s"
       % (s["startup_ms"], s["startup_ms_max"], TARGETS["startup_ms"],
          mark(s["startup_ms_max"] < TARGETS["startup_ms"])))
@@ -517,82 +942,164 @@ def report(results):
         p("   BPF maps: %.1f MB in %d maps (largest: %s)" % (
             s["map_bytes"] / 2**20, len(maps),
             ", ".join("%s %.1f MB" % (m["name"], m["bytes_memlock"] / 2**20) for m in big)))
-    return "\n".join(lines)
 
 
-def main():
+def report_scale(results, p):
+    runs = results.get("scale")
+    if not runs:
+        return
+    par = results["params"]
+    p("6. Held connections, all aborted by their clients (a reset received by each accepted "
+      "socket): ring %s, %d runs each, the worst shown" % (par["scale_ringbuf"], par["rounds"]))
+    p("   %-7s %-13s %-6s %7s %10s %18s %8s %8s" % (
+        "conns", "tracer", "accept", "workers", "reported", "named correctly", "lost",
+        "maps MB"))
+    for n in par["scale"]:
+        for kind, accept in [(k, a) for k in ("rsttrace", "rsttrace-base") for a in ("addr", "null")]:
+            mine = [r for r in runs if (r["conns"], r["tracer"], r["accept"]) == (n, kind, accept)]
+            if not mine:
+                continue
+            w = min(mine, key=lambda r: (r["named_share"], -r["lost"]))
+            p("   %-7d %-13s %-6s %7d %10d %8d (%6.2f%%) %8d %8.1f" % (
+                n, kind, accept, w["workers"], w["reported"], w["named"], 100 * w["named_share"],
+                w["lost"], max(r["map_bytes"] for r in mine) / 2**20))
+    p("   (named correctly: of the resets reported, those whose pid is the worker that "
+      "accepted the socket, owner_source \"accept\"; accept: accept4() given an address "
+      "buffer or NULL; maps: bytes_memlock while held, the ring apart)")
+
+
+def cap_target(fraction):
+    """rsttrace's target under a cap of @fraction: "lossless", "accounted"
+    or None."""
+    if fraction >= TARGETS["capped_lossless_cpu"]:
+        return "lossless"
+    if fraction >= TARGETS["capped_accounted_cpu"]:
+        return "accounted"
+    return None
+
+
+def report_contention(results, p):
+    runs = results.get("contention")
+    if not runs:
+        return
+    par = results["params"]
+    p("7. Reset storm, the tracer's CPU capped (cgroup %s, quota over a %d ms period): "
+      "%d resets a run, %d runs each, the worst shown" % (
+          par.get("cgroup", "?").split()[0], CG_PERIOD_US // 1000, par["storm_resets"],
+          par["rounds"]))
+    p("   %-5s %-13s %10s %10s %9s %9s %9s %10s %8s" % (
+        "cpu", "tracer", "expected", "reported", "lost", "acc lost", "capture", "accounted",
+        "drain s"))
+    for f in par["cpu_fractions"]:
+        for kind in ("rsttrace", "tcpstates", "bpftrace", "rsttrace-base"):
+            mine = [r for r in runs if r["cpu"] == f and r["tracer"] == kind]
+            if not mine:
+                continue
+            w = min(mine, key=lambda r: (r["accounted_for"], r["capture"]))
+            drain = [r["drain_s"] for r in mine]
+            p("   %-5g %-13s %10d %10d %9d %9d %8.2f%% %9.2f%% %8s" % (
+                f, kind, w["expected"], w["reported"], w["lost"], w["lost_accounted"],
+                100 * w["capture"], 100 * w["accounted_for"],
+                "%.1f" % max(drain) if None not in drain else "> %g" % par["drain_limit"]))
+    p("   (acc lost: lost but accounted for, rsttrace's \"lost\" records that name a "
+      "direction; accounted: (reported + acc lost) / expected; drain: how long the tracer "
+      "still wrote after the storm)")
+    for f in par["cpu_fractions"]:
+        mine = [r for r in runs if r["cpu"] == f and r["tracer"] == "rsttrace"]
+        want = cap_target(f)
+        if not mine or not want:
+            continue
+        if want == "lossless":
+            ok = all(r["lost"] == 0 and r["capture"] >= 1.0 for r in mine)
+            p("   rsttrace at %g CPU: 0 lost: %s" % (f, mark(ok)))
+        else:
+            ok = all(r["reported"] + r["lost_accounted"] == r["expected"] for r in mine)
+            p("   rsttrace at %g CPU: every reset accounted for: %s" % (f, mark(ok)))
+        results["summary"]["capped_%g_ok" % f] = ok
+
+
+def num_list(conv):
+    """argparse type: a comma-separated list of positive numbers."""
+    def parse(text):
+        try:
+            vals = [conv(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise argparse.ArgumentTypeError("want a comma-separated list: %r" % text)
+        if not vals or min(vals) <= 0:
+            raise argparse.ArgumentTypeError("want numbers above 0: %r" % text)
+        return vals
+    return parse
+
+
+def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--storm-resets", type=int, default=200000)
     ap.add_argument("--churn-seconds", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2 * os.cpu_count())
+    ap.add_argument("--scale", type=num_list(int), metavar="N,...",
+                    help="connections held in the scale phase (default 10000,50000,100000)")
+    ap.add_argument("--scale-ringbuf", default="256M", metavar="SIZE",
+                    help="rsttrace's --ringbuf-size in the scale phase (default 256M)")
+    ap.add_argument("--cpu-fractions", type=num_list(float), metavar="F,...",
+                    help="the tracer's CPU quotas in the contention phase (default 0.5,0.2,0.1)")
+    ap.add_argument("--drain-limit", type=float, default=300, metavar="S",
+                    help="how long a capped tracer may take to drain (default 300 s)")
+    ap.add_argument("--prewarm-mb", type=int, default=1024,
+                    help="MiB written and deleted before the runs (default 1024; 0: none)")
+    ap.add_argument("--baseline", metavar="PATH",
+                    help="an older rsttrace build, run as rsttrace-base beside rsttrace")
     ap.add_argument("--quick", action="store_true",
                     help="one short round of each (a smoke test of the benchmark)")
-    ap.add_argument("--only", choices=["stats", "churn"],
-                    help="only the in-kernel cost, or only the churn (for working on "
-                    "the BPF programs)")
+    ap.add_argument("--only", choices=["stats", "churn", "scale", "contention"],
+                    help="only the in-kernel cost, the churn, the scale or the contention "
+                    "phase (for working on the BPF programs)")
     ap.add_argument("-o", "--output", default=os.path.join(WORK, "results.json"))
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.storm_resets, args.churn_seconds = 1, 20000, 2
+    if args.scale is None:
+        args.scale = [2000] if args.quick else [10000, 50000, 100000]
+    if args.cpu_fractions is None:
+        args.cpu_fractions = [0.2] if args.quick else [0.5, 0.2, 0.1]
     for name in ("rounds", "storm_resets", "churn_seconds", "threads"):
         if getattr(args, name) < 1:
             ap.error("--%s %d: want at least 1" % (name.replace("_", "-"), getattr(args, name)))
-    if os.geteuid() != 0:
-        sys.exit("bench: must run as root (it loads BPF programs)")
-    for path in (RSTTRACE, RSTLOAD, FMTBENCH):
-        if not os.access(path, os.X_OK):
-            sys.exit("bench: %s is missing: run 'make bench'" % path)
-    os.makedirs(WORK, exist_ok=True)
+    if args.baseline and not os.access(args.baseline, os.X_OK):
+        ap.error("--baseline %s: not an executable" % args.baseline)
+    return args
 
-    if args.only == "stats":
-        try:
-            st = stats_phase(args)
-        except BenchError as e:
-            sys.exit("bench: " + str(e))
-        for kind, v in st.items():
-            for d in v["programs"]:
-                print("%-10s %-26s churn %s ns (%d runs)  storm %s ns (%d runs)" % (
-                    kind, d["name"], "%.0f" % d["churn_ns"] if d["churn_ns"] else "-",
-                    d["churn_runs"], "%.0f" % d["storm_ns"] if d["storm_ns"] else "-",
-                    d["storm_runs"]))
-        return
-    if args.only == "churn":
-        try:
-            runs = [churn_run(kind, "churn%d" % r, args)
-                    for r in range(args.rounds)
-                    for kind in rotated(["none", "rsttrace"], r)]
-        except BenchError as e:
-            sys.exit("bench: " + str(e))
-        base = med(x["rate"] for x in runs if x["tracer"] == "none")
-        rate = med(x["rate"] for x in runs if x["tracer"] == "rsttrace")
-        print("churn: untraced %.0f/s, rsttrace %.0f/s (%.1f%%)" % (base, rate, 100 * rate / base))
-        return
-    results = {"params": {"rounds": args.rounds, "storm_resets": args.storm_resets,
-                          "churn_seconds": args.churn_seconds, "threads": args.threads,
-                          "cpus": os.cpu_count(), "kernel": os.uname().release},
-               "storm": [], "churn": [], "summary": {}}
-    try:
-        storm_kinds = ["none", "rsttrace", "tcpstates", "bpftrace"]
-        churn_kinds = ["none", "rsttrace", "tcpstates"]
-        for r in range(args.rounds):
-            for kind in rotated(storm_kinds, r):
-                log("storm round %d: %s" % (r + 1, kind))
-                results["storm"].append(storm_run(kind, "storm%d" % r, args))
-            for kind in rotated(churn_kinds, r):
-                log("churn round %d: %s" % (r + 1, kind))
-                results["churn"].append(churn_run(kind, "churn%d" % r, args))
-        log("in-kernel cost")
-        results["stats"] = stats_phase(args)
-        log("formatter")
-        fb = subprocess.run([FMTBENCH, "-n", "1000000" if not args.quick else "200000",
-                             "-r", "5" if not args.quick else "1"],
-                            capture_output=True, text=True)
-        if fb.returncode:
-            raise BenchError("fmtbench failed: " + fb.stderr.strip())
-        results["formatter"] = json.loads(fb.stdout)
-    except BenchError as e:
-        sys.exit("bench: " + str(e))
+
+def print_stats(st):
+    for kind, v in st.items():
+        for d in v["programs"]:
+            print("%-10s %-26s churn %s ns (%d runs)  storm %s ns (%d runs)" % (
+                kind, d["name"], "%.0f" % d["churn_ns"] if d["churn_ns"] else "-",
+                d["churn_runs"], "%.0f" % d["storm_ns"] if d["storm_ns"] else "-",
+                d["storm_runs"]))
+    for line in acceptor_matrix(st):
+        print(line)
+
+
+def full_run(args, results):
+    storm_kinds = ["none", "rsttrace", "tcpstates", "bpftrace"]
+    results.update(storm=[], churn=[], scale=[], contention=[])
+    for r in range(args.rounds):
+        for kind in rotated(storm_kinds, r):
+            log("storm round %d: %s" % (r + 1, kind))
+            results["storm"].append(storm_run(kind, "storm%d" % r, args))
+        churn_round(args, results, r)
+    log("in-kernel cost")
+    results["stats"] = stats_phase(args)
+    log("formatter")
+    fb = subprocess.run([FMTBENCH, "-n", "1000000" if not args.quick else "200000",
+                         "-r", "5" if not args.quick else "1"],
+                        capture_output=True, text=True)
+    if fb.returncode:
+        raise BenchError("fmtbench failed: " + fb.stderr.strip())
+    results["formatter"] = json.loads(fb.stdout)
+    scale_phase(args, results)
+    contention_phase(args, results)
 
     s = results["summary"]
     rst = [r for r in results["storm"] if r["tracer"] == "rsttrace"]
@@ -609,8 +1116,51 @@ def main():
             if d[load + "_ns"] is not None and d[load + "_runs"] >= 100 and d[load + "_ns"] > limit:
                 ok = False
     s["prog_ok"] = ok
+
+
+def main():
+    global BASELINE
+    args = parse_args()
+    if os.geteuid() != 0:
+        sys.exit("bench: must run as root (it loads BPF programs)")
+    for path in (RSTTRACE, RSTLOAD, FMTBENCH):
+        if not os.access(path, os.X_OK):
+            sys.exit("bench: %s is missing: run 'make bench'" % path)
+    os.makedirs(WORK, exist_ok=True)
+    if args.prewarm_mb > 0:
+        log("pre-warming %d MiB of page cache" % args.prewarm_mb)
+        prewarm(args.prewarm_mb)
+    BASELINE = args.baseline and os.path.abspath(args.baseline)
+    results = {"params": {"rounds": args.rounds, "storm_resets": args.storm_resets,
+                          "churn_seconds": args.churn_seconds, "threads": args.threads,
+                          "scale": args.scale, "scale_ringbuf": args.scale_ringbuf,
+                          "cpu_fractions": args.cpu_fractions, "drain_limit": args.drain_limit,
+                          "baseline": BASELINE, "only": args.only,
+                          "cpus": os.cpu_count(), "kernel": os.uname().release},
+               "summary": {}}
+    try:
+        args.acceptors = acceptors_offered()
+        results["params"]["acceptors"] = args.acceptors
+        if args.only == "stats":
+            print_stats(stats_phase(args))
+            return
+        if args.only:
+            results[args.only] = []
+            {"churn": lambda: churn_phase(args, results, tcpstates=False),
+             "scale": lambda: scale_phase(args, results),
+             "contention": lambda: contention_phase(args, results)}[args.only]()
+        else:
+            full_run(args, results)
+    except BenchError as e:
+        sys.exit("bench: " + str(e))
+
     text = report(results)
     print(text)
+    if args.only == "churn":
+        base = med(x["rate"] for x in results["churn"] if x["tracer"] == "none")
+        rate = med(x["rate"] for x in results["churn"]
+                   if x["tracer"] == "rsttrace" and x["acceptor"] == "auto")
+        print("churn: untraced %.0f/s, rsttrace %.0f/s (%.1f%%)" % (base, rate, 100 * rate / base))
     results["table"] = text.splitlines()
     with open(args.output, "w") as f:
         json.dump(results, f, indent=1)

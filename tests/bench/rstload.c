@@ -15,18 +15,40 @@
  * Prints one JSON line with the counts, the ports used and the rate.
  * Each thread owns its listener and both ends of its connections, so
  * that no thread waits for another and the rate is the kernel's.
+ *
+ *   rstload hold -c CONNS [-w WORKERS] [-a addr|null] -o MAPFILE
+ *	CONNS established loopback connections to one listener (backlog
+ *	4096), accepted by WORKERS forked worker processes, accept4() given
+ *	an address buffer ("addr", the default) or NULL ("null"), each of
+ *	which reads the one byte its client sent. Forked client processes
+ *	hold the other ends, bound to 127.1.X.Y. Connections are made a chunk
+ *	at a time, one worker accepting while one client connects, so each
+ *	connection's worker is known: MAPFILE gets "CLIENT_IP CLIENT_PORT
+ *	WORKER_PID" lines. The soft RLIMIT_NOFILE is raised (to CONNS where
+ *	allowed, else to the hard limit), and WORKERS defaults to as few as
+ *	fit in it. Prints a JSON line ("phase":"ready", the pids), waits for
+ *	a line on stdin (or its end, or SIGINT, SIGTERM, SIGUSR1), aborts
+ *	every connection from the client side (SO_LINGER 0: one reset
+ *	received by each worker's socket) and prints a JSON line ("phase":
+ *	"done", the counts). Any failure kills every worker and client.
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,8 +263,605 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: rstload storm [-t THREADS] [-n RESETS] [-a ABORT_PERCENT]\n"
-		"       rstload churn [-t THREADS] [-d SECONDS]\n");
+		"       rstload churn [-t THREADS] [-d SECONDS]\n"
+		"       rstload hold -c CONNS [-w WORKERS] [-a addr|null] -o MAPFILE\n");
 	exit(2);
+}
+
+/*
+ * hold: the parent drives forked workers and clients over pipes, one
+ * command at a time, so that only one worker accepts while one client
+ * connects and each connection's worker is known.
+ */
+#define HOLD_CHUNK 1000 /* connections a chunk: well inside the backlog */
+#define HOLD_PER_ADDR 1000 /* connections a source address 127.1.X.Y */
+#define HOLD_MAX_CONNS 10000000
+#define HOLD_MAX_CHILDREN 256
+#define HOLD_FD_RESERVE 32 /* a process's fds besides its connections */
+
+enum hold_op { HOLD_CONNECT, HOLD_ACCEPT, HOLD_ABORT };
+
+struct hold_cmd {
+	uint32_t op;
+	uint32_t count;
+	uint64_t first; /* HOLD_CONNECT: the number of its first connection */
+};
+
+struct hold_reply {
+	int32_t err; /* 0 or an errno */
+	uint32_t done;
+};
+
+/* after a HOLD_CONNECT reply: the client end of each connection made */
+struct hold_peer {
+	uint32_t addr; /* network order */
+	uint16_t port; /* network order */
+	uint16_t pad;
+};
+
+struct hold_child {
+	pid_t pid;
+	int cmd, reply; /* the parent's ends of its pipes */
+	unsigned long quota; /* connections it is to hold */
+	unsigned long held;
+};
+
+struct hold {
+	unsigned long conns;
+	bool null_addr; /* accept4(fd, NULL, NULL, ...) */
+	int listener;
+	struct sockaddr_in laddr;
+	unsigned long nofile;
+	unsigned int nworkers, nclients; /* child[]: workers, then clients */
+	struct hold_child child[HOLD_MAX_CHILDREN];
+	FILE *map;
+	uint64_t aborted;
+	int first_errno;
+	const char *first_what;
+};
+
+static volatile sig_atomic_t hold_signalled;
+
+static void hold_on_signal(int sig)
+{
+	hold_signalled = sig;
+}
+
+/* 0 or an errno; EPIPE when the other end has gone */
+static int read_full(int fd, void *buf, size_t len)
+{
+	char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n ? errno : EPIPE;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int write_full(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return errno;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int hold_fail(struct hold *h, const char *what, int err)
+{
+	if (!h->first_errno) {
+		h->first_errno = err;
+		h->first_what = what;
+	}
+	return err;
+}
+
+/* A worker: accept @count connections, reading the byte each one sent. */
+static struct hold_reply hold_accept(struct hold *h, int *fds,
+				     unsigned long *nfds, uint32_t count)
+{
+	struct hold_reply r = { 0 };
+	struct sockaddr_in peer;
+	socklen_t len;
+	ssize_t n;
+	char c;
+	int fd;
+
+	for (; r.done < count; r.done++) {
+		len = sizeof(peer);
+		if (h->null_addr)
+			fd = accept4(h->listener, NULL, NULL, SOCK_CLOEXEC);
+		else
+			fd = accept4(h->listener, (struct sockaddr *)&peer,
+				     &len, SOCK_CLOEXEC);
+		if (fd < 0) {
+			r.err = errno;
+			break;
+		}
+		fds[(*nfds)++] = fd;
+		n = read(fd, &c, 1);
+		if (n != 1) {
+			r.err = n < 0 ? errno : EPROTO;
+			break;
+		}
+	}
+	return r;
+}
+
+/* A client: connections @first to @first + @count - 1, a byte sent on each. */
+static struct hold_reply hold_connect(struct hold *h, int *fds,
+				      unsigned long *nfds,
+				      const struct hold_cmd *cmd,
+				      struct hold_peer *peers)
+{
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	struct hold_reply r = { 0 };
+	socklen_t len;
+	int one = 1, fd;
+
+	for (; r.done < cmd->count; r.done++) {
+		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			r.err = errno;
+			break;
+		}
+		fds[(*nfds)++] = fd;
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
+		src.sin_port = 0;
+		src.sin_addr.s_addr = htonl(
+			0x7f010001u + (cmd->first + r.done) / HOLD_PER_ADDR);
+		len = sizeof(src);
+		if (bind(fd, (struct sockaddr *)&src, sizeof(src)) ||
+		    connect(fd, (struct sockaddr *)&h->laddr,
+			    sizeof(h->laddr)) ||
+		    getsockname(fd, (struct sockaddr *)&src, &len) ||
+		    write(fd, "x", 1) != 1) {
+			r.err = errno;
+			break;
+		}
+		peers[r.done].addr = src.sin_addr.s_addr;
+		peers[r.done].port = src.sin_port;
+	}
+	return r;
+}
+
+/* A client: close every connection with SO_LINGER 0, a reset each. */
+static struct hold_reply hold_abort(int *fds, unsigned long *nfds)
+{
+	struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+	struct hold_reply r = { 0 };
+	int fd;
+
+	while (*nfds) {
+		fd = fds[--*nfds];
+		if (setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg))) {
+			if (!r.err)
+				r.err = errno;
+		} else {
+			r.done++;
+		}
+		close(fd);
+	}
+	return r;
+}
+
+/* A child's life: commands until the parent closes the pipe. */
+static void hold_child_run(struct hold *h, struct hold_child *c, bool worker,
+			   int cmd_fd, int reply_fd)
+{
+	struct hold_peer *peers = calloc(HOLD_CHUNK, sizeof(*peers));
+	int *fds = calloc(c->quota, sizeof(*fds));
+	unsigned long nfds = 0;
+	struct hold_cmd cmd;
+	struct hold_reply r;
+	size_t extra;
+
+	if (!fds || !peers)
+		_exit(1);
+	while (!read_full(cmd_fd, &cmd, sizeof(cmd))) {
+		extra = 0;
+		if (cmd.op != HOLD_ABORT && cmd.count > c->quota - nfds) {
+			r = (struct hold_reply){ .err = ENOSPC };
+		} else if (worker && cmd.op == HOLD_ACCEPT) {
+			r = hold_accept(h, fds, &nfds, cmd.count);
+		} else if (!worker && cmd.op == HOLD_CONNECT &&
+			   cmd.count <= HOLD_CHUNK) {
+			r = hold_connect(h, fds, &nfds, &cmd, peers);
+			extra = r.done * sizeof(*peers);
+		} else if (!worker && cmd.op == HOLD_ABORT) {
+			r = hold_abort(fds, &nfds);
+		} else {
+			r = (struct hold_reply){ .err = EINVAL };
+		}
+		if (write_full(reply_fd, &r, sizeof(r)) ||
+		    write_full(reply_fd, peers, extra))
+			_exit(1);
+	}
+	/* the worker's sockets, reset by now, close without a packet */
+	_exit(0);
+}
+
+static int hold_fork(struct hold *h, unsigned int i, bool worker)
+{
+	struct hold_child *c = &h->child[i];
+	pid_t parent = getpid();
+	int cmd[2], reply[2], err;
+	unsigned int j;
+
+	if (pipe2(cmd, O_CLOEXEC))
+		return hold_fail(h, "pipe", errno);
+	if (pipe2(reply, O_CLOEXEC)) {
+		err = errno;
+		close(cmd[0]);
+		close(cmd[1]);
+		return hold_fail(h, "pipe", err);
+	}
+	c->pid = fork();
+	if (c->pid < 0) {
+		err = errno;
+		close(cmd[0]);
+		close(cmd[1]);
+		close(reply[0]);
+		close(reply[1]);
+		return hold_fail(h, "fork", err);
+	}
+	if (!c->pid) {
+		/* dies with the parent, however that goes */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (getppid() != parent)
+			_exit(1);
+		for (j = 0; j < i; j++) {
+			close(h->child[j].cmd);
+			close(h->child[j].reply);
+		}
+		close(cmd[1]);
+		close(reply[0]);
+		close(fileno(h->map));
+		if (!worker)
+			close(h->listener);
+		hold_child_run(h, c, worker, cmd[0], reply[1]);
+	}
+	close(cmd[0]);
+	close(reply[1]);
+	c->cmd = cmd[1];
+	c->reply = reply[0];
+	return 0;
+}
+
+/* Raise the soft limit on open files: to @want where allowed, else to the
+ * hard limit. Returns the limit now. */
+static unsigned long raise_nofile(unsigned long want)
+{
+	struct rlimit rl, up = { .rlim_cur = want, .rlim_max = want };
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	if (rl.rlim_cur >= want)
+		return rl.rlim_cur;
+	if (rl.rlim_max < want && !setrlimit(RLIMIT_NOFILE, &up))
+		return want;
+	rl.rlim_cur = rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) || getrlimit(RLIMIT_NOFILE, &rl))
+		return 0;
+	return rl.rlim_cur;
+}
+
+/* How many workers and clients, each holding how many connections. */
+static int hold_plan(struct hold *h, unsigned long workers)
+{
+	unsigned long per, need, i;
+
+	h->nofile = raise_nofile(h->conns + HOLD_FD_RESERVE);
+	if (h->nofile <= HOLD_FD_RESERVE) {
+		fprintf(stderr, "rstload: RLIMIT_NOFILE is %lu: too few\n",
+			h->nofile);
+		return -1;
+	}
+	per = h->nofile - HOLD_FD_RESERVE;
+	need = (h->conns + per - 1) / per;
+	if (!workers)
+		workers = need;
+	if (workers < need || workers + need > HOLD_MAX_CHILDREN) {
+		fprintf(stderr,
+			"rstload: %lu connections at most %lu a process "
+			"(RLIMIT_NOFILE %lu, not raisable further) need at "
+			"least %lu workers and %lu clients, at most %d "
+			"processes in all; got %lu workers\n",
+			h->conns, per, h->nofile, need, need, HOLD_MAX_CHILDREN,
+			workers);
+		return -1;
+	}
+	h->nworkers = workers;
+	h->nclients = need;
+	for (i = 0; i < workers; i++)
+		h->child[i].quota =
+			h->conns / workers + (i < h->conns % workers);
+	for (i = 0; i < need; i++)
+		h->child[workers + i].quota =
+			h->conns / need + (i < h->conns % need);
+	return 0;
+}
+
+static int hold_send(struct hold *h, struct hold_child *c, uint32_t op,
+		     uint32_t count, uint64_t first)
+{
+	struct hold_cmd cmd = { .op = op, .count = count, .first = first };
+	int err = write_full(c->cmd, &cmd, sizeof(cmd));
+
+	return err ? hold_fail(h, "child", err) : 0;
+}
+
+static int hold_recv(struct hold *h, struct hold_child *c, const char *what,
+		     struct hold_reply *r)
+{
+	int err = read_full(c->reply, r, sizeof(*r));
+
+	if (err)
+		return hold_fail(h, "child", err);
+	return r->err ? hold_fail(h, what, r->err) : 0;
+}
+
+/* One chunk: client @cc connects @count while worker @wc accepts them. */
+static int hold_chunk(struct hold *h, struct hold_child *wc,
+		      struct hold_child *cc, uint64_t first, uint32_t count)
+{
+	static struct hold_peer peers[HOLD_CHUNK];
+	char ip[INET_ADDRSTRLEN];
+	struct hold_reply r;
+	uint32_t i;
+	int err;
+
+	err = hold_send(h, cc, HOLD_CONNECT, count, first);
+	if (!err)
+		err = hold_send(h, wc, HOLD_ACCEPT, count, 0);
+	/* a client's failure leaves the worker waiting: torn down after */
+	if (!err)
+		err = hold_recv(h, cc, "connect", &r);
+	if (!err && read_full(cc->reply, peers, r.done * sizeof(*peers)))
+		err = hold_fail(h, "child", EPIPE);
+	if (!err)
+		err = hold_recv(h, wc, "accept", &r);
+	if (err)
+		return err;
+	for (i = 0; i < count; i++)
+		fprintf(h->map, "%s %u %d\n",
+			inet_ntop(AF_INET, &peers[i].addr, ip, sizeof(ip)),
+			ntohs(peers[i].port), (int)wc->pid);
+	cc->held += count;
+	wc->held += count;
+	return 0;
+}
+
+/* Each worker's quota, a chunk at a time, from the clients in turn. */
+static int hold_establish(struct hold *h)
+{
+	struct hold_child *wc, *cc = &h->child[h->nworkers];
+	unsigned long count;
+	uint64_t n = 0;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < h->nworkers + h->nclients; i++) {
+		err = hold_fork(h, i, i < h->nworkers);
+		if (err)
+			return err;
+	}
+	for (wc = h->child; wc < h->child + h->nworkers; wc++) {
+		while (wc->held < wc->quota) {
+			if (cc->held == cc->quota) {
+				cc++;
+				continue;
+			}
+			count = wc->quota - wc->held;
+			if (count > cc->quota - cc->held)
+				count = cc->quota - cc->held;
+			if (count > HOLD_CHUNK)
+				count = HOLD_CHUNK;
+			err = hold_chunk(h, wc, cc, n, count);
+			if (err)
+				return err;
+			n += count;
+		}
+	}
+	if (fflush(h->map) || ferror(h->map))
+		return hold_fail(h, "map file", errno ? errno : EIO);
+	return 0;
+}
+
+/* Until a line or the end of stdin, SIGINT, SIGTERM or SIGUSR1. */
+static void hold_wait(void)
+{
+	struct sigaction sa = { .sa_handler = hold_on_signal };
+	struct pollfd p = { .fd = 0, .events = POLLIN };
+	sigset_t block, old;
+	ssize_t n;
+	char c;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, &old);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	while (!hold_signalled) {
+		/* signals are let in only while waiting: none slips past */
+		if (ppoll(&p, 1, NULL, &old) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		n = read(0, &c, 1);
+		if (n <= 0 || c == '\n')
+			break;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
+/* Every client aborts all its connections at once. */
+static int hold_abort_all(struct hold *h)
+{
+	struct hold_child *c, *end = h->child + h->nworkers + h->nclients;
+	struct hold_child *sent;
+	struct hold_reply r;
+	int err = 0;
+
+	for (sent = h->child + h->nworkers; sent < end && !err; sent++)
+		err = hold_send(h, sent, HOLD_ABORT, 0, 0);
+	if (err)
+		sent--;
+	/* every reply, so that the count is whole even after an error */
+	for (c = h->child + h->nworkers; c < sent; c++) {
+		r = (struct hold_reply){ 0 };
+		if (hold_recv(h, c, "abort", &r) && !err)
+			err = h->first_errno;
+		h->aborted += r.done;
+	}
+	return err;
+}
+
+/* Close the pipes (the children exit), killing them first if @kill_them. */
+static void hold_teardown(struct hold *h, bool kill_them)
+{
+	struct hold_child *c, *end = h->child + h->nworkers + h->nclients;
+	int status;
+
+	for (c = h->child; c < end; c++) {
+		if (c->pid <= 0)
+			continue;
+		if (kill_them)
+			kill(c->pid, SIGKILL);
+		close(c->cmd);
+		close(c->reply);
+	}
+	for (c = h->child; c < end; c++) {
+		if (c->pid <= 0)
+			continue;
+		while (waitpid(c->pid, &status, 0) < 0 && errno == EINTR)
+			;
+		if (!kill_them && !(WIFEXITED(status) && !WEXITSTATUS(status)))
+			hold_fail(h, "child", ECHILD);
+		c->pid = 0;
+	}
+}
+
+static void hold_print_pids(const struct hold *h, const char *key,
+			    unsigned int from, unsigned int n)
+{
+	unsigned int i;
+
+	printf(",\"%s\":[", key);
+	for (i = 0; i < n; i++)
+		printf("%s%d", i ? "," : "", (int)h->child[from + i].pid);
+	printf("]");
+}
+
+static void hold_print(const struct hold *h, bool ready, double setup_s,
+		       double abort_s)
+{
+	unsigned long held = 0;
+	unsigned int i;
+
+	for (i = 0; i < h->nworkers; i++)
+		held += h->child[i].held;
+	printf("{\"mode\":\"hold\",\"phase\":\"%s\",\"conns\":%lu,\"port\":%u,"
+	       "\"accept\":\"%s\",\"nofile\":%lu,\"held\":%lu,"
+	       "\"seconds\":%.6f",
+	       ready ? "ready" : "done", h->conns, ntohs(h->laddr.sin_port),
+	       h->null_addr ? "null" : "addr", h->nofile, held, setup_s);
+	if (ready) {
+		hold_print_pids(h, "workers", 0, h->nworkers);
+		hold_print_pids(h, "clients", h->nworkers, h->nclients);
+	} else {
+		printf(",\"workers\":%u,\"clients\":%u,\"aborted\":%llu,"
+		       "\"abort_seconds\":%.6f,\"failed\":%d,"
+		       "\"first_error\":\"%s%s%s\"",
+		       h->nworkers, h->nclients, (unsigned long long)h->aborted,
+		       abort_s, h->first_errno ? 1 : 0,
+		       h->first_errno ? h->first_what : "",
+		       h->first_errno ? ": " : "",
+		       h->first_errno ? strerror(h->first_errno) : "");
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
+static int hold_main(int argc, char **argv)
+{
+	static struct hold h = { .listener = -1 };
+	unsigned long workers = 0;
+	const char *mapfile = NULL;
+	double t0, setup_s = 0, t1 = 0, t2 = 0;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "c:w:a:o:")) != -1) {
+		switch (opt) {
+		case 'c':
+			h.conns = parse_num("connection count", optarg, 1,
+					    HOLD_MAX_CONNS);
+			break;
+		case 'w':
+			workers = parse_num("worker count", optarg, 1,
+					    HOLD_MAX_CHILDREN);
+			break;
+		case 'a':
+			if (strcmp(optarg, "addr") && strcmp(optarg, "null"))
+				usage();
+			h.null_addr = !strcmp(optarg, "null");
+			break;
+		case 'o':
+			mapfile = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !h.conns || !mapfile)
+		usage();
+	if (workers > h.conns) {
+		fprintf(stderr, "rstload: %lu workers for %lu connections\n",
+			workers, h.conns);
+		return 2;
+	}
+	if (hold_plan(&h, workers))
+		return 2;
+	h.map = fopen(mapfile, "w");
+	if (!h.map) {
+		perror(mapfile);
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	h.listener = listen_any(&h.laddr);
+	t0 = now_s();
+	if (!hold_establish(&h)) {
+		setup_s = now_s() - t0;
+		hold_print(&h, true, setup_s, 0);
+		hold_wait();
+		t1 = now_s();
+		hold_abort_all(&h);
+		t2 = now_s();
+	}
+	hold_teardown(&h, h.first_errno != 0);
+	fclose(h.map);
+	hold_print(&h, false, setup_s ? setup_s : now_s() - t0, t2 - t1);
+	return h.first_errno ? 1 : 0;
 }
 
 int main(int argc, char **argv)
@@ -259,6 +878,10 @@ int main(int argc, char **argv)
 
 	if (argc < 2)
 		usage();
+	if (!strcmp(argv[1], "hold")) {
+		optind = 2;
+		return hold_main(argc, argv);
+	}
 	if (!strcmp(argv[1], "storm"))
 		churn = false;
 	else if (!strcmp(argv[1], "churn"))
