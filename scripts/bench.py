@@ -31,7 +31,11 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
    rsttrace named after the worker that accepted the socket (owner_source
    "accept"), what it lost (a --scale-ringbuf ring, 256M, so that losses
    do not blur the share), and the kernel memory of its maps, bytes_memlock
-   (the ring buffer apart), measured while the connections are held.
+   (the ring buffer apart), measured while the connections are held; and
+   the kernel memory charged to the tracer's memory cgroup (it alone in a
+   fresh one: cgroup v1 memory.kmem.usage_in_bytes, or cgroup2 memory.stat
+   "kernel") while they are held, less at its start: the socket storage
+   (one allocation per socket, charged there, not to bytes_memlock).
 7. Contention: the reset storm with only the tracer's process in a cgroup
    whose CPU quota is F of one CPU (--cpu-fractions, default 0.5, 0.2, 0.1;
    cgroup v1 "cpu" or cgroup2 "cpu.max", 100 ms period), for rsttrace
@@ -51,6 +55,7 @@ start, the load generator failed); missed targets are shown, not fatal.
 """
 import argparse
 import contextlib
+import errno
 import json
 import os
 import re
@@ -215,23 +220,28 @@ def map_memory(pid):
     return maps
 
 
-def cpu_cgroup_root():
-    """("v1", mount) of a cgroup v1 hierarchy with the cpu controller, else
-    ("v2", mount) of the cgroup2 one where cpu is available."""
+def cgroup_root(controller):
+    """("v1", mount) of a cgroup v1 hierarchy with @controller, else ("v2",
+    mount) of the cgroup2 one where @controller is available."""
     v2 = None
     with open("/proc/mounts") as f:
         for line in f:
             _, mnt, fstype, opts = line.split()[:4]
-            if fstype == "cgroup" and "cpu" in opts.split(","):
+            if fstype == "cgroup" and controller in opts.split(","):
                 return "v1", mnt
             if fstype == "cgroup2" and v2 is None:
                 v2 = mnt
     if v2:
         with open(os.path.join(v2, "cgroup.controllers")) as f:
-            if "cpu" in f.read().split():
+            if controller in f.read().split():
                 return "v2", v2
-    raise BenchError("no cgroup hierarchy with the cpu controller (a cgroup v1 "
-                     "'cpu' mount, or cgroup2 with cpu in cgroup.controllers)")
+    raise BenchError("no cgroup hierarchy with the %s controller (a cgroup v1 "
+                     "'%s' mount, or cgroup2 with %s in cgroup.controllers)"
+                     % (controller, controller, controller))
+
+
+def cpu_cgroup_root():
+    return cgroup_root("cpu")
 
 
 def write_file(path, text):
@@ -239,47 +249,96 @@ def write_file(path, text):
         f.write(text)
 
 
+def read_int(path):
+    with open(path) as f:
+        return int(f.read().split()[0])
+
+
 @contextlib.contextmanager
-def cpu_cap(fraction):
-    """A cgroup whose tasks together get @fraction of one CPU, for the block:
-    yields {"procs": its cgroup.procs}, to which "stat" (its cpu.stat) is
-    added at the end; removed after (its tasks must be gone)."""
-    version, root = cpu_cgroup_root()
-    quota = max(1000, int(round(fraction * CG_PERIOD_US)))
-    path = os.path.join(root, CG_NAME)
+def new_cgroup(controller):
+    """A fresh cgroup in @controller's hierarchy (cgroup_root()), for the
+    block: yields {"version", "path", "procs": its cgroup.procs}, to start
+    a Tracer in; removed after (its tasks must be gone)."""
+    version, root = cgroup_root(controller)
+    path = os.path.join(root, "%s-%s" % (CG_NAME, controller))
     try:
         if version == "v2":
             with open(os.path.join(root, "cgroup.subtree_control")) as f:
-                if "cpu" not in f.read().split():
-                    write_file(os.path.join(root, "cgroup.subtree_control"), "+cpu")
+                if controller not in f.read().split():
+                    write_file(os.path.join(root, "cgroup.subtree_control"), "+" + controller)
         os.mkdir(path)
     except OSError as e:
-        raise BenchError("cannot make a %s cpu cgroup under %s: %s" % (version, root, e))
+        raise BenchError("cannot make a %s %s cgroup under %s: %s"
+                         % (version, controller, root, e))
     try:
-        if version == "v2":
-            write_file(os.path.join(path, "cpu.max"), "%d %d" % (quota, CG_PERIOD_US))
-        else:
-            write_file(os.path.join(path, "cpu.cfs_period_us"), str(CG_PERIOD_US))
-            write_file(os.path.join(path, "cpu.cfs_quota_us"), str(quota))
-        cg = {"procs": os.path.join(path, "cgroup.procs")}
-        yield cg
-        with open(os.path.join(path, "cpu.stat")) as f:
-            cg["stat"] = {k: int(v) for k, v in (line.split() for line in f)}
+        yield {"version": version, "path": path, "procs": os.path.join(path, "cgroup.procs")}
     finally:
         remove_cgroup(path)
 
 
+@contextlib.contextmanager
+def cpu_cap(fraction):
+    """A cgroup whose tasks together get @fraction of one CPU, for the block:
+    yields new_cgroup()'s, to which "stat" (its cpu.stat) is added at the
+    end; removed after (its tasks must be gone)."""
+    quota = max(1000, int(round(fraction * CG_PERIOD_US)))
+    with new_cgroup("cpu") as cg:
+        path = cg["path"]
+        if cg["version"] == "v2":
+            write_file(os.path.join(path, "cpu.max"), "%d %d" % (quota, CG_PERIOD_US))
+        else:
+            write_file(os.path.join(path, "cpu.cfs_period_us"), str(CG_PERIOD_US))
+            write_file(os.path.join(path, "cpu.cfs_quota_us"), str(quota))
+        yield cg
+        with open(os.path.join(path, "cpu.stat")) as f:
+            cg["stat"] = {k: int(v) for k, v in (line.split() for line in f)}
+
+
 def remove_cgroup(path):
-    """rmdir, once the last task has left (an exited one lingers a moment)."""
+    """rmdir, once the last task has left (an exited one lingers a moment:
+    EBUSY, retried for a while)."""
     end = time.monotonic() + 10
     while True:
         try:
             os.rmdir(path)
             return
+        except FileNotFoundError:
+            return
         except OSError as e:
-            if time.monotonic() > end:
+            if e.errno != errno.EBUSY or time.monotonic() > end:
                 raise BenchError("cannot remove cgroup %s: %s" % (path, e))
             time.sleep(0.1)
+
+
+def kmem_off():
+    """Why the kernel does not account kernel memory to memory cgroups
+    (cgroup.memory=nokmem), or None."""
+    with open("/proc/cmdline") as f:
+        for opt in f.read().split():
+            if opt.startswith("cgroup.memory=") and "nokmem" in opt.split("=", 1)[1].split(","):
+                return "kernel memory accounting is off (cgroup.memory=nokmem on the " \
+                       "kernel command line)"
+    return None
+
+
+def memcg_usage(cg):
+    """What is charged to the memory cgroup @cg (new_cgroup("memory")), in
+    bytes: {"kmem": kernel memory (v1 memory.kmem.usage_in_bytes; v2
+    memory.stat "kernel", or its parts on older kernels) or None, "total":
+    all of it (memory.usage_in_bytes, memory.current)}."""
+    path = cg["path"]
+    if cg["version"] == "v1":
+        kmem = os.path.join(path, "memory.kmem.usage_in_bytes")
+        return {"kmem": read_int(kmem) if os.path.exists(kmem) else None,
+                "total": read_int(os.path.join(path, "memory.usage_in_bytes"))}
+    with open(os.path.join(path, "memory.stat")) as f:
+        stat = dict((k, int(v)) for k, v in (line.split()[:2] for line in f))
+    kmem = stat.get("kernel")
+    if kmem is None:
+        parts = [stat[k] for k in ("slab", "kernel_stack", "pagetables", "percpu", "vmalloc")
+                 if k in stat]
+        kmem = sum(parts) if parts else None
+    return {"kmem": kmem, "total": read_int(os.path.join(path, "memory.current"))}
 
 
 class Tracer:
@@ -706,13 +765,24 @@ def scale_count(tr, port, mapfile):
 
 
 def scale_run(kind, conns, accept, tag, args):
-    """rstload hold under @kind, with a large ring; the maps' memory while
-    the connections are held."""
-    with traced(kind, tag, extra=["--ringbuf-size", args.scale_ringbuf], quiet=1.0,
-                limit=args.drain_limit) as tr:
+    """rstload hold under @kind, with a large ring, the tracer alone in a
+    fresh memory cgroup: the maps' memory, and the kernel memory charged to
+    that cgroup, while the connections are held (socket storage is charged
+    there per socket, not to bytes_memlock)."""
+    try:
+        cgroup_root("memory")
+        memcg = new_cgroup("memory")
+        why = kmem_off()
+    except BenchError as e:
+        memcg, why = contextlib.nullcontext(), str(e)
+    with memcg as cg, traced(kind, tag, extra=["--ringbuf-size", args.scale_ringbuf],
+                             cgroup=cg and cg["procs"], quiet=1.0,
+                             limit=args.drain_limit) as tr:
+        before = memcg_usage(cg) if cg else None
         hold = Hold(conns, accept, tag)
         try:
             maps = map_memory(tr.proc.pid)
+            held = memcg_usage(cg) if cg else None
             done = hold.abort()
         except BaseException:
             hold.kill()
@@ -723,7 +793,19 @@ def scale_run(kind, conns, accept, tag, args):
            "nofile": hold.ready["nofile"], "setup_s": done["seconds"],
            "aborted": done["aborted"], "maps": maps,
            "map_bytes": sum(m["bytes_memlock"] for m in maps if m not in ring),
-           "ringbuf_bytes": sum(m["bytes_memlock"] for m in ring)}
+           "ringbuf_bytes": sum(m["bytes_memlock"] for m in ring),
+           "memcg": cg and {"version": cg["version"], "ready": before, "held": held}}
+    if cg and not why:
+        if before["kmem"] is None:
+            why = "the %s memory cgroup shows no kernel memory figure" % cg["version"]
+        elif not before["kmem"]:
+            why = "no kernel memory charged to the tracer's cgroup (kernel memory " \
+                  "accounting off?)"
+    res["kmem_bytes"] = None if why else held["kmem"] - before["kmem"]
+    res["kmem_per_conn"] = None if why else res["kmem_bytes"] / conns
+    res["mem_bytes"] = held["total"] - before["total"] if cg else None
+    if why:
+        res["kmem_null_why"] = why
     res.update(scale_count(tr, hold.ready["port"], hold.map))
     res["lost"], res["lost_accounted"] = tr.lost_split()
     if res["mapped"] != conns or res["aborted"] != conns:
@@ -740,6 +822,11 @@ def scale_configs():
 
 
 def scale_phase(args, results):
+    try:
+        results["params"]["memcg"] = "%s %s" % cgroup_root("memory")
+    except BenchError as e:
+        results["params"]["memcg"] = None
+        log("scale: no kernel memory figures: %s" % e)
     for n in args.scale:
         for r in range(args.rounds):
             for kind, accept in rotated(scale_configs(), r):
@@ -951,21 +1038,35 @@ def report_scale(results, p):
     par = results["params"]
     p("6. Held connections, all aborted by their clients (a reset received by each accepted "
       "socket): ring %s, %d runs each, the worst shown" % (par["scale_ringbuf"], par["rounds"]))
-    p("   %-7s %-13s %-6s %7s %10s %18s %8s %8s" % (
+    p("   %-7s %-13s %-6s %7s %10s %18s %8s %8s %8s" % (
         "conns", "tracer", "accept", "workers", "reported", "named correctly", "lost",
-        "maps MB"))
+        "maps MB", "kmem MB"))
     for n in par["scale"]:
         for kind, accept in [(k, a) for k in ("rsttrace", "rsttrace-base") for a in ("addr", "null")]:
             mine = [r for r in runs if (r["conns"], r["tracer"], r["accept"]) == (n, kind, accept)]
             if not mine:
                 continue
             w = min(mine, key=lambda r: (r["named_share"], -r["lost"]))
-            p("   %-7d %-13s %-6s %7d %10d %8d (%6.2f%%) %8d %8.1f" % (
+            kmem = [r.get("kmem_bytes") for r in mine if r.get("kmem_bytes") is not None]
+            p("   %-7d %-13s %-6s %7d %10d %8d (%6.2f%%) %8d %8.1f %8s" % (
                 n, kind, accept, w["workers"], w["reported"], w["named"], 100 * w["named_share"],
-                w["lost"], max(r["map_bytes"] for r in mine) / 2**20))
+                w["lost"], max(r["map_bytes"] for r in mine) / 2**20,
+                "%.1f" % (max(kmem) / 2**20) if kmem else "-"))
     p("   (named correctly: of the resets reported, those whose pid is the worker that "
       "accepted the socket, owner_source \"accept\"; accept: accept4() given an address "
-      "buffer or NULL; maps: bytes_memlock while held, the ring apart)")
+      "buffer or NULL; maps: bytes_memlock while held, the ring apart; kmem: kernel memory "
+      "charged to the tracer's memory cgroup (%s) while held, less at its start: socket "
+      "storage among it, which bytes_memlock leaves out)" % (
+          (par.get("memcg") or "none").split()[0]))
+    for kind in ("rsttrace", "rsttrace-base"):
+        per = [r["kmem_per_conn"] for r in runs
+               if r["tracer"] == kind and r.get("kmem_per_conn") is not None]
+        if per:
+            p("   %s: %.0f to %.0f bytes of kernel memory per held connection" % (
+                kind, min(per), max(per)))
+    why = sorted(set(r["kmem_null_why"] for r in runs if r.get("kmem_null_why")))
+    for w in why:
+        p("   kmem -: " + w)
 
 
 def cap_target(fraction):
