@@ -869,11 +869,14 @@ static __always_inline int emit(void *ctx, struct sock *sk,
 		return 0;
 	if (skb) {
 		ev.flags |= RST_F_PASSIVE;
-		if (!tuple_from_skb(&ev, skb))
+		if (!tuple_from_skb(&ev, skb)) {
+			count(RST_CNT_UNREADABLE);
 			return 0;
+		}
 	} else if (sk) {
 		tuple_from_sk(&ev, sk);
 	} else {
+		count(RST_CNT_UNREADABLE);
 		return 0;
 	}
 	if (!tuple_wanted(&ev))
@@ -911,7 +914,11 @@ static __always_inline int emit_probed(void *ctx, struct sock *sk,
 				 RST_F_PASSIVE))
 		return 0;
 	ev.source = source;
-	if (!tuple_from_skb(&ev, skb) || !tuple_wanted(&ev))
+	if (!tuple_from_skb(&ev, skb)) {
+		count(RST_CNT_UNREADABLE);
+		return 0;
+	}
+	if (!tuple_wanted(&ev))
 		return 0;
 	if (!net)
 		net = sk ? BPF_CORE_READ(sk, __sk_common.skc_net.net) :

@@ -80,7 +80,8 @@ enum rst_counter {
 	RST_CNT_ACCEPT_DEL = 6, /* ... and taken out again */
 	RST_CNT_LEGACY_PUT = 7, /* new keys of the legacy owners_by_sk */
 	RST_CNT_LEGACY_DEL = 8, /* ... deleted when their socket died */
-	RST_CNT_MAX = 9,
+	RST_CNT_UNREADABLE = 9, /* a reset whose segment could not be read */
+	RST_CNT_MAX = 10,
 };
 
 /*

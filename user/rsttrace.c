@@ -304,7 +304,9 @@ static void lost_one(void *ctx, const struct lost_report *r)
 /* Report events the kernel could not queue, in-band and on stderr. */
 static void report_lost(struct tracer *t)
 {
-	unsigned long long misses = reset_prog_misses(t);
+	/* not run, or its segment unreadable: known only as a number */
+	unsigned long long misses =
+		reset_prog_misses(t) + read_counter(t, RST_CNT_UNREADABLE);
 	unsigned long long seen = read_counter(t, RST_CNT_LOST) + misses;
 	struct lost_line ll = { .t = t };
 
@@ -949,6 +951,37 @@ static void report_tables(struct tracer *t)
 	}
 }
 
+/*
+ * Runs of the owner-keeping programs the kernel skipped (one was already
+ * running on that CPU): owners that may be missing, said at exit.
+ */
+static void report_owner_misses(struct tracer *t)
+{
+	struct bpf_program *p;
+	unsigned long long sum = 0;
+
+	bpf_object__for_each_program(p, t->skel->obj)
+	{
+		struct bpf_prog_info info = {};
+		__u32 len = sizeof(info);
+		const char *name = bpf_program__name(p);
+		int fd = bpf_program__fd(p);
+
+		/* the reset programs' misses are lost resets, reported so */
+		if (fd < 0 || strstr(name, "send_reset") ||
+		    strstr(name, "receive_reset"))
+			continue;
+		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
+			sum += info.recursion_misses;
+	}
+	if (sum)
+		fprintf(stderr,
+			"rsttrace: the kernel skipped rsttrace's owner-keeping "
+			"programs %llu times (one was already running on that "
+			"CPU): those sockets' owners may be missing\n",
+			sum);
+}
+
 /* At start-up: what happens past the tables' sizes. */
 static void print_tables(const struct tracer *t)
 {
@@ -1157,6 +1190,7 @@ int main(int argc, char **argv)
 	/* no more writers: the tables hold still while they are counted */
 	rsttrace_bpf__detach(t.skel);
 	report_tables(&t);
+	report_owner_misses(&t);
 	untracked = read_counter(&t, RST_CNT_STORAGE_FAIL);
 	if (untracked)
 		fprintf(stderr,
