@@ -162,6 +162,38 @@ static __always_inline void count(__u32 idx)
 		*v += 1;
 }
 
+/*
+ * The kernel runs a program at most once per CPU at a time: an event that
+ * comes while it runs there (a softirq that interrupts it, or, where
+ * tracepoint programs can be preempted (7.x), another task on that CPU) is
+ * skipped, and counted only in its recursion_misses. Each reset program
+ * therefore has a stand-in on the same tracepoint that does nothing unless
+ * the program is busy on this CPU, and then reports the event itself: lost
+ * only if the stand-in is skipped too. "covered" counts what stand-ins
+ * reported, so that misses minus covered are the resets really lost.
+ */
+enum { BUSY_SEND, BUSY_RECEIVE, BUSY_SET_STATE, BUSY_MAX };
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, BUSY_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+} busy SEC(".maps");
+
+/* @slot's program is running on this CPU (and @b is its flag) */
+static __always_inline __u32 *busy_flag(__u32 slot)
+{
+	return bpf_map_lookup_elem(&busy, &slot);
+}
+
+/*
+ * Set by the loader once it sees handle_set_state skipped (the kernel's
+ * recursion_misses): only then does every transition mark itself busy and
+ * the stand-in run too, at a cost on kernels that need none.
+ */
+bool set_state_standin;
+
 static __always_inline __u64 sk_cookie(struct sock *sk)
 {
 	if (legacy_owners) /* 0 until something asked for it */
@@ -506,11 +538,11 @@ static __always_inline void owner_note_transition(struct sock *sk,
 		owner_claim_closer(sk, o ? o : owner_get(sk));
 }
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
+static __always_inline void set_state(struct sock *sk, int oldstate,
+				      int newstate)
 {
 	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
+		return;
 
 	switch (newstate) {
 	case TCP_SYN_SENT:
@@ -532,6 +564,31 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 	default:
 		owner_note_transition(sk, oldstate, newstate);
 	}
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 *b = set_state_standin ? busy_flag(BUSY_SET_STATE) : NULL;
+
+	if (b)
+		*b = 1;
+	set_state(sk, oldstate, newstate);
+	if (b)
+		*b = 0;
+	return 0;
+}
+
+/* Attached by the loader only once handle_set_state has been skipped. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(standin_set_state, struct sock *sk, int oldstate, int newstate)
+{
+	__u32 *b = busy_flag(BUSY_SET_STATE);
+
+	if (!b || !*b)
+		return 0;
+	count(RST_CNT_SET_STATE_COVERED);
+	set_state(sk, oldstate, newstate);
 	return 0;
 }
 
@@ -808,7 +865,7 @@ static __always_inline void count_lost(const struct rst_event *ev)
 	if (ev->source == RST_SRC_NETFILTER)
 		k.flags |= RST_LOST_NETFILTER;
 	/* the service port: clients' own ports are ephemeral */
-	if (ev->owner_source == RST_OWNER_CONNECT)
+	if (ev->owner_source == RST_OWNER_CONNECT || ev->state == TCP_SYN_SENT)
 		k.rport = ev->rport;
 	else
 		k.lport = ev->lport;
@@ -995,13 +1052,47 @@ int handle_nf_send_reset6(struct pt_regs *ctx)
 	return emit_netfilter(ctx);
 }
 
+static __always_inline int emit_busy(void *ctx, struct sock *sk,
+				     struct sk_buff *skb, __u32 reason,
+				     __u8 direction, __u8 flags, __u32 slot)
+{
+	__u32 *b = busy_flag(slot);
+
+	if (b)
+		*b = 1;
+	emit(ctx, sk, skb, reason, direction, flags);
+	if (b)
+		*b = 0;
+	return 0;
+}
+
+static __always_inline int emit_standin(void *ctx, struct sock *sk,
+					struct sk_buff *skb, __u32 reason,
+					__u8 direction, __u8 flags, __u32 slot)
+{
+	__u32 *b = busy_flag(slot);
+
+	if (!b || !*b)
+		return 0;
+	count(RST_CNT_COVERED);
+	return emit(ctx, sk, skb, reason, direction, flags);
+}
+
 /* 6.10+: tcp_send_reset(sk, skb, reason); sk and skb may each be NULL. */
 SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset, const struct sock *sk,
 	     const struct sk_buff *skb, enum sk_rst_reason reason)
 {
-	return emit(ctx, (struct sock *)sk, (struct sk_buff *)skb, reason,
-		    RST_DIR_SENT, RST_F_REASON);
+	return emit_busy(ctx, (struct sock *)sk, (struct sk_buff *)skb, reason,
+			 RST_DIR_SENT, RST_F_REASON, BUSY_SEND);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(standin_send_reset, const struct sock *sk,
+	     const struct sk_buff *skb, enum sk_rst_reason reason)
+{
+	return emit_standin(ctx, (struct sock *)sk, (struct sk_buff *)skb,
+			    reason, RST_DIR_SENT, RST_F_REASON, BUSY_SEND);
 }
 
 /* Before 6.10: tcp_send_reset(sk, skb), full sockets only, no reason. */
@@ -1009,14 +1100,30 @@ SEC("tp_btf/tcp_send_reset")
 int BPF_PROG(handle_send_reset_noreason, const struct sock *sk,
 	     const struct sk_buff *skb)
 {
-	return emit(ctx, (struct sock *)sk, (struct sk_buff *)skb,
-		    RST_REASON_NONE, RST_DIR_SENT, 0);
+	return emit_busy(ctx, (struct sock *)sk, (struct sk_buff *)skb,
+			 RST_REASON_NONE, RST_DIR_SENT, 0, BUSY_SEND);
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(standin_send_reset_noreason, const struct sock *sk,
+	     const struct sk_buff *skb)
+{
+	return emit_standin(ctx, (struct sock *)sk, (struct sk_buff *)skb,
+			    RST_REASON_NONE, RST_DIR_SENT, 0, BUSY_SEND);
 }
 
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(handle_receive_reset, struct sock *sk)
 {
-	return emit(ctx, sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0);
+	return emit_busy(ctx, sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0,
+			 BUSY_RECEIVE);
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(standin_receive_reset, struct sock *sk)
+{
+	return emit_standin(ctx, sk, NULL, RST_REASON_NONE, RST_DIR_RECEIVED, 0,
+			    BUSY_RECEIVE);
 }
 
 /* Legacy: the owner record goes with the socket. Loaded only there. */

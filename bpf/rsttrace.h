@@ -81,7 +81,9 @@ enum rst_counter {
 	RST_CNT_LEGACY_PUT = 7, /* new keys of the legacy owners_by_sk */
 	RST_CNT_LEGACY_DEL = 8, /* ... deleted when their socket died */
 	RST_CNT_UNREADABLE = 9, /* a reset whose segment could not be read */
-	RST_CNT_MAX = 10,
+	RST_CNT_COVERED = 10, /* skipped resets a stand-in program reported */
+	RST_CNT_SET_STATE_COVERED = 11, /* ... skipped transitions likewise */
+	RST_CNT_MAX = 12,
 };
 
 /*
@@ -192,7 +194,7 @@ struct rst_event {
  * A reset the ring buffer had no room for, counted by what it was: key and
  * value of the "lost" hash map. Of the two ports the connection's
  * ephemeral one is 0, so that a storm of one kind makes one key: clients
- * (owner_source CONNECT) keep rport, everything else lport.
+ * (owner_source CONNECT, or in SYN_SENT) keep rport, everything else lport.
  */
 struct rst_lost_key {
 	__u32 pid; /* owner tgid, 0 with RST_LOST_OWNER clear */

@@ -223,10 +223,23 @@ static unsigned long long read_counter(struct tracer *t, __u32 idx)
 	return sum;
 }
 
+/* How often the kernel skipped @p (one was running on that CPU). */
+static unsigned long long prog_misses(struct bpf_program *p)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	int fd = bpf_program__fd(p);
+
+	if (fd < 0 || bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.recursion_misses;
+}
+
 /*
  * Runs of the reset programs that the kernel skipped because one of them
- * was already running on that CPU (bpf_prog_info.recursion_misses, 5.12+):
- * resets nobody saw, counted but not attributable.
+ * was already running on that CPU (bpf_prog_info.recursion_misses, 5.12+),
+ * less those their stand-ins reported instead (rsttrace.bpf.c:
+ * emit_standin()): resets nobody saw, counted but not attributable.
  */
 static unsigned long long reset_prog_misses(struct tracer *t)
 {
@@ -239,18 +252,12 @@ static unsigned long long reset_prog_misses(struct tracer *t)
 		t->skel->progs.handle_nf_send_reset,
 		t->skel->progs.handle_nf_send_reset6,
 	};
-	unsigned long long sum = 0;
+	unsigned long long sum = 0, covered = read_counter(t, RST_CNT_COVERED);
 	unsigned int i;
 
-	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
-		int fd = bpf_program__fd(progs[i]);
-
-		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
-			sum += info.recursion_misses;
-	}
-	return sum;
+	for (i = 0; i < sizeof(progs) / sizeof(progs[0]); i++)
+		sum += prog_misses(progs[i]);
+	return sum > covered ? sum - covered : 0;
 }
 
 struct lost_line {
@@ -301,27 +308,63 @@ static void lost_one(void *ctx, const struct lost_report *r)
 					       "");
 }
 
+/*
+ * The kernel skipped handle_set_state (one was running on that CPU): from
+ * now on its stand-in runs beside it, so that owners are not lost. Only
+ * once that is seen: on most kernels nothing is ever skipped, and each of
+ * a connection's transitions would pay for the stand-in.
+ */
+static void check_set_state_misses(struct tracer *t)
+{
+	struct rsttrace_bpf *skel = t->skel;
+	unsigned long long n;
+
+	if (skel->links.standin_set_state ||
+	    !bpf_program__autoload(skel->progs.standin_set_state))
+		return;
+	n = prog_misses(skel->progs.handle_set_state);
+	if (!n)
+		return;
+	skel->bss->set_state_standin = true;
+	skel->links.standin_set_state =
+		bpf_program__attach(skel->progs.standin_set_state);
+	fprintf(stderr,
+		"rsttrace: the kernel skipped handle_set_state %llu times (one "
+		"was running on that CPU: an interrupt, or a preempted task); "
+		"%s\n",
+		n,
+		skel->links.standin_set_state ?
+			"a stand-in program covers it from now on" :
+			"cannot attach the stand-in: owners may be missing");
+}
+
 /* Report events the kernel could not queue, in-band and on stderr. */
 static void report_lost(struct tracer *t)
 {
-	/* not run, or its segment unreadable: known only as a number */
-	unsigned long long misses =
-		reset_prog_misses(t) + read_counter(t, RST_CNT_UNREADABLE);
-	unsigned long long seen = read_counter(t, RST_CNT_LOST) + misses;
+	unsigned long long skipped = reset_prog_misses(t);
+	unsigned long long unreadable = read_counter(t, RST_CNT_UNREADABLE);
+	unsigned long long unkeyed = read_counter(t, RST_CNT_LOST_UNKEYED);
+	unsigned long long seen =
+		read_counter(t, RST_CNT_LOST) + skipped + unreadable;
 	struct lost_line ll = { .t = t };
 
 	if (seen == t->lost_seen)
 		return;
 	t->lost_seen = seen;
-	fprintf(stderr, "rsttrace: resets lost (ring buffer full; raise "
+	fprintf(stderr, "rsttrace: resets lost (ring buffer full: raise "
 			"--ringbuf-size, or give rsttrace more CPU):\n");
+	/* not queued for want of a kind slot, not run, or unreadable */
 	lost__collect(t->lost, bpf_map__fd(t->skel->maps.lost),
-		      read_counter(t, RST_CNT_LOST_UNKEYED) + misses, lost_one,
-		      &ll);
+		      unkeyed + skipped + unreadable, lost_one, &ll);
 	if (ll.more)
 		fprintf(stderr, "rsttrace:   and %u more kinds\n", ll.more);
-	fprintf(stderr, "rsttrace: %llu lost in this report, %llu in all\n",
-		ll.count, (unsigned long long)lost__total(t->lost));
+	fprintf(stderr,
+		"rsttrace: %llu lost in this report, %llu in all (not "
+		"attributable so far: %llu for want of a kind slot, %llu "
+		"skipped by the kernel while rsttrace's program ran on that "
+		"CPU, %llu with unreadable headers)\n",
+		ll.count, (unsigned long long)lost__total(t->lost), unkeyed,
+		skipped, unreadable);
 }
 
 static void print_summary(struct tracer *t, double interval_s)
@@ -393,6 +436,10 @@ static const struct optional_prog {
 	{ "handle_sock_graft", RST_ACC_KPROBE },
 	{ "handle_accept4_exit", RST_ACC_SYSCALLS },
 	{ "handle_accept_exit", RST_ACC_SYSCALLS },
+	{ "standin_set_state", 0 },
+	{ "standin_send_reset", 0 },
+	{ "standin_send_reset_noreason", 0 },
+	{ "standin_receive_reset", 0 },
 	{ "handle_v4_send_reset", 0 },
 	{ "handle_v6_send_reset", 0 },
 	{ "handle_nf_send_reset", 0 },
@@ -488,6 +535,10 @@ static int configure(struct tracer *t, bool legacy)
 	bpf_program__set_autoload(skel->progs.handle_send_reset,
 				  t->feat.send_reset_reason);
 	bpf_program__set_autoload(skel->progs.handle_send_reset_noreason,
+				  !t->feat.send_reset_reason);
+	bpf_program__set_autoload(skel->progs.standin_send_reset,
+				  t->feat.send_reset_reason);
+	bpf_program__set_autoload(skel->progs.standin_send_reset_noreason,
 				  !t->feat.send_reset_reason);
 	skel->rodata->want_kstack = t->want_stacks;
 
@@ -719,6 +770,13 @@ static int attach(struct tracer *t)
 	if (err)
 		return err;
 
+	/* stand-ins for the reset programs where the kernel skips them */
+	if (!attach_optional(skel->progs.standin_send_reset,
+			     &skel->links.standin_send_reset))
+		attach_optional(skel->progs.standin_send_reset_noreason,
+				&skel->links.standin_send_reset_noreason);
+	attach_optional(skel->progs.standin_receive_reset,
+			&skel->links.standin_receive_reset);
 	attach_acceptor(t);
 	/* optional kprobes: a failure costs visibility, not the run */
 	t->feat.nosock_probe =
@@ -826,6 +884,7 @@ static int event_loop(struct tracer *t)
 		}
 		if (now >= next_stats) {
 			report_lost(t);
+			check_set_state_misses(t);
 			clock__refresh(&t->clock);
 			next_stats = now + STATS_INTERVAL_MS;
 		}
@@ -958,22 +1017,19 @@ static void report_tables(struct tracer *t)
 static void report_owner_misses(struct tracer *t)
 {
 	struct bpf_program *p;
-	unsigned long long sum = 0;
+	unsigned long long sum = 0, covered;
 
 	bpf_object__for_each_program(p, t->skel->obj)
 	{
-		struct bpf_prog_info info = {};
-		__u32 len = sizeof(info);
 		const char *name = bpf_program__name(p);
-		int fd = bpf_program__fd(p);
 
 		/* the reset programs' misses are lost resets, reported so */
-		if (fd < 0 || strstr(name, "send_reset") ||
-		    strstr(name, "receive_reset"))
-			continue;
-		if (!bpf_obj_get_info_by_fd(fd, &info, &len))
-			sum += info.recursion_misses;
+		if (!strstr(name, "send_reset") &&
+		    !strstr(name, "receive_reset"))
+			sum += prog_misses(p);
 	}
+	covered = read_counter(t, RST_CNT_SET_STATE_COVERED);
+	sum = sum > covered ? sum - covered : 0;
 	if (sum)
 		fprintf(stderr,
 			"rsttrace: the kernel skipped rsttrace's owner-keeping "
