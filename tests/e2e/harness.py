@@ -583,6 +583,21 @@ def cookies_on_demand():
     return caps()["legacy_owners"]
 
 
+def kernel_skips(stderr):
+    """From rsttrace's last loss report on stderr: resets the kernel skipped
+    (its program was already running on that CPU; a stand-in did not cover
+    them), and the owner-keeping runs it skipped. Other not-attributable
+    losses (no kind slot, unreadable headers) must be 0."""
+    skipped = 0
+    for m in re.finditer(r"not attributable so far: (\d+) for want of a kind slot, (\d+) "
+                         r"skipped by the kernel[^,]*, (\d+) with unreadable headers", stderr):
+        slot, skipped, unreadable = map(int, m.groups())
+        check(slot == 0 and unreadable == 0, "resets lost with no kind for want of a slot (%d) "
+              "or unreadable (%d): %r", slot, unreadable, m.group(0))
+    m = re.search(r"skipped rsttrace's owner-keeping programs (\d+) times", stderr)
+    return skipped, int(m.group(1)) if m else 0
+
+
 def summarize(recs):
     out = []
     for r in recs:

@@ -7,7 +7,7 @@ import errno
 import os
 import time
 
-from harness import (BURST, Sock, Tracer, caps, check, eq, expect, info, one, one_on,
+from harness import (BURST, Sock, kernel_skips, Tracer, caps, check, eq, expect, info, one, one_on,
                      owner_fields, pick, proc, received_fields, skip, summarize, test)
 
 # which hooks name the acceptor in each way of accepting and then using a
@@ -266,12 +266,20 @@ def acceptor_scale(stack):
     tr.follow(consume, lambda: st["n"] >= per * nworkers, timeout=120,
               what="%d received resets" % (per * nworkers))
     tr.stop()
+    info("acceptor_scale: rsttrace said: " + " / ".join(
+        l for l in tr.stderr_after_ready().splitlines() if "lost" in l or "skipped" in l))
     recs = tr.records()
+    # with a 64 MiB ring nothing may be lost but what the kernel skipped
+    # (its program was running on that CPU), which rsttrace must count
+    skipped, owner_skips = kernel_skips(tr.stderr_after_ready())
     lost = [r for r in recs if r["type"] == "lost"]
-    check(not lost, "resets lost with a 64 MiB ring buffer: %r", lost[:3])
+    kinded = [r for r in lost if r["direction"] is not None]
+    check(not kinded, "resets lost with a 64 MiB ring buffer: %r", kinded[:3])
+    eq(sum(r["count"] for r in lost), skipped, "lost records vs the resets the kernel skipped")
     rcv = [r for r in recs if r["type"] == "reset" and r["direction"] == "received"
            and r["lport"] == port]
-    eq(len(rcv), per * nworkers, "received resets on the workers' sockets")
+    check(len(rcv) + skipped >= per * nworkers, "%d received resets on the workers' sockets, "
+          "%d skipped by the kernel, for %d connections", len(rcv), skipped, per * nworkers)
     wrong = []
     for r in rcv:
         w = owner_of.get((r["raddr"], r["rport"]))
@@ -281,5 +289,8 @@ def acceptor_scale(stack):
     info("acceptor_scale: %d connections held by %d workers (set up in %.1f s), %d "
          "received resets, %d named wrongly" % (per * nworkers, nworkers, t1 - t0, len(rcv),
                                                len(wrong)))
-    check(not wrong, "%d of %d resets name the wrong owner, e.g.:\n%s", len(wrong),
-          len(rcv), summarize(wrong[:5]))
+    # an owner can be wrong only where the kernel skipped rsttrace's
+    # owner-keeping programs, and rsttrace said so
+    check(len(wrong) <= owner_skips, "%d of %d resets name the wrong owner (the kernel "
+          "skipped rsttrace's owner programs %d times), e.g.:\n%s", len(wrong), len(rcv),
+          owner_skips, summarize(wrong[:5]))

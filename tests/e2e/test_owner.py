@@ -630,6 +630,10 @@ def timewait_forgotten(stack):
     n = 40
     ns = netns(stack, "twf")
     ns.ip("link", "set", "lo", "up")
+    # a new namespace's timewait table is sized from the host's memory:
+    # a few dozen slots in a small VM
+    run(["ip", "netns", "exec", ns.name, "sysctl", "-qw",
+         "net.ipv4.tcp_max_tw_buckets=4096"])
     tr = tracer(stack, "--tw-owners", 16)
     server = proc(stack, b"rst-twf-server", netns=ns)
     client = proc(stack, b"rst-twf-client", netns=ns)
