@@ -417,8 +417,8 @@ static __always_inline void owner_claim_closer(struct sock *sk,
  * tcp_time_wait() makes no timewait socket once the namespace holds
  * tcp_max_tw_buckets of them (TcpExtTCPTimeWaitOverflow): then there is no
  * one to copy the owner for. (The one that filled the table is counted as
- * not made; the kernels before 5.17 name the counter differently and
- * always get the copy.)
+ * not made. Before 5.17 the counter had another name, and 5.17 to 6.0 kept
+ * the death row behind a pointer: those kernels always get the copy.)
  */
 static __always_inline bool tw_table_full(struct sock *sk)
 {
@@ -507,8 +507,9 @@ static __always_inline __u8 owner_prev_state(const struct rst_owner *o,
 {
 	if (o->state_at == state)
 		return o->state_from;
-	if (o->source == RST_OWNER_NONE || o->source == RST_OWNER_SEEDED)
-		return 0; /* transitions before rsttrace were not seen */
+	if (o->source == RST_OWNER_NONE)
+		return 0;
+	/* a seeded socket's first state is its state_at, from unknown */
 	return usual_prev(state, o->source == RST_OWNER_CONNECT);
 }
 
@@ -533,9 +534,12 @@ static __always_inline void owner_note_transition(struct sock *sk,
 			o->state_at = newstate;
 		}
 	}
-	/* close() or shutdown() in the task holding the socket */
+	/*
+	 * close() or shutdown() in the task holding the socket; what a
+	 * fallback hook saw in accept() comes first
+	 */
 	if (closing && sk->sk_lock.owned)
-		owner_claim_closer(sk, o ? o : owner_get(sk));
+		owner_claim_closer(sk, owner_lookup(sk));
 }
 
 static __always_inline void set_state(struct sock *sk, int oldstate,
@@ -1231,8 +1235,9 @@ static __always_inline int on_getpeername(struct bpf_sock_addr *ctx)
 	    ctx->protocol != IPPROTO_TCP || !sk)
 		return 1;
 	o = bpf_sk_storage_get(&owners, sk, NULL, 0);
-	if (o && o->source == RST_OWNER_INHERITED)
-		owner_set_acceptor(o);
+	if (!o || o->source != RST_OWNER_INHERITED)
+		return 1;
+	owner_set_acceptor(o);
 	/* what the fallback put aside for this socket is known now */
 	if (accepts_used())
 		accepts_forget((__u64)sk);

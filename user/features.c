@@ -133,9 +133,9 @@ uint32_t features__acceptor_offered(const struct features *f, bool legacy)
 }
 
 uint32_t features__acceptor_choose(const struct features *f, bool legacy,
-				   uint32_t want)
+				   uint32_t want, uint32_t refused)
 {
-	uint32_t offered = features__acceptor_offered(f, legacy), h;
+	uint32_t offered = features__acceptor_offered(f, legacy) & ~refused, h;
 
 	if (want)
 		return want & offered;
@@ -250,7 +250,7 @@ static const char *yesno(bool v)
 /* How accepted sockets will find their acceptor, in words. */
 static void print_acceptor(const struct features *f, FILE *out)
 {
-	uint32_t h = features__acceptor_choose(f, false, 0);
+	uint32_t h = features__acceptor_choose(f, false, 0, 0);
 	char names[64];
 
 	fprintf(out, "  acceptor of a socket:                 %s\n",

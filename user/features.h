@@ -40,12 +40,13 @@ struct features {
  */
 uint32_t features__acceptor_offered(const struct features *f, bool legacy);
 /*
- * The hooks to use: @want (0: choose) restricted to what is offered. The
+ * The hooks to use: @want (0: choose) restricted to what is offered and
+ * not @refused (hooks whose programs the kernel would not load). The
  * storage hooks first; a fallback into the side table only where they
  * leave accepted sockets unnamed.
  */
 uint32_t features__acceptor_choose(const struct features *f, bool legacy,
-				   uint32_t want);
+				   uint32_t want, uint32_t refused);
 /* "getpeername,sockio" for @hooks into @buf; "none" when 0. */
 const char *features__acceptor_names(uint32_t hooks, char *buf, size_t len);
 /*

@@ -59,6 +59,9 @@ struct tracer {
 	struct lost *lost; /* what of the "lost" map has been reported */
 	struct table_sizes tables;
 	uint32_t refused; /* optional_progs[] the kernel refused to load */
+	uint32_t refused_hooks; /* their acceptor hooks */
+	bool standin_tried; /* the set_state stand-in, once it was needed */
+	unsigned long long ring_lost_seen; /* RST_CNT_LOST at the last report */
 	bool want_stacks;
 	/* no filter can hide the sending end of a reset on this host */
 	bool see_all_senders;
@@ -83,10 +86,16 @@ static struct {
 static void note_failed_prog(const char *fmt, va_list ap)
 {
 	char msg[256], name[64];
+	const char *p;
 	unsigned int i;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (sscanf(msg, "prog '%63[^']'", name) != 1)
+	/* "libbpf: prog 'NAME': BPF program load failed: ..." and the like */
+	p = strstr(msg, "prog '");
+	if (!p ||
+	    (!strstr(msg, "load failed") && !strstr(msg, "failed to load") &&
+	     !strstr(msg, "failed to find kernel BTF")) ||
+	    sscanf(p, "prog '%63[^']'", name) != 1)
 		return;
 	for (i = 0; i < load_log.n; i++)
 		if (!strcmp(load_log.names[i], name))
@@ -319,15 +328,17 @@ static void check_set_state_misses(struct tracer *t)
 	struct rsttrace_bpf *skel = t->skel;
 	unsigned long long n;
 
-	if (skel->links.standin_set_state ||
+	if (t->standin_tried ||
 	    !bpf_program__autoload(skel->progs.standin_set_state))
 		return;
 	n = prog_misses(skel->progs.handle_set_state);
 	if (!n)
 		return;
-	skel->bss->set_state_standin = true;
+	t->standin_tried = true;
 	skel->links.standin_set_state =
 		bpf_program__attach(skel->progs.standin_set_state);
+	/* idle until the main program marks itself busy */
+	skel->bss->set_state_standin = skel->links.standin_set_state;
 	fprintf(stderr,
 		"rsttrace: the kernel skipped handle_set_state %llu times (one "
 		"was running on that CPU: an interrupt, or a preempted task); "
@@ -341,6 +352,7 @@ static void check_set_state_misses(struct tracer *t)
 /* Report events the kernel could not queue, in-band and on stderr. */
 static void report_lost(struct tracer *t)
 {
+	/* misses before the covered count: a cover in between is not a loss */
 	unsigned long long skipped = reset_prog_misses(t);
 	unsigned long long unreadable = read_counter(t, RST_CNT_UNREADABLE);
 	unsigned long long unkeyed = read_counter(t, RST_CNT_LOST_UNKEYED);
@@ -348,11 +360,15 @@ static void report_lost(struct tracer *t)
 		read_counter(t, RST_CNT_LOST) + skipped + unreadable;
 	struct lost_line ll = { .t = t };
 
-	if (seen == t->lost_seen)
+	if (seen <= t->lost_seen)
 		return;
 	t->lost_seen = seen;
-	fprintf(stderr, "rsttrace: resets lost (ring buffer full: raise "
-			"--ringbuf-size, or give rsttrace more CPU):\n");
+	fprintf(stderr, "rsttrace: resets lost%s:\n",
+		read_counter(t, RST_CNT_LOST) > t->ring_lost_seen ?
+			" (ring buffer full: raise --ringbuf-size, or give "
+			"rsttrace more CPU)" :
+			"");
+	t->ring_lost_seen = read_counter(t, RST_CNT_LOST);
 	/* not queued for want of a kind slot, not run, or unreadable */
 	lost__collect(t->lost, bpf_map__fd(t->skel->maps.lost),
 		      unkeyed + skipped + unreadable, lost_one, &ll);
@@ -591,11 +607,7 @@ static bool drop_failed_optional(struct tracer *t)
 		op = optional_prog(load_log.names[i]);
 		if (!op)
 			return false;
-		fprintf(stderr,
-			"rsttrace: warning: this kernel refused %s; going on "
-			"without it (-v for the verifier's log)\n",
-			op->name);
-		t->feat.acceptor_hooks &= ~op->acceptor_hook;
+		t->refused_hooks |= op->acceptor_hook;
 		t->refused |= 1u << (op - optional_progs);
 		dropped = true;
 	}
@@ -610,9 +622,12 @@ static int load_once(struct tracer *t, bool legacy)
 {
 	int err, tries;
 
-	t->feat.acceptor_hooks =
-		features__acceptor_choose(&t->feat, legacy, t->cfg->acceptor);
+	/* what the other owner store could not load, this one may */
+	t->refused = t->refused_hooks = 0;
 	for (tries = 0; tries < 4; tries++) {
+		/* again after a refusal: another hook may stand in */
+		t->feat.acceptor_hooks = features__acceptor_choose(
+			&t->feat, legacy, t->cfg->acceptor, t->refused_hooks);
 		rsttrace_bpf__destroy(t->skel);
 		t->skel = rsttrace_bpf__open();
 		if (!t->skel) {
@@ -639,6 +654,7 @@ static int load_once(struct tracer *t, bool legacy)
  */
 static int load(struct tracer *t)
 {
+	unsigned int i;
 	int err;
 
 	libbpf_set_print(t->cfg->verbose ? print_libbpf : print_libbpf_quiet);
@@ -654,10 +670,19 @@ static int load(struct tracer *t)
 		t->feat.legacy_owners = !err;
 	}
 	load_log.quiet = false;
-	if (err)
+	if (err) {
 		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
 			load_hint(err));
-	return err;
+		return err;
+	}
+	for (i = 0; i < N_OPTIONAL_PROGS; i++)
+		if (t->refused & (1u << i))
+			fprintf(stderr,
+				"rsttrace: warning: this kernel refused %s; "
+				"going on without it (-v for the verifier's "
+				"log)\n",
+				optional_progs[i].name);
+	return 0;
 }
 
 static int attach_one(struct bpf_program *prog, struct bpf_link **link)
@@ -702,11 +727,17 @@ static bool attach_getpeername(struct rsttrace_bpf *skel)
 	skel->links.handle_getpeername6 =
 		bpf_program__attach_cgroup(skel->progs.handle_getpeername6, fd);
 	if (!skel->links.handle_getpeername4 ||
-	    !skel->links.handle_getpeername6)
+	    !skel->links.handle_getpeername6) {
 		fprintf(stderr,
 			"rsttrace: warning: cannot attach the getpeername "
 			"hook to the cgroup v2 root: %s\n",
 			strerror(errno));
+		/* both or neither, as the sources line says */
+		bpf_link__destroy(skel->links.handle_getpeername4);
+		bpf_link__destroy(skel->links.handle_getpeername6);
+		skel->links.handle_getpeername4 = NULL;
+		skel->links.handle_getpeername6 = NULL;
+	}
 	close(fd);
 	return skel->links.handle_getpeername4 &&
 	       skel->links.handle_getpeername6;
@@ -904,7 +935,8 @@ out:
 static void print_version(struct tracer *t)
 {
 	const struct features *f = &t->feat;
-	uint32_t hooks = features__acceptor_choose(f, false, t->cfg->acceptor);
+	uint32_t hooks =
+		features__acceptor_choose(f, false, t->cfg->acceptor, 0);
 	char names[96];
 	const char *p, *comma;
 	struct table_sizes ts;
@@ -950,6 +982,8 @@ static void print_version(struct tracer *t)
 	printf("],\"acceptor_offered\":[");
 	features__acceptor_names(features__acceptor_offered(f, false), names,
 				 sizeof(names));
+	if (!features__acceptor_offered(f, false))
+		names[0] = '\0';
 	for (p = names; *p; p = *comma ? comma + 1 : comma) {
 		comma = p + strcspn(p, ",");
 		printf("%s\"%.*s\"", p == names ? "" : ",", (int)(comma - p),
@@ -985,7 +1019,8 @@ static void report_tables(struct tracer *t)
 	if (tw.put || unknown)
 		fprintf(stderr,
 			"rsttrace: TIME_WAIT owners: %u slots (%s), %llu "
-			"written, %llu forgotten to make room; %llu TIME_WAIT "
+			"written, %llu evicted to make room (those of timewait "
+			"sockets already gone among them); %llu TIME_WAIT "
 			"resets found no owner\n",
 			ts->tw_owners, ts->tw_from, tw.put,
 			tables__evicted(&tw), unknown);
@@ -1023,9 +1058,13 @@ static void report_owner_misses(struct tracer *t)
 	{
 		const char *name = bpf_program__name(p);
 
-		/* the reset programs' misses are lost resets, reported so */
+		/*
+		 * the reset programs' misses are lost resets, reported so; a
+		 * stand-in's mean its main program ran
+		 */
 		if (!strstr(name, "send_reset") &&
-		    !strstr(name, "receive_reset"))
+		    !strstr(name, "receive_reset") &&
+		    strncmp(name, "standin_", 8))
 			sum += prog_misses(p);
 	}
 	covered = read_counter(t, RST_CNT_SET_STATE_COVERED);

@@ -775,6 +775,7 @@ static int storage_create(int map_fd, int fd, const struct rst_owner *o)
 static void seed_sock(struct seed_ctx *c, int pidfd, const struct seed_sock *s,
 		      const struct rst_owner *o)
 {
+	struct rst_owner seeded = *o;
 	struct stat sb;
 	int fd, err;
 
@@ -797,7 +798,9 @@ static void seed_sock(struct seed_ctx *c, int pidfd, const struct seed_sock *s,
 		close(fd);
 		return;
 	}
-	err = storage_create(c->maps->storage_fd, fd, o);
+	/* how it got into its state was not seen; the next ones will be */
+	seeded.state_at = s->state;
+	err = storage_create(c->maps->storage_fd, fd, &seeded);
 	if (!err)
 		c->st->seeded++;
 	else if (err == -EEXIST)
@@ -818,10 +821,13 @@ static void seed_by_cookie(struct seed_ctx *c, const struct seed_sock *s,
 	struct rst_listen_key lk = { .netns = s->netns,
 				     .port = s->lport,
 				     .family = s->family };
+	struct rst_owner seeded = *o;
 
+	seeded.state_at = s->state;
 	if (s->state == TCP_LISTEN)
-		bpf_map_update_elem(c->maps->listeners_fd, &lk, o, BPF_NOEXIST);
-	if (!bpf_map_update_elem(c->maps->cookies_fd, &s->cookie, o,
+		bpf_map_update_elem(c->maps->listeners_fd, &lk, &seeded,
+				    BPF_NOEXIST);
+	if (!bpf_map_update_elem(c->maps->cookies_fd, &s->cookie, &seeded,
 				 BPF_NOEXIST))
 		c->st->seeded++;
 	else if (errno == EEXIST)
