@@ -148,7 +148,7 @@ vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
 
 # make check: what CI runs (.ci/run) and the README's test command: the
 # suite on this kernel, then on two of Debian's under QEMU, both at once
-# (about 6 minutes on 2 CPUs). 5.10 takes the legacy owner store and 6.1
+# (about 13 minutes on 2 CPUs). 5.10 takes the legacy owner store and 6.1
 # the kprobes, the two paths this machine's kernel never takes.
 CHECK_KERNELS ?= 5.10 6.1
 check: test

@@ -393,6 +393,12 @@ class Tracer:
         with self.cond:
             return b"".join(self.err_lines).decode("utf-8", "replace")
 
+    def cpu_seconds(self):
+        """User + system CPU time rsttrace has used so far."""
+        with open("/proc/%d/stat" % self.proc.pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stderr_after_ready(self):
         with self.cond:
             out, seen = [], False
@@ -901,6 +907,11 @@ class CpuLimit:
         """In the child, before exec: move this process in."""
         with open(self.procs, "w") as f:
             f.write("0\n")
+
+    def add(self, pid):
+        """Move a running process (all its threads) in."""
+        with open(self.procs, "w") as f:
+            f.write("%d\n" % pid)
 
     def remove(self):
         Cgroup.remove(self)
