@@ -346,6 +346,23 @@ def bad_args(stack):
     check(not problems, "%s", "; ".join(problems))
 
 
+@test("help")
+def help_text(stack):
+    """--help exits 0 and fits 80 columns, with no example's comment
+    wrapped onto a line of its own (argp wraps what is too long)."""
+    r = subprocess.run(rsttrace_cmd("--help"), stdin=subprocess.DEVNULL,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+    eq(r.returncode, 0, "rsttrace --help exit status")
+    lines = r.stdout.decode().splitlines()
+    wide = [l for l in lines if len(l) > 79]
+    check(not wide, "help lines wider than 79 columns: %r", wide)
+    i = lines.index("EXAMPLES:")
+    j = lines.index("", i)
+    stray = [l for l in lines[i + 1:j] if not l.startswith("    ")]
+    check(j - i > 5, "fewer than 5 examples: %r", lines[i:j])
+    check(not stray, "example lines not indented (wrapped by argp): %r", stray)
+
+
 @test("version")
 def version(stack):
     r = subprocess.run(rsttrace_cmd("-V"), stdin=subprocess.DEVNULL,
