@@ -29,7 +29,7 @@ WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	    -Wformat=2 -Wno-unused-parameter -Wundef -Wpointer-arith -Werror
 CFLAGS  ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
-	      -DRSTTRACE_VERSION='"$(VERSION)"' -I$(OUTPUT) -iquote bpf -iquote user
+	      -I$(OUTPUT) -iquote bpf -iquote user
 # libbpf is linked statically, its own dependencies dynamically.
 LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
@@ -43,6 +43,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%.o,$(UNIT_SRCS))
 BPF_OBJ   := $(OUTPUT)/rsttrace.bpf.o
 SKEL      := $(OUTPUT)/rsttrace.skel.h
+VERSION_H := $(OUTPUT)/version.h
 DEPS_STAMP := $(OUTPUT)/.deps-build
 
 .DEFAULT_GOAL := all
@@ -70,12 +71,20 @@ $(BPF_OBJ): bpf/rsttrace.bpf.c $(DEPS_STAMP) | $(OUTPUT)
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
 	$(Q)rm -f $@.tmp
 
+# rewritten only when the version changes, so that a commit rebuilds what
+# prints it and nothing else
+$(VERSION_H): FORCE | $(OUTPUT)
+	$(Q)v='#define RSTTRACE_VERSION "$(VERSION)"'; \
+	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+.PHONY: FORCE
+
 $(SKEL): $(BPF_OBJ)
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name rsttrace_bpf > $@.tmp && mv $@.tmp $@
 
 # The skeleton must exist before the first compile; after that the -MMD
 # files say which objects really include it (and every other header).
+$(OUTPUT)/user/rsttrace.o: $(VERSION_H)
 $(OUTPUT)/user/%.o: user/%.c | $(SKEL) $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@

@@ -36,6 +36,7 @@
 #include "seed.h"
 #include "summary.h"
 #include "tables.h"
+#include "version.h"  /* generated: RSTTRACE_VERSION */
 
 #define STATS_INTERVAL_MS 1000
 /* how long a record waits for the other end of its reset */
