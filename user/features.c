@@ -132,6 +132,11 @@ uint32_t features__acceptor_offered(const struct features *f, bool legacy)
 	return h;
 }
 
+bool features__legacy_expected(const struct features *f)
+{
+	return f->btf && !f->storage_tracing;
+}
+
 uint32_t features__acceptor_choose(const struct features *f, bool legacy,
 				   uint32_t want, uint32_t refused)
 {
@@ -234,6 +239,9 @@ void features__probe(struct features *f, const struct btf *btf)
 	f->rcvspace_tp = tp_arity(btf, "tcp_rcv_space_adjust") == 1;
 	f->btf = true;
 	f->graft_fn = func_arity(btf, "security_sock_graft") == 2;
+	/* the verifier's check for the helpers came with them */
+	f->storage_tracing =
+		func_arity(btf, "bpf_sk_storage_tracing_allowed") == 1;
 	f->send_reset_reason = tp_arity(btf, "tcp_send_reset") == 3;
 	/* the same 6.10 series made the event fire without a full socket */
 	f->send_reset_nosock = f->send_reset_reason;
@@ -248,9 +256,9 @@ static const char *yesno(bool v)
 }
 
 /* How accepted sockets will find their acceptor, in words. */
-static void print_acceptor(const struct features *f, FILE *out)
+static void print_acceptor(const struct features *f, bool legacy, FILE *out)
 {
-	uint32_t h = features__acceptor_choose(f, false, 0, 0);
+	uint32_t h = features__acceptor_choose(f, legacy, 0, 0);
 	char names[64];
 
 	fprintf(out, "  acceptor of a socket:                 %s\n",
@@ -275,7 +283,7 @@ static void print_acceptor(const struct features *f, FILE *out)
 			     "that write first or never read\n");
 }
 
-void features__print(const struct features *f, FILE *out)
+void features__print(const struct features *f, bool legacy, FILE *out)
 {
 	fprintf(out, "kernel: %s\n", f->release);
 	fprintf(out, "  BTF (/sys/kernel/btf/vmlinux):        %s\n", yesno(f->btf));
@@ -295,7 +303,10 @@ void features__print(const struct features *f, FILE *out)
 		yesno(f->sockio_tp));
 	fprintf(out, "  tcp_rcv_space_adjust:                 %s\n",
 		yesno(f->rcvspace_tp));
-	print_acceptor(f, out);
+	fprintf(out, "  socket storage in tracing (5.11+):    %s\n",
+		f->storage_tracing ? "yes" :
+				     "no (owners kept in a hash map instead)");
+	print_acceptor(f, legacy, out);
 	fprintf(out, "  kprobes:                              %s\n",
 		yesno(f->kprobes));
 	fprintf(out, "  resets sent by netfilter REJECT:      %s\n",

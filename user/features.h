@@ -25,6 +25,8 @@ struct features {
 	bool cgroup2; /* a cgroup v2 hierarchy to attach getpeername to */
 	bool sockio_tp; /* sock_recv_length and sock_send_length (6.3) */
 	bool rcvspace_tp; /* tcp_rcv_space_adjust */
+	/* bpf_sk_storage_get() in tracing programs (5.11, 8e4597c627fb) */
+	bool storage_tracing;
 	int nf_reset_args; /* nf_send_reset()'s arity, 0: no such function */
 	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
 	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
@@ -39,6 +41,12 @@ struct features {
  * legacy owner store or socket storage.
  */
 uint32_t features__acceptor_offered(const struct features *f, bool legacy);
+
+/*
+ * Whether the load will fall back to the legacy owner store: what -V
+ * predicts, since only a load can tell for sure.
+ */
+bool features__legacy_expected(const struct features *f);
 /*
  * The hooks to use: @want (0: choose) restricted to what is offered and
  * not @refused (hooks whose programs the kernel would not load). The
@@ -65,7 +73,7 @@ void features__probe(struct features *f, const struct btf *btf);
 int features__nf_reset_args(const struct btf *vmlinux);
 /* Make sure tracefs is mounted; classic tracepoints need it. */
 bool features__mount_tracefs(void);
-void features__print(const struct features *f, FILE *out);
+void features__print(const struct features *f, bool legacy, FILE *out);
 /* Which sources are active and which resets this kernel cannot show. */
 void features__print_sources(const struct features *f, FILE *out);
 

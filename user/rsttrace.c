@@ -648,6 +648,25 @@ static int load_once(struct tracer *t, bool legacy)
 	return err;
 }
 
+/* What --acceptor asked for must exist in the owner store the load took. */
+static int check_legacy_acceptor(const struct tracer *t)
+{
+	uint32_t offered = features__acceptor_offered(&t->feat, true);
+	char want[96], have[96];
+
+	if (!(t->cfg->acceptor & ~offered))
+		return 0;
+	features__acceptor_names(t->cfg->acceptor & ~offered, want,
+				 sizeof(want));
+	features__acceptor_names(offered, have, sizeof(have));
+	fprintf(stderr,
+		"rsttrace: --acceptor: %s needs socket storage in tracing "
+		"programs (Linux 5.11+), which Linux %s lacks; this kernel "
+		"offers: %s\n",
+		want, t->feat.release, offered ? have : "none");
+	return -EINVAL;
+}
+
 /*
  * Socket storage in tracing programs needs 5.11: where the kernel refuses
  * it, load again with the legacy owner store. Only the last attempt's
@@ -671,6 +690,8 @@ static int load(struct tracer *t)
 		t->feat.legacy_owners = !err;
 	}
 	load_log.quiet = false;
+	if (t->feat.legacy_owners && check_legacy_acceptor(t))
+		return -EINVAL;
 	if (err) {
 		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
 			load_hint(err));
@@ -936,13 +957,15 @@ out:
 static void print_version(struct tracer *t)
 {
 	const struct features *f = &t->feat;
+	bool legacy = t->cfg->legacy_owners || features__legacy_expected(f);
 	uint32_t hooks =
-		features__acceptor_choose(f, false, t->cfg->acceptor, 0);
+		features__acceptor_choose(f, legacy, t->cfg->acceptor, 0);
+	uint32_t offered = features__acceptor_offered(f, legacy);
 	char names[96];
 	const char *p, *comma;
 	struct table_sizes ts;
 
-	tables__size(&ts, t->cfg->tw_owners, false,
+	tables__size(&ts, t->cfg->tw_owners, legacy,
 		     hooks & (RST_ACC_KPROBE | RST_ACC_SYSCALLS));
 	features__acceptor_names(hooks, names, sizeof(names));
 	if (!hooks)
@@ -951,7 +974,7 @@ static void print_version(struct tracer *t)
 	if (!t->cfg->json) {
 		printf("rsttrace %s\nlibbpf %s\n", RSTTRACE_VERSION,
 		       libbpf_version_string());
-		features__print(f, stdout);
+		features__print(f, legacy, stdout);
 		printf("  reset reasons from BTF:               %u names\n",
 		       t->reasons.n);
 		printf("  TIME_WAIT owners kept:                %u (%s)\n",
@@ -966,7 +989,8 @@ static void print_version(struct tracer *t)
 	       "\"btf\":%s,\"ringbuf\":%s,\"kprobes\":%s,"
 	       "\"kernel_reasons_passive\":%s,\"kernel_reasons_active\":%s,"
 	       "\"nosock_resets\":%s,\"netfilter_resets\":%s,"
-	       "\"accept_tracepoints\":%s,\"acceptor\":[",
+	       "\"accept_tracepoints\":%s,\"legacy_owners\":%s,"
+	       "\"acceptor\":[",
 	       RSTTRACE_VERSION, libbpf_version_string(), f->release,
 	       f->btf ? "true" : "false", f->ringbuf ? "true" : "false",
 	       f->kprobes ? "true" : "false",
@@ -974,16 +998,15 @@ static void print_version(struct tracer *t)
 	       f->active_reasons ? "true" : "false",
 	       f->send_reset_nosock || f->kprobes ? "true" : "false",
 	       f->kprobes && f->nf_reset_args ? "true" : "false",
-	       hooks ? "true" : "false");
+	       hooks ? "true" : "false", legacy ? "true" : "false");
 	for (p = names; *p; p = *comma ? comma + 1 : comma) {
 		comma = p + strcspn(p, ",");
 		printf("%s\"%.*s\"", p == names ? "" : ",", (int)(comma - p),
 		       p);
 	}
 	printf("],\"acceptor_offered\":[");
-	features__acceptor_names(features__acceptor_offered(f, false), names,
-				 sizeof(names));
-	if (!features__acceptor_offered(f, false))
+	features__acceptor_names(offered, names, sizeof(names));
+	if (!offered)
 		names[0] = '\0';
 	for (p = names; *p; p = *comma ? comma + 1 : comma) {
 		comma = p + strcspn(p, ",");

@@ -506,7 +506,8 @@ def rsttrace_cmd(*args):
 CAPS_KEYS = {"version": str, "libbpf": str, "kernel": str, "btf": bool, "ringbuf": bool,
              "kprobes": bool, "kernel_reasons_passive": bool,
              "kernel_reasons_active": bool, "nosock_resets": bool,
-             "netfilter_resets": bool, "accept_tracepoints": bool, "acceptor": list,
+             "netfilter_resets": bool, "accept_tracepoints": bool,
+             "legacy_owners": bool, "acceptor": list,
              "acceptor_offered": list, "tw_owner_slots": int, "accept_slots": int,
              "ringbuf_size": int, "reason_names": int}
 # rsttrace's start-up line when it keeps owners without socket storage

@@ -63,9 +63,7 @@ def hook_configs():
     """--acceptor values to run: what rsttrace picks, then each hook this
     kernel offers on its own (in this owner store)."""
     c = caps()
-    offered = c["acceptor_offered"]
-    if c["legacy_owners"]:
-        offered = [h for h in offered if h in ("kprobe", "syscalls")]
+    offered = c["acceptor_offered"]  # -V knows the owner store's
     configs = [("auto", c["acceptor_attached"])] + [(h, [h]) for h in offered]
     # the fallback of kernels without sock_recv_length (6.1's, with
     # syscalls standing in for the kprobe where there are no kprobes)
