@@ -104,13 +104,29 @@ struct parse_state {
 	bool exit_ok; /* --help or --usage was handled */
 };
 
+static unsigned long list_get(const void *out, size_t elem_size,
+			      unsigned int i)
+{
+	return elem_size == sizeof(uint16_t) ? ((const uint16_t *)out)[i] :
+					       ((const uint32_t *)out)[i];
+}
+
+static void list_set(void *out, size_t elem_size, unsigned int i,
+		     unsigned long v)
+{
+	if (elem_size == sizeof(uint16_t))
+		((uint16_t *)out)[i] = (uint16_t)v;
+	else
+		((uint32_t *)out)[i] = (uint32_t)v;
+}
+
 int args__parse_list(const char *arg, unsigned long min, unsigned long max,
 		     void *out, size_t elem_size, unsigned int max_elems,
 		     unsigned int *n, char *err, size_t errlen)
 {
 	const char *p = arg;
+	unsigned int i;
 
-	*n = 0;
 	if (!*arg) {
 		snprintf(err, errlen, "'' (empty list)");
 		return -1;
@@ -136,16 +152,17 @@ int args__parse_list(const char *arg, unsigned long min, unsigned long max,
 				 min, max);
 			return -1;
 		}
-		if (*n >= max_elems) {
-			snprintf(err, errlen, "list '%.64s' (more than %u values)",
-				 arg, max_elems);
+		for (i = 0; i < *n && list_get(out, elem_size, i) != v; i++)
+			;
+		if (i == *n && *n >= max_elems) {
+			snprintf(err, errlen, "list '%.64s' (more than %u values "
+				 "in all)", arg, max_elems);
 			return -1;
 		}
-		if (elem_size == sizeof(uint16_t))
-			((uint16_t *)out)[*n] = (uint16_t)v;
-		else
-			((uint32_t *)out)[*n] = (uint32_t)v;
-		(*n)++;
+		if (i == *n) {
+			list_set(out, elem_size, *n, v);
+			(*n)++;
+		}
 		if (!end)
 			return 0;
 		p = end + 1;

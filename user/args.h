@@ -52,8 +52,9 @@ unsigned long args__ringbuf_default(int ncpus);
  */
 int args__parse(int argc, char **argv, struct rst_config *cfg);
 
-/* Parse a comma-separated list of numbers in [min, max]; -1 on error,
- * with a message naming the bad element written to @err. */
+/* Add a comma-separated list of numbers in [min, max] to the @n already in
+ * @out (a value already there is not added again); -1 on error, with a
+ * message naming the bad element written to @err. */
 int args__parse_list(const char *arg, unsigned long min, unsigned long max,
 		     void *out, size_t elem_size, unsigned int max_elems,
 		     unsigned int *n, char *err, size_t errlen);

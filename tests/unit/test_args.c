@@ -41,6 +41,27 @@ UNIT_TEST(args_lists)
 	CHECK_EQ_INT(cfg.ports[1], 65535);
 }
 
+/* as with tcpdump's or ss's filters, repeating an option adds to its list */
+UNIT_TEST(args_lists_add_up)
+{
+	struct rst_config cfg;
+
+	CHECK_EQ_INT(PARSE(&cfg, "-L", "443", "-L", "8443,443", "-p", "7",
+			   "-p", "8", "-D", "1", "-D", "2", "-P", "3", "-P",
+			   "4"),
+		     0);
+	CHECK_EQ_INT(cfg.nlports, 2); /* 443 once */
+	CHECK_EQ_INT(cfg.lports[0], 443);
+	CHECK_EQ_INT(cfg.lports[1], 8443);
+	CHECK_EQ_INT(cfg.npids, 2);
+	CHECK_EQ_INT(cfg.pids[0], 7);
+	CHECK_EQ_INT(cfg.pids[1], 8);
+	CHECK_EQ_INT(cfg.nrports, 2);
+	CHECK_EQ_INT(cfg.rports[1], 2);
+	CHECK_EQ_INT(cfg.nports, 2);
+	CHECK_EQ_INT(cfg.ports[1], 4);
+}
+
 UNIT_TEST(args_bad_values)
 {
 	struct rst_config cfg;
