@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,10 @@ bool outbuf__grow(struct outbuf *b, size_t more)
 
 	if (b->len + more <= b->cap)
 		return true;
+	if (more > SIZE_MAX / 4 - b->len) { /* the doubling would wrap */
+		b->oom = true;
+		return false;
+	}
 	cap = b->cap ? b->cap : 4096;
 	while (cap < b->len + more)
 		cap *= 2;

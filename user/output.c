@@ -30,6 +30,18 @@ int output__flush(struct output *o)
 	return o->closed ? -EPIPE : 0;
 }
 
+bool output__end(struct output *o)
+{
+	if (!o->buf.oom)
+		return true;
+	o->buf.len = o->mark;
+	o->buf.oom = false;
+	if (o->mark && !output__flush(o))
+		return false;
+	o->unwritten++;
+	return true;
+}
+
 bool output__is_pipe(int fd)
 {
 	struct stat st;

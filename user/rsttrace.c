@@ -165,10 +165,14 @@ static void emit_record(void *ctx, struct rst_record *r)
 			sizeof(r->cause) - strlen(r->cause) - 1);
 	if (t->summary)
 		summary__add(t->summary, r);
-	else if (t->cfg->json)
-		format__json_record(&t->out.buf, r, &t->fmt);
 	else
-		format__table_record(&t->out.buf, r, &t->fmt);
+		do {
+			output__begin(&t->out);
+			if (t->cfg->json)
+				format__json_record(&t->out.buf, r, &t->fmt);
+			else
+				format__table_record(&t->out.buf, r, &t->fmt);
+		} while (!output__end(&t->out));
 	t->events++;
 	/* a long burst is written in chunks rather than held */
 	if (t->out.buf.len > (64 << 10) && output__flush(&t->out))
@@ -289,8 +293,11 @@ static void lost_one(void *ctx, const struct lost_report *r)
 	if (k && (k->flags & RST_LOST_REASON))
 		reason = reasons__name(&t->reasons, k->reason);
 	if (t->cfg->json)
-		format__json_lost(&t->out.buf, clock__boot_ns(), r, reason,
-				  &t->fmt);
+		do {
+			output__begin(&t->out);
+			format__json_lost(&t->out.buf, clock__boot_ns(), r,
+					  reason, &t->fmt);
+		} while (!output__end(&t->out));
 	ll->count += r->count;
 	if (ll->shown == 3) {
 		ll->more++;
@@ -394,13 +401,19 @@ static void print_summary(struct tracer *t, double interval_s)
 	if (t->cfg->json) {
 		format__rfc3339(&tb, ts.tv_sec, ts.tv_nsec);
 		outbuf__putc(&tb, '\0');
-		summary__print_json(t->summary, &t->out.buf,
-				    tb.data ? tb.data : "", interval_s);
 	} else {
 		localtime_r(&ts.tv_sec, &tm);
 		strftime(title, sizeof(title), "%Y-%m-%d %H:%M:%S", &tm);
-		summary__print_table(t->summary, &t->out.buf, title);
 	}
+	do {
+		output__begin(&t->out);
+		if (t->cfg->json)
+			summary__print_json(t->summary, &t->out.buf,
+					    tb.data && !tb.oom ? tb.data : "",
+					    interval_s);
+		else
+			summary__print_table(t->summary, &t->out.buf, title);
+	} while (!output__end(&t->out));
 	outbuf__free(&tb);
 	summary__reset(t->summary);
 }
@@ -1306,6 +1319,10 @@ int main(int argc, char **argv)
 	output__flush(&t.out);
 	fprintf(stderr, "rsttrace: %llu events, %llu lost\n", t.events,
 		(unsigned long long)lost__total(t.lost));
+	if (t.out.unwritten)
+		fprintf(stderr,
+			"rsttrace: %llu records not written: out of memory\n",
+			t.out.unwritten);
 	/* no more writers: the tables hold still while they are counted */
 	rsttrace_bpf__detach(t.skel);
 	report_tables(&t);
