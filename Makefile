@@ -41,8 +41,8 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 LIB_OBJS  := $(filter-out $(OUTPUT)/user/rsttrace.o,$(USER_OBJS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_OBJS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%.o,$(UNIT_SRCS))
-BPF_OBJ   := $(OUTPUT)/rsttrace.bpf.o
-SKEL      := $(OUTPUT)/rsttrace.skel.h
+# the tracer, and the probe that picks its owner store
+SKEL      := $(OUTPUT)/rsttrace.skel.h $(OUTPUT)/probe_storage.skel.h
 VERSION_H := $(OUTPUT)/version.h
 DEPS_STAMP := $(OUTPUT)/.deps-build
 
@@ -65,7 +65,9 @@ test-deps: $(DEPS_STAMP)
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
-$(BPF_OBJ): bpf/rsttrace.bpf.c $(DEPS_STAMP) | $(OUTPUT)
+# not intermediate files: make would delete them after the compile
+.PRECIOUS: $(OUTPUT)/%.bpf.o $(OUTPUT)/%.skel.h
+$(OUTPUT)/%.bpf.o: bpf/%.bpf.c $(DEPS_STAMP) | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -MT $@ -MF $(@:.o=.d) -c $< -o $@.tmp
 	$(Q)$(BPFTOOL) gen object $@ $@.tmp
@@ -78,9 +80,9 @@ $(VERSION_H): FORCE | $(OUTPUT)
 	[ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
 .PHONY: FORCE
 
-$(SKEL): $(BPF_OBJ)
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name rsttrace_bpf > $@.tmp && mv $@.tmp $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $*_bpf > $@.tmp && mv $@.tmp $@
 
 # The skeleton must exist before the first compile; after that the -MMD
 # files say which objects really include it (and every other header).

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Kernel feature detection: each answer becomes a load-time choice. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
@@ -9,6 +10,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "features.h"
+#include "probe_storage.skel.h"
 #include "rsttrace.h"
 
 #define TRACEFS "/sys/kernel/tracing"
@@ -130,6 +132,26 @@ uint32_t features__acceptor_offered(const struct features *f, bool legacy)
 	if (f->rcvspace_tp)
 		h |= RST_ACC_RCVSPACE;
 	return h;
+}
+
+static int print_nothing(enum libbpf_print_level level, const char *fmt,
+			 va_list ap)
+{
+	return 0;
+}
+
+void features__probe_storage(struct features *f)
+{
+	libbpf_print_fn_t old = libbpf_set_print(print_nothing);
+	struct probe_storage_bpf *skel = probe_storage_bpf__open_and_load();
+	int err = skel ? 0 : -errno;
+
+	libbpf_set_print(old);
+	probe_storage_bpf__destroy(skel);
+	/* without the privilege to load, what BTF says stands */
+	if (err != -EPERM)
+		f->storage_tracing = !err;
+	f->storage_probed = err != -EPERM;
 }
 
 bool features__legacy_expected(const struct features *f)
@@ -303,9 +325,10 @@ void features__print(const struct features *f, bool legacy, FILE *out)
 		yesno(f->sockio_tp));
 	fprintf(out, "  tcp_rcv_space_adjust:                 %s\n",
 		yesno(f->rcvspace_tp));
-	fprintf(out, "  socket storage in tracing (5.11+):    %s\n",
+	fprintf(out, "  socket storage in tracing (5.11+):    %s%s\n",
 		f->storage_tracing ? "yes" :
-				     "no (owners kept in a hash map instead)");
+				     "no (owners kept in a hash map instead)",
+		f->storage_probed ? "" : " (from BTF: root can probe)");
 	print_acceptor(f, legacy, out);
 	fprintf(out, "  kprobes:                              %s\n",
 		yesno(f->kprobes));

@@ -27,6 +27,7 @@ struct features {
 	bool rcvspace_tp; /* tcp_rcv_space_adjust */
 	/* bpf_sk_storage_get() in tracing programs (5.11, 8e4597c627fb) */
 	bool storage_tracing;
+	bool storage_probed; /* ... known by a load, not guessed from BTF */
 	int nf_reset_args; /* nf_send_reset()'s arity, 0: no such function */
 	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
 	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
@@ -43,9 +44,12 @@ struct features {
 uint32_t features__acceptor_offered(const struct features *f, bool legacy);
 
 /*
- * Whether the load will fall back to the legacy owner store: what -V
- * predicts, since only a load can tell for sure.
+ * Whether tracing programs may use socket storage, by loading a probe that
+ * does (bpf/probe_storage.bpf.c); without the privilege, BTF's answer
+ * stands.
  */
+void features__probe_storage(struct features *f);
+/* The legacy owner store is needed (as probed, or as BTF suggests). */
 bool features__legacy_expected(const struct features *f);
 /*
  * The hooks to use: @want (0: choose) restricted to what is offered and

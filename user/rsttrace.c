@@ -53,6 +53,8 @@ struct tracer {
 	struct rst_clock clock;
 	struct reasons reasons;
 	struct features feat;
+	uint64_t cgroup_id; /* -c, resolved once before anything is loaded */
+	int cgroup_level;
 	struct infer_opts infer;
 	struct correlator *corr;
 	struct summary *summary;
@@ -534,7 +536,6 @@ static int configure(struct tracer *t, bool legacy)
 	const struct rst_config *cfg = t->cfg;
 	struct rsttrace_bpf *skel = t->skel;
 	unsigned int i;
-	char err[256];
 
 	skel->rodata->filter_pid = cfg->npids > 0;
 	skel->rodata->filter_lport = cfg->nlports > 0;
@@ -542,18 +543,8 @@ static int configure(struct tracer *t, bool legacy)
 	skel->rodata->filter_port = cfg->nports > 0;
 	skel->rodata->filter_family = cfg->family;
 	skel->rodata->filter_direction = cfg->direction;
-	if (cfg->cgroup) {
-		uint64_t id;
-		int level;
-
-		if (cgroup__resolve(cfg->cgroup, &id, &level, err,
-				    sizeof(err))) {
-			fprintf(stderr, "rsttrace: %s\n", err);
-			return -EINVAL;
-		}
-		skel->rodata->filter_cgroup_id = id;
-		skel->rodata->filter_cgroup_level = level;
-	}
+	skel->rodata->filter_cgroup_id = t->cgroup_id;
+	skel->rodata->filter_cgroup_level = t->cgroup_level;
 	if (bpf_map__set_max_entries(
 		    skel->maps.events,
 		    cfg->ringbuf_size ?
@@ -591,7 +582,7 @@ static int configure(struct tracer *t, bool legacy)
 	return configure_tables(t, legacy);
 }
 
-static const char *load_hint(int err)
+static const char *load_hint(int err, bool legacy)
 {
 	if (err == -EACCES)
 		return "the kernel's verifier rejected a program; run with -v "
@@ -601,9 +592,12 @@ static const char *load_hint(int err)
 		       "CAP_PERFMON are needed); check "
 		       "kernel.unprivileged_bpf_disabled and lockdown";
 	if (err == -EINVAL || err == -524 /* ENOTSUPP */ || err == -EOPNOTSUPP)
-		return "this kernel lacks a BPF feature rsttrace needs "
-		       "(tp_btf programs with socket storage need Linux 5.11 "
-		       "or later); run with -v for the verifier's log";
+		return legacy ? "this kernel lacks a BPF feature rsttrace "
+				"needs (tp_btf programs need Linux 5.8 or "
+				"later with BTF); run with -v for the "
+				"verifier's log" :
+				"this kernel refused a BPF feature rsttrace "
+				"needs; run with -v for the verifier's log";
 	return "run with -v for libbpf's log";
 }
 
@@ -681,33 +675,31 @@ static int check_legacy_acceptor(const struct tracer *t)
 }
 
 /*
- * Socket storage in tracing programs needs 5.11: where the kernel refuses
- * it, load again with the legacy owner store. Only the last attempt's
- * errors are shown, unless -v.
+ * Socket storage in tracing programs needs 5.11: elsewhere (as probed
+ * before, never guessed from this load's failure) owners are kept in the
+ * legacy hash map store.
  */
 static int load(struct tracer *t)
 {
+	bool legacy = t->cfg->legacy_owners ||
+		      features__legacy_expected(&t->feat);
 	unsigned int i;
 	int err;
 
 	libbpf_set_print(t->cfg->verbose ? print_libbpf : print_libbpf_quiet);
-	load_log.quiet = true;
-	err = t->cfg->legacy_owners ? -EOPNOTSUPP : load_once(t, false);
-	if (err && (t->skel || t->cfg->legacy_owners)) {
-		if (t->cfg->verbose)
-			fprintf(stderr, "rsttrace: socket storage unusable in "
-					"tracing programs (Linux < 5.11?): "
-					"legacy owner store\n");
-		load_log.quiet = false;
-		err = load_once(t, true);
-		t->feat.legacy_owners = !err;
-	}
-	load_log.quiet = false;
-	if (t->feat.legacy_owners && check_legacy_acceptor(t))
+	if (legacy && t->cfg->verbose)
+		fprintf(stderr, "rsttrace: no socket storage in tracing "
+				"programs: legacy owner store\n");
+	t->feat.legacy_owners = legacy;
+	if (legacy && check_legacy_acceptor(t))
 		return -EINVAL;
+	/* what the verifier said of refused programs: with -v */
+	load_log.quiet = true;
+	err = load_once(t, legacy);
+	load_log.quiet = false;
 	if (err) {
 		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
-			load_hint(err));
+			load_hint(err, legacy));
 		return err;
 	}
 	for (i = 0; i < N_OPTIONAL_PROGS; i++)
@@ -1138,6 +1130,7 @@ int main(int argc, char **argv)
 	struct seed_stats seed = {};
 	struct seed_maps seed_maps;
 	unsigned long long untracked;
+	char msg[256];
 	struct btf *vmlinux;
 	sigset_t mask;
 	int err;
@@ -1149,6 +1142,8 @@ int main(int argc, char **argv)
 	libbpf_set_print(cfg.verbose ? print_libbpf : print_libbpf_quiet);
 	vmlinux = btf__load_vmlinux_btf();
 	features__probe(&t.feat, vmlinux);
+	if (vmlinux)
+		features__probe_storage(&t.feat);
 	if (vmlinux && t.feat.kprobes)
 		t.feat.nf_reset_args = features__nf_reset_args(vmlinux);
 	if (vmlinux)
@@ -1163,6 +1158,12 @@ int main(int argc, char **argv)
 			"CAP_PERFMON, CAP_SYS_PTRACE and CAP_SYS_ADMIN): try "
 			"sudo rsttrace\n");
 		err = 1;
+		goto cleanup;
+	}
+	if (cfg.cgroup && cgroup__resolve(cfg.cgroup, &t.cgroup_id,
+					  &t.cgroup_level, msg, sizeof(msg))) {
+		fprintf(stderr, "rsttrace: -c: %s\n", msg);
+		err = 2; /* a bad argument */
 		goto cleanup;
 	}
 	if (!vmlinux) {

@@ -346,6 +346,20 @@ def bad_args(stack):
     check(not problems, "%s", "; ".join(problems))
 
 
+@test("bad_cgroup")
+def bad_cgroup(stack):
+    """-c with a path that is not a cgroup: one line naming it, status 2
+    (a bad argument), and no load: once the error came twice, then a
+    claim that the kernel lacked a 5.11 feature."""
+    for path in ("/no/such/dir", "/proc"):
+        r = subprocess.run(rsttrace_cmd("-c", path), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = r.stderr.decode("utf-8", "replace").strip().splitlines()
+        eq(r.returncode, 2, "-c %s: exit status" % path)
+        eq(len(err), 1, "-c %s: lines on stderr %r" % (path, err))
+        check(path in err[0] and "BPF" not in err[0], "-c %s: stderr %r", path, err)
+
+
 @test("help")
 def help_text(stack):
     """--help exits 0 and fits 80 columns, with no example's comment
