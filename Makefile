@@ -47,7 +47,7 @@ VERSION_H := $(OUTPUT)/version.h
 DEPS_STAMP := $(OUTPUT)/.deps-build
 
 .DEFAULT_GOAL := all
-.PHONY: all deps test-deps run test unit e2e vmlinux clean format
+.PHONY: all deps test-deps run test unit vmlinux clean format
 
 all: rsttrace
 

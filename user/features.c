@@ -267,7 +267,6 @@ void features__probe(struct features *f, const struct btf *btf)
 	f->send_reset_reason = tp_arity(btf, "tcp_send_reset") == 3;
 	/* the same 6.10 series made the event fire without a full socket */
 	f->send_reset_nosock = f->send_reset_reason;
-	f->reason_enum = enum_has(btf, "sk_rst_reason", "SK_RST_REASON_NO_SOCKET");
 	f->active_reasons =
 		enum_has(btf, "sk_rst_reason", "SK_RST_REASON_TCP_ABORT_ON_CLOSE");
 }

@@ -16,7 +16,6 @@ struct features {
 	bool ringbuf; /* BPF_MAP_TYPE_RINGBUF (5.8) */
 	bool send_reset_reason; /* tcp_send_reset(sk, skb, reason) (6.10) */
 	bool send_reset_nosock; /* fires for resets without a full socket */
-	bool reason_enum; /* enum sk_rst_reason in BTF */
 	bool active_reasons; /* per-path reasons for resets we send (6.12) */
 	bool tracefs; /* tracefs mounted, or mounted by us */
 	bool accept_tp; /* syscalls:sys_exit_accept4 exists */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * Why a reset happened: the kernel's reason where it gives one, otherwise
- * worked out from the same facts the kernel decides on (see kernel-notes
- * section 3), and the words and errno a person on call needs.
+ * worked out from the same facts the kernel decides on (tcp_rcv_state_process,
+ * tcp_validate_incoming, tcp_close in net/ipv4/; README, "Causes"), and the
+ * words and errno a person on call needs.
  */
 #include <stdio.h>
 #include <string.h>
