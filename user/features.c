@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Kernel feature detection: each answer becomes a load-time choice. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -65,7 +68,61 @@ static int func_arity(const struct btf *btf, const char *name)
 	return t && btf_is_func_proto(t) ? btf_vlen(t) : 0;
 }
 
-int features__nf_reset_args(const struct btf *vmlinux)
+/* modprobe -q @mod, by path and without a shell; quietly, as a hint. */
+static void modprobe(const char *mod)
+{
+	static const char *const paths[] = { "/usr/sbin/modprobe",
+					     "/sbin/modprobe" };
+	char *argv[] = { "modprobe", "-q", (char *)mod, NULL };
+	unsigned int i;
+	int status, fd;
+	pid_t pid;
+
+	for (i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		if (access(paths[i], X_OK))
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+			if (fd >= 0) {
+				dup2(fd, STDOUT_FILENO);
+				dup2(fd, STDERR_FILENO);
+			}
+			execv(paths[i], argv);
+			_exit(127);
+		}
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		return;
+	}
+}
+
+/* @mod is built for this kernel as a module (modules.dep lists it). */
+static bool module_available(const char *release, const char *mod)
+{
+	char path[320], line[512], want[80];
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/lib/modules/%s/modules.dep", release);
+	snprintf(want, sizeof(want), "/%s.ko", mod);
+	f = fopen(path, "re");
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (colon) {
+			*colon = '\0';
+			found = strstr(line, want) != NULL;
+		}
+	}
+	fclose(f);
+	return found;
+}
+
+int features__nf_reset_args(const struct btf *vmlinux, const char *release,
+			    bool may_load)
 {
 	struct btf *mod;
 	int n = func_arity(vmlinux, "nf_send_reset");
@@ -73,10 +130,14 @@ int features__nf_reset_args(const struct btf *vmlinux)
 	if (n)
 		return n;
 	/* Debian builds it as a module, loaded by the first REJECT rule */
-	if (access("/sys/kernel/btf/nf_reject_ipv4", F_OK) &&
-	    system("modprobe -q nf_reject_ipv4 2>/dev/null; "
-		   "modprobe -q nf_reject_ipv6 2>/dev/null") == -1)
-		return 0;
+	if (access("/sys/kernel/btf/nf_reject_ipv4", F_OK)) {
+		if (!may_load)
+			return module_available(release, "nf_reject_ipv4") ?
+				       -1 :
+				       0;
+		modprobe("nf_reject_ipv4");
+		modprobe("nf_reject_ipv6");
+	}
 	mod = btf__load_module_btf("nf_reject_ipv4", (struct btf *)vmlinux);
 	if (!mod)
 		return 0;
@@ -333,6 +394,9 @@ void features__print(const struct features *f, bool legacy, FILE *out)
 		yesno(f->kprobes));
 	fprintf(out, "  resets sent by netfilter REJECT:      %s\n",
 		!f->kprobes	   ? "not visible (no kprobes)" :
+		f->nf_reset_args < 0 ?
+				   "visible (kprobe on nf_send_reset, once "
+				   "rsttrace loads nf_reject_ipv4)" :
 		f->nf_reset_args ? "visible (kprobe on nf_send_reset)" :
 				   "not visible (no nf_send_reset)");
 }

@@ -27,7 +27,8 @@ struct features {
 	/* bpf_sk_storage_get() in tracing programs (5.11, 8e4597c627fb) */
 	bool storage_tracing;
 	bool storage_probed; /* ... known by a load, not guessed from BTF */
-	int nf_reset_args; /* nf_send_reset()'s arity, 0: no such function */
+	/* nf_send_reset()'s arity; 0: no such function, -1: in a module */
+	int nf_reset_args;
 	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
 	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
 	/* filled in after load and attach */
@@ -70,10 +71,13 @@ int features__parse_acceptor(const char *arg, uint32_t *hooks, char *err,
 /* Probe with the vmlinux BTF @btf (may be NULL when there is none). */
 void features__probe(struct features *f, const struct btf *btf);
 /*
- * Arity of nf_send_reset() from vmlinux or nf_reject_ipv4's BTF (loading the
- * module if needed), 0 when there is no such function.
+ * Arity of nf_send_reset() from vmlinux or nf_reject_ipv4's BTF, 0 when
+ * there is no such function. With @may_load (about to attach, privileged)
+ * the modules are loaded if need be; without, -1 says "a module would
+ * provide it".
  */
-int features__nf_reset_args(const struct btf *vmlinux);
+int features__nf_reset_args(const struct btf *vmlinux, const char *release,
+			    bool may_load);
 /* Make sure tracefs is mounted; classic tracepoints need it. */
 bool features__mount_tracefs(void);
 void features__print(const struct features *f, bool legacy, FILE *out);

@@ -1144,8 +1144,10 @@ int main(int argc, char **argv)
 	features__probe(&t.feat, vmlinux);
 	if (vmlinux)
 		features__probe_storage(&t.feat);
+	/* -V only looks; loading modules waits for the privilege check */
 	if (vmlinux && t.feat.kprobes)
-		t.feat.nf_reset_args = features__nf_reset_args(vmlinux);
+		t.feat.nf_reset_args =
+			features__nf_reset_args(vmlinux, t.feat.release, false);
 	if (vmlinux)
 		reasons__load(&t.reasons, vmlinux);
 	if (cfg.version) {
@@ -1160,6 +1162,9 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
+	if (vmlinux && t.feat.nf_reset_args < 0)
+		t.feat.nf_reset_args =
+			features__nf_reset_args(vmlinux, t.feat.release, true);
 	if (cfg.cgroup && cgroup__resolve(cfg.cgroup, &t.cgroup_id,
 					  &t.cgroup_level, msg, sizeof(msg))) {
 		fprintf(stderr, "rsttrace: -c: %s\n", msg);

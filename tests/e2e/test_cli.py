@@ -14,7 +14,7 @@ import types
 from harness import (BURST, CAPS_KEYS, kernel_skips, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, cpu_limit, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, proc, rsttrace_cmd, run, scaled, test,
-                     validator, version_json)
+                     validator, version_json, Skip)
 from test_owner import connected, nft_reject, tracer
 from test_filters import refuse, resets_per_refuse, skip_sent
 
@@ -344,6 +344,30 @@ def bad_args(stack):
         if "Tracing" in err:
             problems.append("%s: started tracing" % what)
     check(not problems, "%s", "; ".join(problems))
+
+
+@test("version_looks_only")
+def version_looks_only(stack):
+    """-V only looks: it loads no kernel module (it ran modprobe through
+    /bin/sh, before any privilege check). Starting to trace does load
+    nf_reject_ipv4, so that REJECT rules added later are seen."""
+    mod = "/sys/module/nf_reject_ipv4"
+    if not caps()["kprobes"]:
+        raise Skip("no kprobes: rsttrace has no use for nf_reject_ipv4 here")
+    if not caps()["netfilter_resets"]:
+        raise Skip("no nf_send_reset on this kernel")
+    subprocess.run(["rmmod", "nf_reject_ipv6", "nf_reject_ipv4"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if os.path.exists(mod):
+        raise Skip("nf_reject_ipv4 is in use (a REJECT rule?): cannot unload it")
+    v = version_json()
+    check(not os.path.exists(mod), "rsttrace -V loaded nf_reject_ipv4")
+    check(v["netfilter_resets"], "-V without the module loaded: netfilter_resets %r",
+          v["netfilter_resets"])
+    tr = tracer(stack)
+    check(os.path.exists(mod), "rsttrace traced without loading nf_reject_ipv4")
+    check("netfilter REJECT resets" in tr.stderr_text().split("Tracing")[0],
+          "the sources line names no netfilter kprobes: %r", tr.stderr_text()[:600])
 
 
 @test("bad_cgroup")
