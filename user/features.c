@@ -131,6 +131,10 @@ int features__nf_reset_args(const struct btf *vmlinux, const char *release,
 		return n;
 	/* Debian builds it as a module, loaded by the first REJECT rule */
 	if (access("/sys/kernel/btf/nf_reject_ipv4", F_OK)) {
+		/* modules have BTF since 5.11 (36e68442d1af) */
+		if (btf__find_by_name_kind(vmlinux, "btf_module",
+					   BTF_KIND_STRUCT) < 0)
+			return 0;
 		if (!may_load)
 			return module_available(release, "nf_reject_ipv4") ?
 				       -1 :

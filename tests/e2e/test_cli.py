@@ -356,10 +356,21 @@ def version_looks_only(stack):
         raise Skip("no kprobes: rsttrace has no use for nf_reject_ipv4 here")
     if not caps()["netfilter_resets"]:
         raise Skip("no nf_send_reset on this kernel")
-    subprocess.run(["rmmod", "nf_reject_ipv6", "nf_reject_ipv4"],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the references of an earlier tracer's kprobes may take a moment to go
+    deadline = time.monotonic() + scaled(5)
+    while os.path.exists(mod) and time.monotonic() < deadline:
+        subprocess.run(["rmmod", "nf_reject_ipv6", "nf_reject_ipv4"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.1)
     if os.path.exists(mod):
-        raise Skip("nf_reject_ipv4 is in use (a REJECT rule?): cannot unload it")
+        try:
+            with open(mod + "/refcnt") as f:
+                refs = f.read().strip()
+            holders = os.listdir(mod + "/holders")
+        except OSError:
+            refs, holders = "?", []
+        raise Skip("nf_reject_ipv4 is in use (%s references, held by %s): cannot unload it"
+                   % (refs, holders or "nothing listed"))
     v = version_json()
     check(not os.path.exists(mod), "rsttrace -V loaded nf_reject_ipv4")
     check(v["netfilter_resets"], "-V without the module loaded: netfilter_resets %r",
