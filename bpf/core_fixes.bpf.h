@@ -45,39 +45,25 @@ static __always_inline __u64 sk_cgroup_id(const struct sock *sk)
 	return BPF_CORE_READ(cgrp, kn, id);
 }
 
+/* deeper than any container runtime nests; the walk stops there */
+#define RST_CGROUP_MAX_DEPTH 32
+
 /*
- * cgroup->ancestor_ids[] (ids) became cgroup->ancestors[] (pointers) in
- * 7f203bc89eb6 ("cgroup: Replace cgroup->ancestor_ids[] with ->ancestors[]"),
- * Linux 6.0.
+ * Is @cgrp the cgroup @id, or below it? By walking up its parents rather
+ * than indexing cgroup->ancestors[] by depth: the depth user space can
+ * count is from its own cgroup namespace's root, the kernel's from the
+ * global one, and they differ in a pod. Bounded loops need 5.3.
  */
-struct cgroup___old {
-	int level;
-	__u64 ancestor_ids[];
-} __attribute__((preserve_access_index));
-
-/* Is @cgrp the cgroup @id at depth @level, or below it? */
-static __always_inline bool cgroup_is_under(struct cgroup *cgrp, __u64 id,
-					    int level)
+static __always_inline bool cgroup_is_under(struct cgroup *cgrp, __u64 id)
 {
-	struct cgroup *anc = NULL;
-	__u64 anc_id = 0;
-	void *slot;
+	int i;
 
-	if (!cgrp || BPF_CORE_READ(cgrp, level) < level)
-		return false;
-	if (bpf_core_field_exists(struct cgroup, ancestors)) {
-		slot = (void *)cgrp +
-		       bpf_core_field_offset(struct cgroup, ancestors) +
-		       level * sizeof(anc);
-		bpf_probe_read_kernel(&anc, sizeof(anc), slot);
-		anc_id = BPF_CORE_READ(anc, kn, id);
-	} else {
-		slot = (void *)cgrp +
-		       bpf_core_field_offset(struct cgroup___old, ancestor_ids) +
-		       level * sizeof(anc_id);
-		bpf_probe_read_kernel(&anc_id, sizeof(anc_id), slot);
+	for (i = 0; i < RST_CGROUP_MAX_DEPTH && cgrp; i++) {
+		if (BPF_CORE_READ(cgrp, kn, id) == id)
+			return true;
+		cgrp = BPF_CORE_READ(cgrp, self.parent, cgroup);
 	}
-	return anc_id == id;
+	return false;
 }
 
 /*

@@ -29,7 +29,6 @@ const volatile bool filter_port = false;
 const volatile __u16 filter_family = 0;
 const volatile __u8 filter_direction = 0;
 const volatile __u64 filter_cgroup_id = 0;
-const volatile int filter_cgroup_level = 0;
 /* kernel stacks: for --kstack, and to infer reasons the kernel lacks */
 const volatile bool want_kstack = false;
 /*
@@ -468,6 +467,8 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 		return;
 	tw.owner = *o;
 	tw.cgroup_id = sk_cgroup_id(sk);
+	tw.in_cgroup = filter_cgroup_id &&
+		       cgroup_is_under(sk_cgroup(sk), filter_cgroup_id);
 	tw.uid = sk->sk_uid.val;
 	if (!bpf_map_update_elem(&tw_owners, &cookie, &tw, BPF_ANY))
 		count(RST_CNT_TW_PUT);
@@ -743,6 +744,8 @@ static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
 		ev->cgroup_id = two->cgroup_id;
 		ev->uid = two->uid;
 		ev->flags |= RST_F_UID;
+		if (two->in_cgroup)
+			ev->flags |= RST_F_IN_CGROUP;
 	}
 	return NULL;
 }
@@ -826,9 +829,12 @@ static __always_inline bool cgroup_wanted(const struct rst_event *ev,
 		return true;
 	if (ev->cgroup_id == filter_cgroup_id)
 		return true;
+	/* a timewait socket has no cgroup: its close said where it was */
+	if (ev->flags & RST_F_TIMEWAIT)
+		return ev->flags & RST_F_IN_CGROUP;
 	if (!cgrp || ev->cgroup_id == 0)
 		return false;
-	return cgroup_is_under(cgrp, filter_cgroup_id, filter_cgroup_level);
+	return cgroup_is_under(cgrp, filter_cgroup_id);
 }
 
 /* Start an event; false if its direction is filtered out. */

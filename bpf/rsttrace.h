@@ -52,6 +52,7 @@ enum rst_event_flags {
 	RST_F_NOSOCK = 1 << 3, /* no socket at all (sk == NULL) */
 	RST_F_PASSIVE = 1 << 4, /* answer to an incoming segment */
 	RST_F_TCPINFO = 1 << 5, /* bytes_*, unread, unsent, srtt, retrans */
+	RST_F_IN_CGROUP = 1 << 6, /* timewait: in -c's cgroup at close */
 };
 
 /* Bits of rst_event.sk_flags: socket settings that explain resets. */
@@ -136,7 +137,8 @@ struct rst_tw_owner {
 	struct rst_owner owner;
 	__u64 cgroup_id;
 	__u32 uid;
-	__u32 pad;
+	__u8 in_cgroup; /* the socket was in -c's cgroup, or below, at close */
+	__u8 pad[3];
 };
 
 /*

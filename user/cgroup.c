@@ -12,12 +12,11 @@
 #include <linux/magic.h>
 #include "cgroup.h"
 
-int cgroup__resolve(const char *path, uint64_t *id, int *level, char *err,
-		    size_t errlen)
+int cgroup__resolve(const char *path, uint64_t *id, char *err, size_t errlen)
 {
 	struct statfs sfs;
-	struct stat st, parent;
-	int fd, up, depth = 0;
+	struct stat st;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
@@ -35,23 +34,7 @@ int cgroup__resolve(const char *path, uint64_t *id, int *level, char *err,
 	}
 	fstat(fd, &st);
 	*id = st.st_ino;
-	/* count the steps up to the root of this cgroup2 mount */
-	for (;;) {
-		up = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		if (up < 0 || fstat(up, &parent) || fstatfs(up, &sfs) ||
-		    sfs.f_type != CGROUP2_SUPER_MAGIC ||
-		    parent.st_dev != st.st_dev || parent.st_ino == st.st_ino) {
-			if (up >= 0)
-				close(up);
-			break;
-		}
-		close(fd);
-		fd = up;
-		st = parent;
-		depth++;
-	}
 	close(fd);
-	*level = depth;
 	return 0;
 }
 

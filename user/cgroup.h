@@ -7,11 +7,10 @@
 
 /*
  * Resolve a cgroup v2 directory into its id (the kernfs node id, which is
- * its inode number) and its depth below the hierarchy's root. Returns 0, or
- * -1 with a message naming the path in @err.
+ * its inode number, the same in every cgroup namespace). Returns 0, or -1
+ * with a message naming the path in @err.
  */
-int cgroup__resolve(const char *path, uint64_t *id, int *level, char *err,
-		    size_t errlen);
+int cgroup__resolve(const char *path, uint64_t *id, char *err, size_t errlen);
 
 /*
  * An fd of the root of the cgroup v2 hierarchy, to attach cgroup programs

@@ -54,7 +54,6 @@ struct tracer {
 	struct reasons reasons;
 	struct features feat;
 	uint64_t cgroup_id; /* -c, resolved once before anything is loaded */
-	int cgroup_level;
 	struct infer_opts infer;
 	struct correlator *corr;
 	struct summary *summary;
@@ -544,7 +543,6 @@ static int configure(struct tracer *t, bool legacy)
 	skel->rodata->filter_family = cfg->family;
 	skel->rodata->filter_direction = cfg->direction;
 	skel->rodata->filter_cgroup_id = t->cgroup_id;
-	skel->rodata->filter_cgroup_level = t->cgroup_level;
 	if (bpf_map__set_max_entries(
 		    skel->maps.events,
 		    cfg->ringbuf_size ?
@@ -1165,8 +1163,8 @@ int main(int argc, char **argv)
 	if (vmlinux && t.feat.nf_reset_args < 0)
 		t.feat.nf_reset_args =
 			features__nf_reset_args(vmlinux, t.feat.release, true);
-	if (cfg.cgroup && cgroup__resolve(cfg.cgroup, &t.cgroup_id,
-					  &t.cgroup_level, msg, sizeof(msg))) {
+	if (cfg.cgroup &&
+	    cgroup__resolve(cfg.cgroup, &t.cgroup_id, msg, sizeof(msg))) {
 		fprintf(stderr, "rsttrace: -c: %s\n", msg);
 		err = 2; /* a bad argument */
 		goto cleanup;
