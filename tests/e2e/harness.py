@@ -816,6 +816,10 @@ class Cgroup:
     def add(self, pid):
         cgroup_move(self.path, pid)
 
+    def join(self):
+        """A preexec_fn: move the child in before it execs."""
+        cgroup_move(self.path, 0)
+
     def remove(self):
         # bounded: the cgroup empties once its killed processes are reaped
         deadline = time.monotonic() + scaled(10)

@@ -4,8 +4,9 @@ arrived, the dropped ones would have arrived before it, since every reset
 here is traced synchronously inside the connect() that provoked it."""
 import errno
 import os
+import tempfile
 
-from harness import (Cgroup, Sock, TestFailure, caps, cgroup, cgroup2_mount, cgroup_move, eq,
+from harness import (Cgroup, Sock, TestFailure, Tracer, caps, cgroup, cgroup2_mount, cgroup_move, eq,
                      expect, free_ports, on, one, one_on, owner_fields, pick, proc, skip,
                      skip_part, summarize, test, wait_kernel)
 from test_owner import LO, connected, timewait_socket, tracer
@@ -233,3 +234,36 @@ def filter_cgroup_timewait(stack):
            cgroup_id=child.id, pid=server.pid)
     eq(pick(recs, direction="received", lport=c["local"][1]), [],
        "resets of the client, outside the cgroup")
+
+
+@test("filter_cgroup_namespace")
+def filter_cgroup_namespace(stack):
+    """-c from inside a cgroup namespace, as in a DaemonSet pod: rsttrace
+    sees the cgroup2 hierarchy from the pod's cgroup down, and -c names a
+    cgroup in that view. A socket two levels below it must pass. The
+    depth was counted from the namespace's root, but the kernel counts
+    from the global one, so such resets were dropped."""
+    pod = cgroup(stack, "pod")
+    svc = Cgroup(os.path.join(pod.path, "svc"))
+    stack.callback(svc.remove)
+    leaf = Cgroup(os.path.join(svc.path, "leaf"))
+    stack.callback(leaf.remove)
+    mnt = tempfile.mkdtemp(prefix="rsttrace-cgns-")
+    stack.callback(os.rmdir, mnt)
+    port, = free_ports(1)
+    inside = proc(stack, b"rst-cgns-in", cgroup=leaf)
+    outside = proc(stack, b"rst-cgns-out", cgroup=pod)  # in the pod, not in svc
+    tr = Tracer("-c", os.path.join(mnt, "svc"), preexec_fn=pod.join)
+    # a new cgroup namespace rooted at the pod's cgroup, with its own view
+    tr.args = ["unshare", "--cgroup", "--mount", "sh", "-c",
+               'mount -t cgroup2 none "$0" && exec "$@"', mnt] + tr.args
+    stack.callback(tr.kill)
+    tr.start()
+    refuse(outside, 4, port, "neg")
+    c = refuse(inside, 4, port, "pos")
+    tr.wait_on((c, "received"), what="the reset of a socket two levels below -c")
+    tr.stop()
+    recs = tr.records()
+    only(recs, "-c svc from inside the namespace", lambda r: r["cgroup_id"] == leaf.id)
+    expect(one_on(recs, "inside", c, "received"), "reset of the process in svc/leaf",
+           direction="received", pid=inside.pid, cgroup_id=leaf.id)
