@@ -152,10 +152,11 @@ bench: rsttrace $(OUTPUT)/rstload $(OUTPUT)/fmtbench test-deps
 # (scripts/vmtest/vmtest.sh); one line per kernel at the end. Quicker:
 #   make vmtest KERNELS=6.1 TESTS="refused_ipv4 linger"
 KERNELS ?= 5.10 6.1 6.12 7
+VMTEST_OUT ?= $(OUTPUT)/vmtest
 .PHONY: vmtest check
 vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
 	$(Q)scripts/deps.sh vmtest
-	$(Q)scripts/vmtest/vmtest.sh -o $(OUTPUT)/vmtest $(if $(TESTS),-T "$(TESTS)") $(KERNELS)
+	$(Q)exec scripts/vmtest/vmtest.sh -o $(VMTEST_OUT) $(if $(TESTS),-T "$(TESTS)") $(KERNELS)
 
 # make check: what CI runs (.ci/run) and the README's test command: the
 # suite on this kernel, then on two of Debian's under QEMU, both at once
@@ -164,3 +165,4 @@ vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
 CHECK_KERNELS ?= 5.10 6.1
 check: test
 	$(Q)$(MAKE) --no-print-directory vmtest KERNELS="$(CHECK_KERNELS)"
+	$(Q)tests/vmtest/interrupt.sh

@@ -97,6 +97,21 @@ console() {
 printf '%q ' "${qemu[@]}" >"$out/qemu.cmd"
 echo >>"$out/qemu.cmd"
 
+# timeout(1) puts itself and QEMU in a process group of their own, which
+# neither Ctrl-C nor a signal to make reaches: stop them here
+vm=
+stop_vm() {
+	local t
+	if [ -n "$vm" ]; then
+		for t in $(pgrep -P "$vm" -x timeout); do
+			kill -TERM -- "-$t" 2>/dev/null || true
+		done
+		wait "$vm" 2>/dev/null || true
+	fi
+	exit 130
+}
+trap stop_vm INT TERM HUP
+
 t_start=$EPOCHREALTIME
 attempt=0
 status='' rc=''
@@ -110,8 +125,17 @@ while :; do
 	: >"$log"
 	: >"$out/times.host"
 	set +e
-	timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 | console "$log" "$out/times.host"
-	q=${PIPESTATUS[0]}
+	# in the background, so that a signal runs stop_vm at once (a trap
+	# waits for a foreground command to end)
+	{
+		timeout -k 10 "$timeout" "${qemu[@]}" </dev/null 2>&1 |
+			console "$log" "$out/times.host"
+		exit "${PIPESTATUS[0]}"
+	} &
+	vm=$!
+	wait "$vm"
+	q=$?
+	vm=
 	set -e
 	started=no
 	grep -q '^VMTEST: payload start' "$log" && started=yes

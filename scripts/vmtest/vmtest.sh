@@ -137,6 +137,20 @@ run_one() { # SERIES
 	(. "$d/result.env" && note "$s (${kver:-?}): $status after ${wall_s:-?}s")
 }
 
+# a signal to make reaches this script alone: pass it to each run-vm.sh
+# (its trap stops its VM), then wait for them
+stop_all() {
+	local j
+	trap - INT TERM HUP
+	for j in $(jobs -p); do
+		pkill -TERM -P "$j" 2>/dev/null || true
+	done
+	wait
+	note "interrupted: the VMs of this run are stopped"
+	exit 130
+}
+trap stop_all INT TERM HUP
+
 t0=$EPOCHREALTIME
 note "running ${series[*]} ($jobs at a time; logs in $outdir)${tests:+; tests: $tests}"
 for s in "${series[@]}"; do
