@@ -653,22 +653,34 @@ static int load_once(struct tracer *t, bool legacy)
 	return err;
 }
 
-/* What --acceptor asked for must exist in the owner store the load took. */
-static int check_legacy_acceptor(const struct tracer *t)
+/*
+ * What --acceptor asks for must exist on this kernel, in the owner store
+ * the load will take (known before it, by the probe).
+ */
+static int check_acceptor(const struct tracer *t)
 {
-	uint32_t offered = features__acceptor_offered(&t->feat, true);
+	const struct features *f = &t->feat;
+	bool legacy = t->cfg->legacy_owners || features__legacy_expected(f);
+	uint32_t offered = features__acceptor_offered(f, legacy);
+	uint32_t missing = t->cfg->acceptor & ~offered;
 	char want[96], have[96];
 
-	if (!(t->cfg->acceptor & ~offered))
+	if (!missing)
 		return 0;
-	features__acceptor_names(t->cfg->acceptor & ~offered, want,
-				 sizeof(want));
+	features__acceptor_names(missing, want, sizeof(want));
 	features__acceptor_names(offered, have, sizeof(have));
-	fprintf(stderr,
-		"rsttrace: --acceptor: %s needs socket storage in tracing "
-		"programs (Linux 5.11+), which Linux %s lacks; this kernel "
-		"offers: %s\n",
-		want, t->feat.release, offered ? have : "none");
+	if (!t->cfg->legacy_owners && legacy &&
+	    !(missing & ~features__acceptor_offered(f, false)))
+		fprintf(stderr,
+			"rsttrace: --acceptor: %s needs socket storage in "
+			"tracing programs (Linux 5.11+), which Linux %s lacks; "
+			"this kernel offers: %s\n",
+			want, f->release, offered ? have : "none");
+	else
+		fprintf(stderr,
+			"rsttrace: --acceptor: Linux %s does not offer %s "
+			"(rsttrace -V lists what it does)\n",
+			f->release, want);
 	return -EINVAL;
 }
 
@@ -689,8 +701,6 @@ static int load(struct tracer *t)
 		fprintf(stderr, "rsttrace: no socket storage in tracing "
 				"programs: legacy owner store\n");
 	t->feat.legacy_owners = legacy;
-	if (legacy && check_legacy_acceptor(t))
-		return -EINVAL;
 	/* what the verifier said of refused programs: with -v */
 	load_log.quiet = true;
 	err = load_once(t, legacy);
@@ -1186,18 +1196,7 @@ int main(int argc, char **argv)
 		err = 1;
 		goto cleanup;
 	}
-	if (cfg.acceptor &
-	    ~features__acceptor_offered(&t.feat, cfg.legacy_owners)) {
-		char names[96];
-
-		features__acceptor_names(
-			cfg.acceptor & ~features__acceptor_offered(
-					       &t.feat, cfg.legacy_owners),
-			names, sizeof(names));
-		fprintf(stderr,
-			"rsttrace: --acceptor: Linux %s does not offer %s "
-			"(rsttrace -V lists what it does)\n",
-			t.feat.release, names);
+	if (check_acceptor(&t)) {
 		err = 1;
 		goto cleanup;
 	}
