@@ -60,14 +60,6 @@ struct {
 	__type(value, __u64);
 } last_wakeup SEC(".maps");
 
-/* Resets come from a few dozen code paths: few distinct stacks. */
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 1024);
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, RST_KSTACK_MAX * sizeof(__u64));
-} stacks SEC(".maps");
-
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, RST_CNT_MAX);
@@ -894,6 +886,29 @@ static __always_inline void count_lost(const struct rst_event *ev)
 		count(RST_CNT_LOST_UNKEYED);
 }
 
+/*
+ * The record and its kernel stack, side by side in the ring: a stack map
+ * shared by the whole run keeps the first stack of each hash slot, and
+ * every later stack hashing there would have none (-EEXIST).
+ */
+static __always_inline int submit_with_stack(void *ctx, struct rst_event *ev,
+					     __u64 flags)
+{
+	struct rst_stack_record *rec;
+	long n;
+
+	rec = bpf_ringbuf_reserve(&events, sizeof(*rec), 0);
+	if (!rec) {
+		count_lost(ev);
+		return 0;
+	}
+	n = bpf_get_stack(ctx, rec->kstack, sizeof(rec->kstack), 0);
+	ev->kstack_n = n > 0 ? n / sizeof(__u64) : 0;
+	__builtin_memcpy(&rec->ev, ev, sizeof(*ev));
+	bpf_ringbuf_submit(rec, flags);
+	return 0;
+}
+
 /* The owner filters, then the ring buffer; a full one is counted. */
 static __always_inline int event_submit(void *ctx, struct rst_event *ev,
 					struct cgroup *cgrp)
@@ -903,7 +918,6 @@ static __always_inline int event_submit(void *ctx, struct rst_event *ev,
 	__u64 now = bpf_ktime_get_ns(), flags = BPF_RB_NO_WAKEUP, *last;
 	__u32 zero = 0;
 
-	ev->kstack_id = want_kstack ? bpf_get_stackid(ctx, &stacks, 0) : -1;
 	last = bpf_map_lookup_elem(&last_wakeup, &zero);
 	if (!last || now - *last >= RST_WAKEUP_NS) {
 		/*
@@ -915,6 +929,8 @@ static __always_inline int event_submit(void *ctx, struct rst_event *ev,
 		if (last)
 			*last = now;
 	}
+	if (want_kstack)
+		return submit_with_stack(ctx, ev, flags);
 	if (bpf_ringbuf_output(&events, ev, sizeof(*ev), flags))
 		count_lost(ev);
 	return 0;

@@ -167,7 +167,7 @@ struct rst_event {
 	__u32 tid; /* owner thread, 0: unknown */
 	__u32 uid; /* RST_UID_NONE when unknown */
 	__u32 reason; /* enum sk_rst_reason of the running kernel */
-	__s32 kstack_id; /* in the "stacks" map, < 0: none */
+	__u32 kstack_n; /* frames in rst_stack_record.kstack, 0: none */
 	__u32 unread; /* received, not read by the application */
 	__u32 unsent; /* written by the application, not sent */
 	__u32 srtt_us;
@@ -190,6 +190,12 @@ struct rst_event {
 	__u8 probes_out; /* keepalive or zero-window probes unanswered */
 	__u8 source; /* enum rst_source */
 	__u8 pad1[2];
+};
+
+/* With want_kstack, each record is followed by its kernel stack. */
+struct rst_stack_record {
+	struct rst_event ev;
+	__u64 kstack[RST_KSTACK_MAX]; /* return addresses, ev.kstack_n valid */
 };
 
 /*
@@ -234,5 +240,7 @@ _Static_assert(sizeof(struct rst_owner) == 40, "rst_owner ABI");
 _Static_assert(sizeof(struct rst_tw_owner) == 56, "rst_tw_owner ABI");
 _Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");
 _Static_assert(sizeof(struct rst_event) == 168, "rst_event ABI");
+_Static_assert(sizeof(struct rst_stack_record) == 168 + 8 * RST_KSTACK_MAX,
+	       "rst_stack_record ABI");
 
 #endif /* __RSTTRACE_H */

@@ -2,7 +2,6 @@
 /* Event records as JSON lines and as table rows. */
 #include <arpa/inet.h>
 #include <string.h>
-#include <bpf/bpf.h>
 #include <sys/socket.h>
 #include <time.h>
 #include "clock.h"
@@ -297,22 +296,6 @@ static void json_time(struct outbuf *b, uint64_t boot_ns,
 	outbuf__putc(b, '"');
 }
 
-unsigned int format__read_stack(int stacks_fd, int id, uint64_t *ips,
-				unsigned int max)
-{
-	uint64_t buf[RST_KSTACK_MAX] = {};
-	unsigned int n = 0;
-
-	if (id < 0 || stacks_fd < 0 ||
-	    bpf_map_lookup_elem(stacks_fd, &id, buf))
-		return 0;
-	while (n < max && n < RST_KSTACK_MAX && buf[n]) {
-		ips[n] = buf[n];
-		n++;
-	}
-	return n;
-}
-
 /* Frames of the tracing machinery itself: BPF program and trampoline. */
 static unsigned int skip_tracing_frames(const struct ksyms *ks,
 					const uint64_t *ips, unsigned int n)
@@ -353,12 +336,10 @@ static const char *const reason_sources[] = {
 static void json_kstack(struct outbuf *b, const struct rst_record *r,
 			const struct fmt_opts *o)
 {
-	uint64_t ips[RST_KSTACK_MAX];
-	unsigned int n, i;
+	const uint64_t *ips = r->kstack;
+	unsigned int n = r->kstack_n, i;
 	char sym[160];
 
-	n = format__read_stack(o->stacks_fd, r->ev.kstack_id, ips,
-			       RST_KSTACK_MAX);
 	json_key(b, "kstack");
 	outbuf__putc(b, '[');
 	for (i = skip_tracing_frames(o->ksyms, ips, n); i < n; i++) {
@@ -573,12 +554,10 @@ void format__table_record(struct outbuf *b, const struct rst_record *r,
 	}
 	outbuf__putc(b, '\n');
 	if (o->ksyms) {
-		uint64_t ips[RST_KSTACK_MAX];
-		unsigned int n, i;
+		const uint64_t *ips = r->kstack;
+		unsigned int n = r->kstack_n, i;
 		char sym[160];
 
-		n = format__read_stack(o->stacks_fd, e->kstack_id, ips,
-				       RST_KSTACK_MAX);
 		for (i = skip_tracing_frames(o->ksyms, ips, n); i < n; i++) {
 			ksyms__format(o->ksyms, ips[i], sym, sizeof(sym));
 			outbuf__puts(b, "    ");

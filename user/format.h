@@ -19,9 +19,8 @@ struct fmt_opts {
 	bool timestamp;
 	bool kernel_reason; /* --infer-reasons: show the kernel's beside */
 	const struct rst_clock *clock;
-	/* --kstack: symbolise the stacks of the "stacks" map fd */
+	/* --kstack: symbolise each record's stack */
 	const struct ksyms *ksyms;
-	int stacks_fd;
 };
 
 /* Kernel TCP state name ("ESTABLISHED"), NULL for 0 or unknown values. */
@@ -60,8 +59,5 @@ void format__json_lost(struct outbuf *b, uint64_t boot_ns,
 void format__table_header(struct outbuf *b, const struct fmt_opts *o);
 void format__table_record(struct outbuf *b, const struct rst_record *r,
 			  const struct fmt_opts *o);
-/* The kernel stack @id of the "stacks" map, innermost first; 0 if none. */
-unsigned int format__read_stack(int stacks_fd, int id, uint64_t *ips,
-				unsigned int max);
 
 #endif /* __FORMAT_H */

@@ -29,6 +29,8 @@ struct rst_record {
 	char cause[112]; /* plain words; "" when unknown */
 	uint32_t peer_pid;
 	uint8_t peer_comm[RST_COMM_LEN];
+	unsigned int kstack_n; /* frames of kstack */
+	uint64_t kstack[RST_KSTACK_MAX]; /* as the ring carried them */
 };
 
 #endif /* __RECORD_H */

@@ -182,25 +182,24 @@ static void emit_record(void *ctx, struct rst_record *r)
 		t->done = t->count_reached = true;
 }
 
-/* Function names of the event's kernel stack, for inference. */
-static unsigned int stack_frames(struct tracer *t, const struct rst_event *e,
-				 const char **frames, unsigned int max)
+/* Function names of the record's kernel stack, for inference. */
+static unsigned int stack_frames(struct tracer *t, const struct rst_record *r,
+				 const char **frames)
 {
-	uint64_t ips[RST_KSTACK_MAX], off;
-	unsigned int n, i;
+	unsigned int i;
+	uint64_t off;
 
 	if (!t->ksyms)
 		return 0;
-	n = format__read_stack(bpf_map__fd(t->skel->maps.stacks), e->kstack_id,
-			       ips, max < RST_KSTACK_MAX ? max : RST_KSTACK_MAX);
 	/* return addresses: one byte back is inside the calling function */
-	for (i = 0; i < n; i++)
-		frames[i] = ksyms__find(t->ksyms, ips[i] - (i > 0), &off);
-	return n;
+	for (i = 0; i < r->kstack_n; i++)
+		frames[i] = ksyms__find(t->ksyms, r->kstack[i] - (i > 0), &off);
+	return r->kstack_n;
 }
 
 static int handle_event(void *ctx, void *data, size_t size)
 {
+	const struct rst_stack_record *sr = data;
 	const char *frames[RST_KSTACK_MAX];
 	struct tracer *t = ctx;
 	struct rst_record r;
@@ -210,7 +209,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	memset(&r, 0, sizeof(r));
 	memcpy(&r.ev, data, sizeof(r.ev));
-	n = stack_frames(t, &r.ev, frames, RST_KSTACK_MAX);
+	if (size >= sizeof(*sr) && r.ev.kstack_n <= RST_KSTACK_MAX) {
+		r.kstack_n = r.ev.kstack_n;
+		memcpy(r.kstack, sr->kstack, r.kstack_n * sizeof(r.kstack[0]));
+	}
+	n = stack_frames(t, &r, frames);
 	infer__resolve(&r, frames, n, &t->infer);
 	correlator__add(t->corr, &r, clock__boot_ns());
 	if (t->done)
@@ -1295,7 +1298,6 @@ int main(int argc, char **argv)
 	t.fmt.clock = &t.clock;
 	t.fmt.kernel_reason = cfg.infer_reasons;
 	t.fmt.ksyms = cfg.kstack ? t.ksyms : NULL;
-	t.fmt.stacks_fd = bpf_map__fd(t.skel->maps.stacks);
 	t.next_summary_ms = now_ms() + cfg.summary_s * 1000LL;
 	if (!cfg.json && !cfg.summary_s) {
 		format__table_header(&t.out.buf, &t.fmt);

@@ -85,7 +85,6 @@ static void make_event(struct rst_event *e, unsigned long long i,
 	e->ts_ns = 1000000000ULL + i * SPACING_NS;
 	e->family = AF_INET;
 	e->netns = 4026531840u;
-	e->kstack_id = -1;
 	e->uid = 0;
 	e->cgroup_id = 4242;
 	inet_pton(AF_INET, "127.0.0.1", e->laddr);
@@ -273,7 +272,6 @@ int main(int argc, char **argv)
 
 	clock__refresh(&clock);
 	b.fmt.clock = &clock;
-	b.fmt.stacks_fd = -1;
 	b.infer.reasons = &reasons;
 	b.infer.active_reasons = true;
 	/* rounds alternate the three, so that drift hits all alike */

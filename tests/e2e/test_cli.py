@@ -1175,6 +1175,40 @@ def kstack_json(stack):
     info("kstack_json: received %s" % " <- ".join(rcv["kstack"][:4]))
 
 
+@test("kstack_each_stack")
+def kstack_each_stack(stack):
+    """Every reset carries its own stack, however many distinct stacks came
+    before it: resets of four code paths (refused IPv4 and IPv6, an
+    abortive close and the reset it makes the peer receive), each path
+    twice. A table of stacks shared by the whole run gave a stack whose
+    slot was taken an empty kstack (and inference lost its input) for the
+    rest of the run."""
+    p4, p6 = free_ports(2)
+    tr = tracer(stack, "--kstack")
+    cl = proc(stack, b"rst-kstack-n")
+    want = []  # (sock, direction, frame that must be in its stack)
+    for i in range(2):
+        want.append((refuse(cl, 4, p4, "c4-%d" % i), "received", "tcp_reset+"))
+        want.append((refuse(cl, 6, p6, "c6-%d" % i), "received", "tcp_reset+"))
+        server, client, c, s = connected(stack, server_comm=b"rst-ks-server",
+                                         client_comm=b"rst-ks-client")
+        client.call("linger0", "c")
+        client.call("close", "c")
+        want.append((c, "sent", "tcp_send_active_reset+"))
+        want.append((s, "received", "tcp_reset+"))
+    tr.wait_on(*[(sk, d) for sk, d, _ in want], what="every reset")
+    tr.stop()
+    recs = tr.records()
+    for sk, d, frame in want:
+        r = one_on(recs, "%s reset" % d, sk, d)
+        check(r.get("kstack"), "%s reset on %r: empty kstack: %r", d, sk, r)
+        check(any(f.startswith(frame) for f in r["kstack"]),
+              "%s reset on %r: no %s frame in its kstack %r", d, sk, frame, r["kstack"])
+    empty = [r for r in recs if not r.get("kstack")]
+    check(not empty, "resets without a stack:\n%s", "\n".join(map(repr, empty)))
+    info("kstack_each_stack: %d resets, each with its stack" % len(recs))
+
+
 @test("kstack_table")
 def kstack_table(stack):
     """--kstack in the table: each row is followed by its stack, one

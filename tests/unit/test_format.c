@@ -128,7 +128,6 @@ static void sample_event(struct rst_event *e)
 	e->state = 1;
 	e->reason = 11;
 	e->owner_source = RST_OWNER_ACCEPT;
-	e->kstack_id = -1;
 }
 
 static void sample_record(struct rst_record *r)
@@ -143,7 +142,7 @@ static void sample_record(struct rst_record *r)
 UNIT_TEST(json_event_fields)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
+	struct fmt_opts o = { .clock = &clock };
 	struct outbuf b = {};
 	struct rst_record r;
 
@@ -183,7 +182,7 @@ UNIT_TEST(json_event_fields)
 UNIT_TEST(json_event_no_socket)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
+	struct fmt_opts o = { .clock = &clock };
 	struct outbuf b = {};
 	struct rst_record r;
 
@@ -217,7 +216,7 @@ UNIT_TEST(json_event_no_socket)
 UNIT_TEST(json_event_hostile_comm)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
+	struct fmt_opts o = { .clock = &clock };
 	struct outbuf b = {};
 	struct rst_record r;
 
@@ -281,7 +280,7 @@ UNIT_TEST(json_lost_record_keyed)
 UNIT_TEST(table_row_narrow)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock, .stacks_fd = -1 };
+	struct fmt_opts o = { .clock = &clock };
 	struct outbuf b = {};
 	struct rst_record r;
 	const char *row;
@@ -307,7 +306,7 @@ UNIT_TEST(table_row_narrow)
 UNIT_TEST(table_row_wide_ipv6_no_owner)
 {
 	struct rst_clock clock = { 0 };
-	struct fmt_opts o = { .clock = &clock, .wide = true, .stacks_fd = -1 };
+	struct fmt_opts o = { .clock = &clock, .wide = true };
 	struct outbuf b = {};
 	struct rst_record r;
 

@@ -17,7 +17,6 @@ static struct rst_event sent(uint8_t tp_state, uint8_t state)
 		.state = state,
 		.owner_source = RST_OWNER_ACCEPT,
 		.flags = RST_F_UID | RST_F_TCPINFO,
-		.kstack_id = -1,
 		.lport = 8080,
 	};
 
