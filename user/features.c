@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "features.h"
@@ -185,8 +186,7 @@ uint32_t features__acceptor_offered(const struct features *f, bool legacy)
 
 	if (f->kprobes && f->graft_fn)
 		h |= RST_ACC_KPROBE;
-	/* tracefs is mounted on demand, so the events cannot be checked */
-	if (f->accept_tp || !f->tracefs)
+	if (f->accept_tp)
 		h |= RST_ACC_SYSCALLS;
 	if (legacy)
 		return h; /* the others update socket storage in place */
@@ -305,14 +305,32 @@ bool features__mount_tracefs(void)
 	return access(TRACEFS "/events", F_OK) == 0;
 }
 
+/* False where creating any map is refused: probes would answer "no". */
+static bool may_create_maps(void)
+{
+	int fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, NULL, 4, 4, 1, NULL);
+
+	if (fd < 0)
+		return errno != EPERM && errno != EACCES;
+	close(fd);
+	return true;
+}
+
+static bool has_struct(const struct btf *btf, const char *name)
+{
+	return btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) > 0;
+}
+
 void features__probe(struct features *f, const struct btf *btf)
 {
 	struct utsname u;
+	bool may_probe;
 
 	memset(f, 0, sizeof(*f));
 	if (uname(&u) == 0)
 		snprintf(f->release, sizeof(f->release), "%s", u.release);
 	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
+	may_probe = f->ringbuf || may_create_maps();
 	f->tracefs = access(TRACEFS "/events", F_OK) == 0;
 	f->accept_tp =
 		f->tracefs &&
@@ -321,6 +339,20 @@ void features__probe(struct features *f, const struct btf *btf)
 	f->cgroup2 = has_filesystem("cgroup2");
 	if (!btf)
 		return;
+	/*
+	 * Without the privilege to load a probe, or before tracefs is
+	 * mounted (rsttrace mounts it to attach), BTF answers: the types
+	 * exist only in kernels built with the feature.
+	 */
+	if (!may_probe) {
+		f->ringbuf = has_struct(btf, "bpf_ringbuf");
+		f->from_btf |= FEAT_RINGBUF;
+	}
+	if (!f->tracefs) {
+		/* CONFIG_FTRACE_SYSCALLS: sys_exit_<every syscall> */
+		f->accept_tp = has_struct(btf, "syscall_trace_exit");
+		f->from_btf |= FEAT_ACCEPT_TP;
+	}
 	f->sockio_tp = tp_arity(btf, "sock_recv_length") == 3 &&
 		       tp_arity(btf, "sock_send_length") == 3;
 	f->rcvspace_tp = tp_arity(btf, "tcp_rcv_space_adjust") == 1;
@@ -339,6 +371,11 @@ void features__probe(struct features *f, const struct btf *btf)
 static const char *yesno(bool v)
 {
 	return v ? "yes" : "no";
+}
+
+static const char *from_btf(const struct features *f, uint32_t what)
+{
+	return f->from_btf & what ? " (from BTF)" : "";
 }
 
 /* How accepted sockets will find their acceptor, in words. */
@@ -373,8 +410,8 @@ void features__print(const struct features *f, bool legacy, FILE *out)
 {
 	fprintf(out, "kernel: %s\n", f->release);
 	fprintf(out, "  BTF (/sys/kernel/btf/vmlinux):        %s\n", yesno(f->btf));
-	fprintf(out, "  BPF ring buffer:                      %s\n",
-		yesno(f->ringbuf));
+	fprintf(out, "  BPF ring buffer:                      %s%s\n",
+		yesno(f->ringbuf), from_btf(f, FEAT_RINGBUF));
 	fprintf(out, "  tcp_send_reset with reason (6.10+):   %s\n",
 		yesno(f->send_reset_reason));
 	fprintf(out, "  resets sent without a socket (6.10+): %s\n",
@@ -382,7 +419,9 @@ void features__print(const struct features *f, bool legacy, FILE *out)
 	fprintf(out, "  reasons for resets we send (6.12+):   %s\n",
 		yesno(f->active_reasons));
 	fprintf(out, "  tracefs:                              %s\n",
-		yesno(f->tracefs));
+		f->tracefs ? "yes" : "not mounted (rsttrace mounts it)");
+	fprintf(out, "  accept() syscall tracepoints:         %s%s\n",
+		yesno(f->accept_tp), from_btf(f, FEAT_ACCEPT_TP));
 	fprintf(out, "  cgroup v2 (getpeername hook):         %s\n",
 		yesno(f->cgroup2));
 	fprintf(out, "  sock_recv/send_length (6.3+):         %s\n",

@@ -9,6 +9,12 @@
 
 struct btf;
 
+/* Answers BTF gave where a probe could not run (unprivileged, no tracefs). */
+enum feat_from_btf {
+	FEAT_RINGBUF = 1 << 0,
+	FEAT_ACCEPT_TP = 1 << 1,
+};
+
 /* What the running kernel offers, probed once at start-up. */
 struct features {
 	char release[65];
@@ -17,8 +23,9 @@ struct features {
 	bool send_reset_reason; /* tcp_send_reset(sk, skb, reason) (6.10) */
 	bool send_reset_nosock; /* fires for resets without a full socket */
 	bool active_reasons; /* per-path reasons for resets we send (6.12) */
-	bool tracefs; /* tracefs mounted, or mounted by us */
+	bool tracefs; /* tracefs mounted (rsttrace mounts it to attach) */
 	bool accept_tp; /* syscalls:sys_exit_accept4 exists */
+	uint32_t from_btf; /* enum feat_from_btf: answered by BTF, not probed */
 	bool graft_fn; /* security_sock_graft() exists, to kprobe */
 	bool kprobes; /* the kernel can place kprobes */
 	bool cgroup2; /* a cgroup v2 hierarchy to attach getpeername to */

@@ -1014,7 +1014,7 @@ static void print_version(struct tracer *t)
 	       f->active_reasons ? "true" : "false",
 	       f->send_reset_nosock || f->kprobes ? "true" : "false",
 	       f->kprobes && f->nf_reset_args ? "true" : "false",
-	       hooks ? "true" : "false", legacy ? "true" : "false");
+	       f->accept_tp ? "true" : "false", legacy ? "true" : "false");
 	for (p = names; *p; p = *comma ? comma + 1 : comma) {
 		comma = p + strcspn(p, ",");
 		printf("%s\"%.*s\"", p == names ? "" : ",", (int)(comma - p),

@@ -418,6 +418,39 @@ def help_text(stack):
     check(not stray, "example lines not indented (wrapped by argp): %r", stray)
 
 
+@test("version_unprivileged")
+def version_unprivileged(stack):
+    """-V --json tells the same of this kernel run by anyone, and before
+    tracefs is mounted: an unprivileged user cannot load BPF probes (the
+    ring buffer was reported missing) and an unmounted tracefs hides the
+    syscall tracepoints, so both answer from BTF instead."""
+    root = version_json()
+    runs = {
+        "as nobody": dict(cmd=rsttrace_cmd("-V", "--json"),
+                          preexec_fn=lambda: (os.setgroups([]), os.setgid(65534),
+                                              os.setuid(65534))),
+        "without tracefs": dict(cmd=["unshare", "-m", "sh", "-c",
+                                     "umount -q /sys/kernel/tracing; "
+                                     "umount -q /sys/kernel/debug/tracing; "
+                                     "! grep -q ' tracefs ' /proc/self/mounts "
+                                     "|| exit 99; exec \"$@\"", "sh"]
+                                    + rsttrace_cmd("-V", "--json")),
+    }
+    for what, kw in runs.items():
+        r = subprocess.run(kw["cmd"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=60,
+                           preexec_fn=kw.get("preexec_fn"))
+        check(r.returncode != 99, "%s: tracefs still mounted", what)
+        eq(r.returncode, 0, "-V --json %s: exit status (%s)" % (
+            what, r.stderr.decode("utf-8", "replace").strip()[-300:]))
+        v = json.loads(r.stdout)
+        diff = {k: (root[k], v.get(k)) for k in root if v.get(k) != root[k]}
+        check(not diff, "-V --json %s differs from root's (root, %s): %r",
+              what, what, diff)
+    eq(root["accept_tracepoints"], "syscalls" in root["acceptor_offered"],
+       "accept_tracepoints and the syscalls hook offered")
+
+
 @test("version")
 def version(stack):
     r = subprocess.run(rsttrace_cmd("-V"), stdin=subprocess.DEVNULL,
