@@ -216,9 +216,11 @@ static int handle_event(void *ctx, void *data, size_t size)
 	n = stack_frames(t, &r, frames);
 	infer__resolve(&r, frames, n, &t->infer);
 	correlator__add(t->corr, &r, clock__boot_ns());
-	if (t->done)
-		return -ECANCELED;
-	return 0;
+	/*
+	 * Only -n, or the reader gone, stops consuming: after a signal what
+	 * the ring holds is still reported.
+	 */
+	return t->count_reached || t->out.closed ? -ECANCELED : 0;
 }
 
 static unsigned long long read_counter(struct tracer *t, __u32 idx)

@@ -13,7 +13,7 @@ import types
 
 from harness import (BURST, CAPS_KEYS, kernel_skips, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, cpu_limit, eq, expect, free_ports, info, iso, netns, one, one_on,
-                     parse_line, parse_time, pick, proc, rsttrace_cmd, run, scaled, test,
+                     parse_line, parse_time, pick, pick_on, proc, rsttrace_cmd, run, scaled, test,
                      validator, version_json, Skip)
 from test_owner import connected, nft_reject, tracer
 from test_filters import refuse, resets_per_refuse, skip_sent
@@ -250,6 +250,47 @@ def exit_sigint(stack):
 @test("exit_sigterm")
 def exit_sigterm(stack):
     exit_by_signal(stack, signal.SIGTERM)
+
+
+def blocked_in_write(pid):
+    """The process sleeps in write(2) to a full pipe."""
+    try:
+        with open("/proc/%d/wchan" % pid) as f:
+            return f.read().strip() in ("pipe_write", "anon_pipe_write")
+    except OSError:
+        return False
+
+
+@test("exit_drains_ring")
+def exit_drains_ring(stack):
+    """Stopped by a signal, rsttrace still reports every record the ring
+    buffer holds. Its reader waits until it is blocked writing to the full
+    pipe; meanwhile 200 more connects are refused and SIGINT is queued; then
+    the pipe is read to the end. It used to report one record of the ring
+    and drop the rest without a word."""
+    n = 200
+    p1, = free_ports(1)
+    tr = Tracer(read_stdout=False)
+    stack.callback(tr.kill)
+    tr.start()
+    cl = proc(stack, b"rst-drain")
+    fill = []
+    deadline = time.monotonic() + scaled(30)
+    while not blocked_in_write(tr.proc.pid):
+        check(time.monotonic() < deadline, "rsttrace never blocked on its full stdout")
+        fill.append(refuse(cl, 4, p1, "f%d" % len(fill)))
+    socks = [refuse(cl, 4, p1, "d%d" % i) for i in range(n)]
+    tr.proc.send_signal(signal.SIGINT)
+    out = tr.proc.stdout.read()  # to EOF: rsttrace has exited
+    eq(tr.wait_exit(scaled(10)), 0, "exit status after SIGINT")
+    recs = [parse_line(l) for l in out.splitlines(keepends=True)]
+    missing = [sk for sk in fill + socks if not pick_on(recs, sk, "received")]
+    check(not missing, "%d of %d received resets not reported after SIGINT (%d records "
+          "in all)", len(missing), len(fill) + n, len(recs))
+    lost = [r for r in recs if r["type"] == "lost"]
+    check(not lost, "resets counted as lost: %r", lost)
+    info("exit_drains_ring: %d resets filled the pipe, %d more waited in the ring"
+         % (len(fill), n))
 
 
 @test("exit_pipe")
