@@ -219,13 +219,9 @@ static int parse_ulong(const char *arg, unsigned long min, unsigned long max,
 	return 0;
 }
 
-static error_t parse_opt(int key, char *arg, struct argp_state *state)
+/* The options that take no value; false if @key is not one. */
+static bool parse_switch(int key, struct rst_config *cfg)
 {
-	struct parse_state *ps = state->input;
-	struct rst_config *cfg = ps->cfg;
-	char err[160];
-	unsigned long v;
-
 	switch (key) {
 	case 'j':
 		cfg->json = true;
@@ -242,6 +238,28 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case 'V':
 		cfg->version = true;
 		break;
+	case OPT_KSTACK:
+		cfg->kstack = true;
+		break;
+	case OPT_INFER:
+		cfg->infer_reasons = true;
+		break;
+	case OPT_LEGACY:
+		cfg->legacy_owners = true;
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+/* What a reset must match: -4/-6, -p, -L/-D/-P, --direction, -c. */
+static error_t parse_filter(int key, char *arg, struct argp_state *state)
+{
+	struct rst_config *cfg = ((struct parse_state *)state->input)->cfg;
+	char err[160];
+
+	switch (key) {
 	case '4':
 	case '6':
 		if (cfg->family) {
@@ -295,6 +313,20 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		cfg->cgroup = arg;
 		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Options with a number or a name: -d, -n, sizes, --summary, hooks. */
+static error_t parse_value(int key, char *arg, struct argp_state *state)
+{
+	struct rst_config *cfg = ((struct parse_state *)state->input)->cfg;
+	char err[160];
+	unsigned long v;
+
+	switch (key) {
 	case 'd':
 		if (parse_ulong(arg, 1, 86400UL * 365, &v)) {
 			argp_error(state, "invalid duration '%s' (seconds, > 0)",
@@ -321,9 +353,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		cfg->ringbuf_size = v;
 		break;
-	case OPT_KSTACK:
-		cfg->kstack = true;
-		break;
 	case OPT_ACCEPTOR:
 		if (features__parse_acceptor(arg, &cfg->acceptor, err,
 					     sizeof(err))) {
@@ -341,12 +370,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		}
 		cfg->tw_owners = (uint32_t)v;
 		break;
-	case OPT_INFER:
-		cfg->infer_reasons = true;
-		break;
-	case OPT_LEGACY:
-		cfg->legacy_owners = true;
-		break;
 	case OPT_SUMMARY:
 		cfg->summary_s = RST_SUMMARY_DEFAULT_S;
 		if (arg && parse_ulong(arg, 1, 86400UL * 365, &cfg->summary_s)) {
@@ -356,21 +379,40 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 			return EINVAL;
 		}
 		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static error_t parse_opt(int key, char *arg, struct argp_state *state)
+{
+	struct parse_state *ps = state->input;
+	error_t err;
+
+	if (parse_switch(key, ps->cfg))
+		return 0;
+	err = parse_filter(key, arg, state);
+	if (err != ARGP_ERR_UNKNOWN)
+		return err;
+	err = parse_value(key, arg, state);
+	if (err != ARGP_ERR_UNKNOWN)
+		return err;
+	switch (key) {
 	case 'h':
 		argp_state_help(state, stdout, ARGP_HELP_STD_HELP);
 		ps->exit_ok = true;
-		break;
+		return 0;
 	case OPT_USAGE:
 		argp_state_help(state, stdout, ARGP_HELP_USAGE);
 		ps->exit_ok = true;
-		break;
+		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
-	return 0;
 }
 
 int args__parse(int argc, char **argv, struct rst_config *cfg)
