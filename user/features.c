@@ -444,7 +444,8 @@ void features__print(const struct features *f, bool legacy, FILE *out)
 				   "not visible (no nf_send_reset)");
 }
 
-void features__print_sources(const struct features *f, FILE *out)
+void features__print_sources(const struct features *f,
+			     const struct sources *s, FILE *out)
 {
 	char names[64];
 
@@ -452,43 +453,43 @@ void features__print_sources(const struct features *f, FILE *out)
 		"rsttrace: sources: tcp_send_reset%s, tcp_receive_reset, "
 		"inet_sock_set_state (tp_btf)%s%s; acceptor: %s; reasons: %s\n",
 		f->send_reset_reason ? " (with reason)" : "",
-		f->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
-		f->netfilter ?
+		s->nosock_probe ? ", kprobes on tcp_v4/v6_send_reset" : "",
+		s->netfilter ?
 			", kprobes on nf_send_reset/nf_send_reset6 (netfilter REJECT resets)" :
 			"",
-		features__acceptor_names(f->acceptor_attached, names,
+		features__acceptor_names(s->acceptor, names,
 					 sizeof(names)),
 		f->active_reasons ? "from the kernel" :
 		f->send_reset_reason ?
 				    "from the kernel for answers to segments, "
 				    "inferred for the rest" :
 				    "inferred");
-	if (!(f->acceptor_attached &
+	if (!(s->acceptor &
 	      (RST_ACC_SOCKIO | RST_ACC_KPROBE | RST_ACC_SYSCALLS)))
 		fprintf(out,
 			"rsttrace: not named on Linux %s: the acceptor of "
 			"sockets that accept(fd, NULL, NULL) returned%s (%s): "
 			"they keep the listener's owner\n",
 			f->release,
-			f->acceptor_attached & RST_ACC_RCVSPACE ?
+			s->acceptor & RST_ACC_RCVSPACE ?
 				" and that are written first or never read" :
 				"",
 			!f->sockio_tp ?
 				"sock_recv_length needs 6.3+, no kprobes" :
 				"sock_recv_length not attached");
-	if (f->legacy_owners)
+	if (s->legacy_owners)
 		fprintf(out,
 			"rsttrace: Linux %s has no socket storage for tracing "
 			"programs (5.11+): owners kept in a hash map; TIME_WAIT "
 			"resets lack an owner unless the socket had a cookie\n",
 			f->release);
-	if (!f->send_reset_nosock && !f->nosock_probe)
+	if (!f->send_reset_nosock && !s->nosock_probe)
 		fprintf(out,
 			"rsttrace: not visible on Linux %s: resets for closed "
 			"ports and TIME_WAIT sockets (tracepoint: 6.10+; or "
 			"kprobes)\n",
 			f->release);
-	if (!f->netfilter)
+	if (!s->netfilter)
 		fprintf(out,
 			"rsttrace: not visible: resets sent by netfilter REJECT "
 			"rules (they bypass TCP's tracepoint; %s)\n",

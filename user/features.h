@@ -36,12 +36,14 @@ struct features {
 	bool storage_probed; /* ... known by a load, not guessed from BTF */
 	/* nf_send_reset()'s arity; 0: no such function, -1: in a module */
 	int nf_reset_args;
-	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset attached */
-	bool netfilter; /* kprobes on nf_send_reset{,6} attached */
-	/* filled in after load and attach */
-	bool legacy_owners; /* no socket storage in tracing programs (< 5.11) */
-	uint32_t acceptor_hooks; /* enum rst_acceptor_hook: chosen for load */
-	uint32_t acceptor_attached; /* ... and attached */
+};
+
+/* What is attached now: the loader's answer to struct features. */
+struct sources {
+	bool legacy_owners; /* owners in a hash map, not socket storage */
+	uint32_t acceptor; /* enum rst_acceptor_hook */
+	bool nosock_probe; /* kprobes on tcp_v[46]_send_reset */
+	bool netfilter; /* kprobes on nf_send_reset{,6} */
 };
 
 /*
@@ -89,6 +91,7 @@ int features__nf_reset_args(const struct btf *vmlinux, const char *release,
 bool features__mount_tracefs(void);
 void features__print(const struct features *f, bool legacy, FILE *out);
 /* Which sources are active and which resets this kernel cannot show. */
-void features__print_sources(const struct features *f, FILE *out);
+void features__print_sources(const struct features *f,
+			     const struct sources *s, FILE *out);
 
 #endif /* __FEATURES_H */

@@ -312,3 +312,15 @@ const char *infer__errno(const struct rst_record *r)
 		return "ECONNABORTED"; /* tcp_abort() */
 	return NULL;
 }
+
+void infer__finish(struct rst_record *r, const struct infer_opts *o)
+{
+	size_t n;
+
+	infer__cause(r, r->cause, sizeof(r->cause));
+	r->errno_name = infer__errno(r);
+	n = strlen(r->cause);
+	if (o->see_all_senders && infer__unsent_by_tcp(r))
+		snprintf(r->cause + n, sizeof(r->cause) - n, "%s",
+			 " (no TCP sender on this host: firewall REJECT?)");
+}

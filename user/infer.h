@@ -23,6 +23,8 @@ struct infer_opts {
 	const struct reasons *reasons;
 	bool active_reasons; /* kernel names reasons for resets it decides */
 	bool force; /* --infer-reasons: infer even where the kernel names it */
+	/* no filter can hide the sending end of a reset on this host */
+	bool see_all_senders;
 };
 
 /*
@@ -32,6 +34,11 @@ struct infer_opts {
 void infer__resolve(struct rst_record *r, const char *const *frames,
 		    unsigned int nframes, const struct infer_opts *o);
 
+/*
+ * After correlation, when the record knows its peer: the cause in words
+ * with every suffix it takes, and the errno its owner sees.
+ */
+void infer__finish(struct rst_record *r, const struct infer_opts *o);
 /* A short plain-English cause into @buf ("" when unknown). */
 void infer__cause(const struct rst_record *r, char *buf, size_t len);
 
