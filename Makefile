@@ -86,7 +86,8 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 
 # The skeleton must exist before the first compile; after that the -MMD
 # files say which objects really include it (and every other header).
-$(OUTPUT)/user/rsttrace.o: $(VERSION_H)
+# -V prints the version
+$(OUTPUT)/user/report.o: $(VERSION_H)
 $(OUTPUT)/user/%.o: user/%.c | $(SKEL) $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
