@@ -6,7 +6,9 @@
 #include <time.h>
 #include "clock.h"
 #include "format.h"
+#include "json.h"
 #include "ksyms.h"
+#include "utf8.h"
 
 static const char *const state_names[] = {
 	[1] = "ESTABLISHED", [2] = "SYN_SENT",	  [3] = "SYN_RECV",
@@ -50,109 +52,9 @@ const char *format__owner_source_name(unsigned int source)
 						    NULL;
 }
 
-/* Length of the valid UTF-8 sequence at @s, 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len, i;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf) {
-		len = 2;
-		cp = c & 0x1f;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		len = 3;
-		cp = c & 0x0f;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		len = 4;
-		cp = c & 0x07;
-	} else {
-		return 0;
-	}
-	if (len > n)
-		return 0;
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, beyond Unicode */
-	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return len;
-}
-
-static const char hexdig[] = "0123456789abcdef";
-
-static void put_hex_escape(struct outbuf *b, const char *prefix,
-			   unsigned char c)
-{
-	outbuf__puts(b, prefix);
-	outbuf__putc(b, hexdig[c >> 4]);
-	outbuf__putc(b, hexdig[c & 15]);
-}
-
-/* Printable ASCII that JSON takes as it is. */
-static bool json_plain(unsigned char c)
-{
-	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
-}
-
 void format__json_escape(struct outbuf *b, const void *src, size_t n)
 {
-	const unsigned char *s = src;
-	size_t i = 0, len;
-
-	n = strnlen(src, n);
-	while (i < n) {
-		unsigned char c = s[i];
-		size_t run = i;
-
-		/* most names are plain ASCII: copy such runs at once */
-		while (run < n && json_plain(s[run]))
-			run++;
-		if (run > i) {
-			outbuf__put(b, s + i, run - i);
-			i = run;
-			continue;
-		}
-		switch (c) {
-		case '"':
-			outbuf__puts(b, "\\\"");
-			break;
-		case '\\':
-			/* doubled, so that it cannot pass for an \xHH below */
-			outbuf__puts(b, "\\\\\\\\");
-			break;
-		case '\n':
-			outbuf__puts(b, "\\n");
-			break;
-		case '\r':
-			outbuf__puts(b, "\\r");
-			break;
-		case '\t':
-			outbuf__puts(b, "\\t");
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f) {
-				put_hex_escape(b, "\\u00", c);
-				break;
-			}
-			len = utf8_len(s + i, n - i);
-			if (!len) {
-				/* the text \xHH: JSON has no raw bytes */
-				put_hex_escape(b, "\\\\x", c);
-				break;
-			}
-			outbuf__put(b, s + i, len);
-			i += len;
-			continue;
-		}
-		i++;
-	}
+	json__escape(b, src, n);
 }
 
 size_t format__table_escape(struct outbuf *b, const void *src, size_t n,
@@ -167,11 +69,12 @@ size_t format__table_escape(struct outbuf *b, const void *src, size_t n,
 
 		len = (c < 0x20 || c == 0x7f || c == '\\') ?
 			      0 :
-			      utf8_len(s + i, n - i);
+			      utf8__len(s + i, n - i);
 		if (!len) {
 			if (cols + 4 > max_cols)
 				break;
-			put_hex_escape(b, "\\x", c);
+			outbuf__lit(b, "\\x");
+			outbuf__hex_byte(b, c);
 			cols += 4;
 			i++;
 			continue;
@@ -253,49 +156,6 @@ void format__addr(struct outbuf *b, uint16_t family, const uint8_t *addr)
 	outbuf__puts(b, tmp);
 }
 
-/* ,"key": with the key a literal, so that its length is known */
-#define json_key(b, key) outbuf__lit((b), ",\"" key "\":")
-#define json_str_or_null(b, key, v) \
-	json_str_or_null_((b), ",\"" key "\":", sizeof(key) + 3, (v))
-#define json_u64_or_null(b, key, valid, v) \
-	json_u64_or_null_((b), ",\"" key "\":", sizeof(key) + 3, (valid), (v))
-#define json_comm_or_null(b, key, valid, comm) \
-	json_comm_or_null_((b), ",\"" key "\":", sizeof(key) + 3, (valid), \
-			   (comm))
-
-static void json_str_or_null_(struct outbuf *b, const char *key,
-			      size_t key_len, const char *v)
-{
-	outbuf__put(b, key, key_len);
-	if (!v) {
-		outbuf__lit(b, "null");
-		return;
-	}
-	outbuf__putc(b, '"');
-	format__json_escape(b, v, strlen(v));
-	outbuf__putc(b, '"');
-}
-
-static void json_u64_or_null_(struct outbuf *b, const char *key,
-			      size_t key_len, bool valid, uint64_t v)
-{
-	outbuf__put(b, key, key_len);
-	if (valid)
-		outbuf__u64(b, v);
-	else
-		outbuf__lit(b, "null");
-}
-
-static void json_time(struct outbuf *b, uint64_t boot_ns,
-		      const struct fmt_opts *o)
-{
-	struct timespec ts = clock__to_real(o->clock, boot_ns);
-
-	outbuf__lit(b, "\"time\":\"");
-	format__rfc3339(b, ts.tv_sec, ts.tv_nsec);
-	outbuf__putc(b, '"');
-}
-
 /* Frames of the tracing machinery itself: BPF program and trampoline. */
 static unsigned int skip_tracing_frames(const struct ksyms *ks,
 					const uint64_t *ips, unsigned int n)
@@ -315,17 +175,38 @@ static unsigned int skip_tracing_frames(const struct ksyms *ks,
 	return i;
 }
 
-static void json_comm_or_null_(struct outbuf *b, const char *key,
-			       size_t key_len, bool valid, const uint8_t *comm)
+static void json_time(struct json *j, uint64_t boot_ns,
+		      const struct fmt_opts *o)
 {
-	outbuf__put(b, key, key_len);
-	if (!valid) {
-		outbuf__lit(b, "null");
-		return;
+	struct timespec ts = clock__to_real(o->clock, boot_ns);
+
+	json__key(j, "time");
+	json__begin_string(j);
+	format__rfc3339(j->b, ts.tv_sec, ts.tv_nsec);
+	json__end_string(j);
+}
+
+static void json_addr(struct json *j, uint16_t family, const uint8_t *addr)
+{
+	json__begin_string(j);
+	format__addr(j->b, family, addr);
+	json__end_string(j);
+}
+
+static void json_kstack(struct json *j, const struct rst_record *r,
+			const struct fmt_opts *o)
+{
+	const uint64_t *ips = r->kstack;
+	unsigned int n = r->kstack_n, i;
+	char sym[160];
+
+	json__key(j, "kstack");
+	json__begin_array(j);
+	for (i = skip_tracing_frames(o->ksyms, ips, n); i < n; i++) {
+		ksyms__format(o->ksyms, ips[i], sym, sizeof(sym));
+		json__strn(j, sym, sizeof(sym));
 	}
-	outbuf__putc(b, '"');
-	format__json_escape(b, comm, RST_COMM_LEN);
-	outbuf__putc(b, '"');
+	json__end_array(j);
 }
 
 static const char *const reason_sources[] = {
@@ -333,92 +214,101 @@ static const char *const reason_sources[] = {
 	[RST_REASON_SRC_INFERRED] = "inferred",
 };
 
-static void json_kstack(struct outbuf *b, const struct rst_record *r,
-			const struct fmt_opts *o)
+static const char *reason_source_name(unsigned int source)
 {
-	const uint64_t *ips = r->kstack;
-	unsigned int n = r->kstack_n, i;
-	char sym[160];
+	return source < ARRAY_SIZE(reason_sources) ? reason_sources[source] :
+						     NULL;
+}
 
-	json_key(b, "kstack");
-	outbuf__putc(b, '[');
-	for (i = skip_tracing_frames(o->ksyms, ips, n); i < n; i++) {
-		ksyms__format(o->ksyms, ips[i], sym, sizeof(sym));
-		if (b->data[b->len - 1] != '[')
-			outbuf__putc(b, ',');
-		outbuf__putc(b, '"');
-		format__json_escape(b, sym, sizeof(sym));
-		outbuf__putc(b, '"');
-	}
-	outbuf__putc(b, ']');
+/* Who, where, and in which state: the members before the reason. */
+static void json_reset_who(struct json *j, const struct rst_event *e)
+{
+	bool owned = e->owner_source != RST_OWNER_NONE;
+
+	json__key_str_or_null(j, "direction",
+			      format__direction_name(e->direction));
+	json__key_u64_or_null(j, "pid", owned, e->pid);
+	json__key_u64_or_null(j, "tid", owned && e->tid, e->tid);
+	json__key_bytes_or_null(j, "comm", owned, e->comm, sizeof(e->comm));
+	json__key_u64_or_null(j, "uid", e->flags & RST_F_UID, e->uid);
+	json__key_u64_or_null(j, "cgroup_id", e->cgroup_id, e->cgroup_id);
+	json__key_u64_or_null(j, "netns", e->netns, e->netns);
+	json__key_u64_or_null(j, "sock_cookie", e->sock_cookie, e->sock_cookie);
+	json__key(j, "family");
+	if (e->family == AF_INET6)
+		json__str_lit(j, "ipv6");
+	else
+		json__str_lit(j, "ipv4");
+	json__key(j, "laddr");
+	json_addr(j, e->family, e->laddr);
+	json__key_u64(j, "lport", e->lport);
+	json__key(j, "raddr");
+	json_addr(j, e->family, e->raddr);
+	json__key_u64(j, "rport", e->rport);
+	json__key_str_or_null(j, "state", format__state_name(e->state));
+}
+
+/* Why, and what the connection had been through. */
+static void json_reset_why(struct json *j, const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+	bool info = e->flags & RST_F_TCPINFO;
+
+	json__key_str_or_null(j, "reason", r->reason);
+	json__key_str_or_null(j, "owner_source",
+			      format__owner_source_name(e->owner_source));
+	json__key_str_or_null(j, "source",
+			      e->source == RST_SRC_NETFILTER ? "netfilter" :
+							       "tcp");
+	json__key_str_or_null(j, "reason_source",
+			      reason_source_name(r->reason_source));
+	json__key_str_or_null(j, "cause", r->cause[0] ? r->cause : NULL);
+	json__key_str_or_null(j, "errno", r->errno_name);
+	json__key_str_or_null(j, "prev_state",
+			      format__state_name(e->prev_state));
+	json__key(j, "age_ms");
+	/* microseconds, rounded: milliseconds to 3 decimals */
+	if (e->birth_ns && e->ts_ns >= e->birth_ns)
+		json__milli(j, (e->ts_ns - e->birth_ns + 500) / 1000);
+	else
+		json__null(j);
+	json__key_u64_or_null(j, "bytes_sent", info, e->bytes_sent);
+	json__key_u64_or_null(j, "bytes_acked", info, e->bytes_acked);
+	json__key_u64_or_null(j, "bytes_received", info, e->bytes_received);
+	json__key_u64_or_null(j, "unread_bytes", info, e->unread);
+	json__key_u64_or_null(j, "unsent_bytes", info, e->unsent);
+	json__key_u64_or_null(j, "srtt_us", info, e->srtt_us);
+	json__key_u64_or_null(j, "retransmits", info, e->retrans);
+	json__key_u64_or_null(j, "peer_pid", r->has_peer, r->peer_pid);
+	json__key_bytes_or_null(j, "peer_comm", r->has_peer, r->peer_comm,
+				sizeof(r->peer_comm));
 }
 
 void format__json_record(struct outbuf *b, const struct rst_record *r,
 			 const struct fmt_opts *o)
 {
-	const struct rst_event *e = &r->ev;
-	bool owned = e->owner_source != RST_OWNER_NONE;
-	bool info = e->flags & RST_F_TCPINFO;
+	struct json j;
 
-	outbuf__lit(b, "{\"type\":\"reset\",");
-	json_time(b, e->ts_ns, o);
-	json_str_or_null(b, "direction", format__direction_name(e->direction));
-	json_u64_or_null(b, "pid", owned, e->pid);
-	json_u64_or_null(b, "tid", owned && e->tid, e->tid);
-	json_comm_or_null(b, "comm", owned, e->comm);
-	json_u64_or_null(b, "uid", e->flags & RST_F_UID, e->uid);
-	json_u64_or_null(b, "cgroup_id", e->cgroup_id, e->cgroup_id);
-	json_u64_or_null(b, "netns", e->netns, e->netns);
-	json_u64_or_null(b, "sock_cookie", e->sock_cookie, e->sock_cookie);
-	json_key(b, "family");
-	outbuf__puts(b, e->family == AF_INET6 ? "\"ipv6\"" : "\"ipv4\"");
-	json_key(b, "laddr");
-	outbuf__putc(b, '"');
-	format__addr(b, e->family, e->laddr);
-	outbuf__putc(b, '"');
-	json_u64_or_null(b, "lport", true, e->lport);
-	json_key(b, "raddr");
-	outbuf__putc(b, '"');
-	format__addr(b, e->family, e->raddr);
-	outbuf__putc(b, '"');
-	json_u64_or_null(b, "rport", true, e->rport);
-	json_str_or_null(b, "state", format__state_name(e->state));
-	json_str_or_null(b, "reason", r->reason);
-	json_str_or_null(b, "owner_source",
-			 format__owner_source_name(e->owner_source));
-	json_str_or_null(b, "source",
-			 e->source == RST_SRC_NETFILTER ? "netfilter" : "tcp");
-	json_str_or_null(b, "reason_source",
-			 r->reason_source < 3 ? reason_sources[r->reason_source] :
-						NULL);
-	json_str_or_null(b, "cause", r->cause[0] ? r->cause : NULL);
-	json_str_or_null(b, "errno", r->errno_name);
-	json_str_or_null(b, "prev_state", format__state_name(e->prev_state));
-	json_key(b, "age_ms");
-	if (e->birth_ns && e->ts_ns >= e->birth_ns) {
-		/* milliseconds to 3 decimals, rounded, without printf */
-		uint64_t us = (e->ts_ns - e->birth_ns + 500) / 1000;
-
-		outbuf__u64(b, us / 1000);
-		outbuf__putc(b, '.');
-		outbuf__u64_zero(b, us % 1000, 3);
-	} else {
-		outbuf__lit(b, "null");
-	}
-	json_u64_or_null(b, "bytes_sent", info, e->bytes_sent);
-	json_u64_or_null(b, "bytes_acked", info, e->bytes_acked);
-	json_u64_or_null(b, "bytes_received", info, e->bytes_received);
-	json_u64_or_null(b, "unread_bytes", info, e->unread);
-	json_u64_or_null(b, "unsent_bytes", info, e->unsent);
-	json_u64_or_null(b, "srtt_us", info, e->srtt_us);
-	json_u64_or_null(b, "retransmits", info, e->retrans);
-	json_u64_or_null(b, "peer_pid", r->has_peer, r->peer_pid);
-	json_comm_or_null(b, "peer_comm", r->has_peer, r->peer_comm);
+	json__init(&j, b);
+	json__begin_object(&j);
+	json__key(&j, "type");
+	json__str_lit(&j, "reset");
+	json_time(&j, r->ev.ts_ns, o);
+	json_reset_who(&j, &r->ev);
+	json_reset_why(&j, r);
 	if (o->ksyms)
-		json_kstack(b, r, o);
+		json_kstack(&j, r, o);
 	if (o->kernel_reason)
-		json_str_or_null(b, "kernel_reason", r->kernel_reason);
-	outbuf__puts(b, "}\n");
+		json__key_str_or_null(&j, "kernel_reason", r->kernel_reason);
+	json__end_object(&j);
+	outbuf__putc(b, '\n');
+}
+
+static const char *lost_source_name(const struct rst_lost_key *k)
+{
+	if (!k)
+		return NULL;
+	return k->flags & RST_LOST_NETFILTER ? "netfilter" : "tcp";
 }
 
 void format__json_lost(struct outbuf *b, uint64_t boot_ns,
@@ -427,24 +317,27 @@ void format__json_lost(struct outbuf *b, uint64_t boot_ns,
 {
 	const struct rst_lost_key *k = r->key;
 	bool owned = k && (k->flags & RST_LOST_OWNER);
+	struct json j;
 
-	outbuf__puts(b, "{\"type\":\"lost\",");
-	json_time(b, boot_ns, o);
-	json_u64_or_null(b, "count", true, r->count);
-	json_u64_or_null(b, "total", true, r->total);
-	json_str_or_null(b, "direction",
-			 k ? format__direction_name(k->direction) : NULL);
-	json_str_or_null(b, "state", k ? format__state_name(k->state) : NULL);
-	json_str_or_null(b, "reason", reason);
-	json_u64_or_null(b, "pid", owned, owned ? k->pid : 0);
-	json_comm_or_null(b, "comm", owned, r->comm);
-	json_u64_or_null(b, "lport", k && k->lport, k ? k->lport : 0);
-	json_u64_or_null(b, "rport", k && k->rport, k ? k->rport : 0);
-	json_str_or_null(b, "source",
-			 !k			       ? NULL :
-			 k->flags & RST_LOST_NETFILTER ? "netfilter" :
-							 "tcp");
-	outbuf__puts(b, "}\n");
+	json__init(&j, b);
+	json__begin_object(&j);
+	json__key(&j, "type");
+	json__str_lit(&j, "lost");
+	json_time(&j, boot_ns, o);
+	json__key_u64(&j, "count", r->count);
+	json__key_u64(&j, "total", r->total);
+	json__key_str_or_null(&j, "direction",
+			      k ? format__direction_name(k->direction) : NULL);
+	json__key_str_or_null(&j, "state",
+			      k ? format__state_name(k->state) : NULL);
+	json__key_str_or_null(&j, "reason", reason);
+	json__key_u64_or_null(&j, "pid", owned, owned ? k->pid : 0);
+	json__key_bytes_or_null(&j, "comm", owned, r->comm, RST_COMM_LEN);
+	json__key_u64_or_null(&j, "lport", k && k->lport, k ? k->lport : 0);
+	json__key_u64_or_null(&j, "rport", k && k->rport, k ? k->rport : 0);
+	json__key_str_or_null(&j, "source", lost_source_name(k));
+	json__end_object(&j);
+	outbuf__putc(b, '\n');
 }
 
 /* Column widths: narrow keeps typical IPv4 rows under 80 columns. */

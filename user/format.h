@@ -28,12 +28,7 @@ const char *format__state_name(unsigned int state);
 const char *format__direction_name(unsigned int direction);
 const char *format__owner_source_name(unsigned int source);
 
-/*
- * Append @n raw bytes (stopping at NUL) as the body of a JSON string:
- * quotes and control characters escaped, invalid UTF-8 bytes written as
- * the text \xHH and a backslash as the text \\ (so that the two cannot be
- * confused), so any input gives valid JSON that decodes unambiguously.
- */
+/* json__escape() (json.h), under its older name. */
 void format__json_escape(struct outbuf *b, const void *s, size_t n);
 /*
  * Append @n raw bytes (stopping at NUL) for a table cell: control

@@ -51,6 +51,15 @@ static inline void outbuf__putc(struct outbuf *b, char c)
 	b->data[b->len++] = c;
 }
 
+/* @c as two lowercase hex digits, for the escapers */
+static inline void outbuf__hex_byte(struct outbuf *b, unsigned char c)
+{
+	if (!outbuf__reserve(b, 2))
+		return;
+	b->data[b->len++] = "0123456789abcdef"[c >> 4];
+	b->data[b->len++] = "0123456789abcdef"[c & 15];
+}
+
 void outbuf__u64(struct outbuf *b, uint64_t v);
 /* @v in decimal with leading zeros to @width digits (at most 20). */
 void outbuf__u64_zero(struct outbuf *b, uint64_t v, unsigned int width);

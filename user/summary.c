@@ -7,11 +7,10 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <math.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "format.h"
+#include "json.h"
 #include "summary.h"
 
 #define CAUSE_LEN sizeof(((struct rst_record *)0)->cause)
@@ -310,15 +309,6 @@ static void print_port(struct outbuf *b, uint16_t port)
 	outbuf__pad(b, start, 6);
 }
 
-static void json_port(struct outbuf *b, const char *key, uint16_t port)
-{
-	outbuf__printf(b, ",\"%s\":", key);
-	if (port)
-		outbuf__u64(b, port);
-	else
-		outbuf__puts(b, "null");
-}
-
 /* Column widths; the header text is part of the interface. */
 #define DIR_W 8
 #define PORT_W 5
@@ -378,74 +368,44 @@ void summary__print_table(struct summary *s, struct outbuf *b,
 			       "(other: too many keys in this interval)");
 }
 
-static void json_bytes_or_null(struct outbuf *b, const char *key, const void *p,
-			       size_t n, int present)
+static void json_row(struct json *j, const struct summary_row *r)
 {
-	outbuf__printf(b, ",\"%s\":", key);
-	if (!present) {
-		outbuf__puts(b, "null");
-		return;
-	}
-	outbuf__putc(b, '"');
-	format__json_escape(b, p, n);
-	outbuf__putc(b, '"');
-}
-
-/* Seconds as a JSON number: "10.0", "2.5", "0.123"; never nan or inf. */
-static void json_seconds(struct outbuf *b, double v)
-{
-	char tmp[64];
-	size_t n;
-
-	if (!isfinite(v) || v < 0 || v > 1e15)
-		v = 0;
-	n = (size_t)snprintf(tmp, sizeof(tmp), "%.3f", v);
-	while (n > 0 && tmp[n - 1] == '0' && tmp[n - 2] != '.')
-		n--;
-	outbuf__put(b, tmp, n);
+	json__begin_object(j);
+	json__key_str_or_null(j, "direction",
+			      format__direction_name(r->direction));
+	json__key_u64_or_null(j, "lport", r->lport, r->lport);
+	json__key_u64_or_null(j, "rport", r->rport, r->rport);
+	json__key_bytes_or_null(j, "comm", r->has_comm, r->comm,
+				sizeof(r->comm));
+	json__key_bytes_or_null(j, "cause", r->cause_len, r->cause,
+				r->cause_len);
+	json__key_u64(j, "count", r->count);
+	json__end_object(j);
 }
 
 void summary__print_json(struct summary *s, struct outbuf *b,
 			 const char *time_rfc3339, double interval_s)
 {
-	const struct summary_row *r;
-	const char *dir;
+	struct json j;
 	size_t i;
 
 	summary__sort(s);
-	outbuf__puts(b, "{\"type\":\"summary\"");
-	json_bytes_or_null(b, "time", time_rfc3339,
-			   time_rfc3339 ? strlen(time_rfc3339) : 0,
-			   time_rfc3339 != NULL);
-	outbuf__puts(b, ",\"interval_s\":");
-	json_seconds(b, interval_s);
-	outbuf__puts(b, ",\"total\":");
-	outbuf__u64(b, s->total);
-	outbuf__puts(b, ",\"rows\":[");
-	for (i = 0; i < s->nrows; i++) {
-		r = &s->rows[i];
-		if (i)
-			outbuf__putc(b, ',');
-		dir = format__direction_name(r->direction);
-		outbuf__puts(b, "{\"direction\":");
-		if (dir)
-			outbuf__printf(b, "\"%s\"", dir);
-		else
-			outbuf__puts(b, "null");
-		json_port(b, "lport", r->lport);
-		json_port(b, "rport", r->rport);
-		json_bytes_or_null(b, "comm", r->comm, sizeof(r->comm),
-				   r->has_comm);
-		json_bytes_or_null(b, "cause", r->cause, r->cause_len,
-				   r->cause_len != 0);
-		outbuf__puts(b, ",\"count\":");
-		outbuf__u64(b, r->count);
-		outbuf__putc(b, '}');
-	}
-	outbuf__putc(b, ']');
+	json__init(&j, b);
+	json__begin_object(&j);
+	json__key(&j, "type");
+	json__str_lit(&j, "summary");
+	json__key_str_or_null(&j, "time", time_rfc3339);
+	json__key(&j, "interval_s");
+	json__seconds(&j, interval_s);
+	json__key_u64(&j, "total", s->total);
+	json__key(&j, "rows");
+	json__begin_array(&j);
+	for (i = 0; i < s->nrows; i++)
+		json_row(&j, &s->rows[i]);
+	json__end_array(&j);
 	if (s->other) {
-		outbuf__puts(b, ",\"other\":");
-		outbuf__u64(b, s->other);
+		json__key_u64(&j, "other", s->other);
 	}
-	outbuf__puts(b, "}\n");
+	json__end_object(&j);
+	outbuf__putc(b, '\n');
 }
