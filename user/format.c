@@ -8,23 +8,8 @@
 #include "format.h"
 #include "json.h"
 #include "ksyms.h"
+#include "tcp_state.h"
 #include "utf8.h"
-
-static const char *const state_names[] = {
-	[1] = "ESTABLISHED", [2] = "SYN_SENT",	  [3] = "SYN_RECV",
-	[4] = "FIN_WAIT1",   [5] = "FIN_WAIT2",	  [6] = "TIME_WAIT",
-	[7] = "CLOSE",	     [8] = "CLOSE_WAIT",  [9] = "LAST_ACK",
-	[10] = "LISTEN",     [11] = "CLOSING",	  [12] = "NEW_SYN_RECV",
-	[13] = "BOUND_INACTIVE",
-};
-
-/* Short forms that keep the default table under 80 columns. */
-static const char *const state_short[] = {
-	[1] = "ESTAB",	  [2] = "SYN-SNT",  [3] = "SYN-RCV", [4] = "FIN-WT1",
-	[5] = "FIN-WT2",  [6] = "TIME-WT",  [7] = "CLOSE",   [8] = "CLS-WT",
-	[9] = "LST-ACK",  [10] = "LISTEN",  [11] = "CLOSING", [12] = "NEW-SYN",
-	[13] = "BOUND",
-};
 
 static const char *const owner_sources[] = {
 	[RST_OWNER_CONNECT] = "connect", [RST_OWNER_LISTEN] = "listen",
@@ -36,7 +21,7 @@ static const char *const owner_sources[] = {
 
 const char *format__state_name(unsigned int state)
 {
-	return state < ARRAY_SIZE(state_names) ? state_names[state] : NULL;
+	return tcp_state__name(state);
 }
 
 const char *format__direction_name(unsigned int direction)
@@ -245,7 +230,7 @@ static void json_reset_who(struct json *j, const struct rst_event *e)
 	json__key(j, "raddr");
 	json_addr(j, e->family, e->raddr);
 	json__key_u64(j, "rport", e->rport);
-	json__key_str_or_null(j, "state", format__state_name(e->state));
+	json__key_str_or_null(j, "state", tcp_state__name(e->state));
 }
 
 /* Why, and what the connection had been through. */
@@ -264,8 +249,7 @@ static void json_reset_why(struct json *j, const struct rst_record *r)
 			      reason_source_name(r->reason_source));
 	json__key_str_or_null(j, "cause", r->cause[0] ? r->cause : NULL);
 	json__key_str_or_null(j, "errno", r->errno_name);
-	json__key_str_or_null(j, "prev_state",
-			      format__state_name(e->prev_state));
+	json__key_str_or_null(j, "prev_state", tcp_state__name(e->prev_state));
 	json__key(j, "age_ms");
 	/* microseconds, rounded: milliseconds to 3 decimals */
 	if (e->birth_ns && e->ts_ns >= e->birth_ns)
@@ -329,7 +313,7 @@ void format__json_lost(struct outbuf *b, uint64_t boot_ns,
 	json__key_str_or_null(&j, "direction",
 			      k ? format__direction_name(k->direction) : NULL);
 	json__key_str_or_null(&j, "state",
-			      k ? format__state_name(k->state) : NULL);
+			      k ? tcp_state__name(k->state) : NULL);
 	json__key_str_or_null(&j, "reason", reason);
 	json__key_u64_or_null(&j, "pid", owned, owned ? k->pid : 0);
 	json__key_bytes_or_null(&j, "comm", owned, r->comm, RST_COMM_LEN);
@@ -426,10 +410,8 @@ void format__table_record(struct outbuf *b, const struct rst_record *r,
 	outbuf__putc(b, ' ');
 
 	start = b->len;
-	state = o->wide ? format__state_name(e->state) :
-			  (e->state < ARRAY_SIZE(state_short) ?
-				   state_short[e->state] :
-				   NULL);
+	state = o->wide ? tcp_state__name(e->state) :
+			  tcp_state__short(e->state);
 	outbuf__puts(b, state ? state : "-");
 	outbuf__pad(b, start, c->state);
 	outbuf__putc(b, ' ');

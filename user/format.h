@@ -23,7 +23,7 @@ struct fmt_opts {
 	const struct ksyms *ksyms;
 };
 
-/* Kernel TCP state name ("ESTABLISHED"), NULL for 0 or unknown values. */
+/* tcp_state__name() (tcp_state.h), under its older name. */
 const char *format__state_name(unsigned int state);
 const char *format__direction_name(unsigned int direction);
 const char *format__owner_source_name(unsigned int source);

@@ -8,25 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include "format.h"
 #include "infer.h"
 #include "reasons.h"
+#include "tcp_state.h"
 
-/* TCP states and flags, as the kernel numbers them */
-enum {
-	ST_ESTABLISHED = 1,
-	ST_SYN_SENT = 2,
-	ST_SYN_RECV = 3,
-	ST_FIN_WAIT1 = 4,
-	ST_FIN_WAIT2 = 5,
-	ST_TIME_WAIT = 6,
-	ST_CLOSE = 7,
-	ST_CLOSE_WAIT = 8,
-	ST_LAST_ACK = 9,
-	ST_LISTEN = 10,
-	ST_CLOSING = 11,
-};
-
+/* TCP header flags */
 #define TH_SYN 0x02
 #define TH_ACK 0x10
 
@@ -49,18 +35,18 @@ static const char *infer_passive(const struct rst_event *e)
 	if (e->flags & RST_F_TIMEWAIT)
 		return "TCP_TIMEWAIT_SOCKET";
 	switch (e->tp_state) {
-	case ST_LISTEN:
+	case RST_TCP_LISTEN:
 		if (e->tcp_flags & TH_SYN)
 			return "INVALID_SYN";
 		if (e->tcp_flags & TH_ACK)
 			return "TCP_FLAGS";
 		return NULL;
-	case ST_SYN_SENT:
+	case RST_TCP_SYN_SENT:
 		/* a SYN-ACK for data never sent; PAWS looks the same here */
 		return "TCP_INVALID_ACK_SEQUENCE";
-	case ST_CLOSE:
-	case ST_FIN_WAIT1:
-	case ST_FIN_WAIT2:
+	case RST_TCP_CLOSE:
+	case RST_TCP_FIN_WAIT1:
+	case RST_TCP_FIN_WAIT2:
 		/* tcp_reset() already ran: data after shutdown()/close() */
 		if (e->seg_len)
 			return "TCP_ABORT_ON_DATA";
@@ -74,7 +60,8 @@ static const char *infer_active_stack(const struct rst_event *e,
 				      const char *const *frames, unsigned int n)
 {
 	if (has_frame(frames, n, "tcp_keepalive_timer")) {
-		if (e->state == ST_FIN_WAIT2 && (e->sk_flags & RST_SK_DEAD))
+		if (e->state == RST_TCP_FIN_WAIT2 &&
+		    (e->sk_flags & RST_SK_DEAD))
 			return "TCP_STATE";
 		return "TCP_KEEPALIVE_TIMEOUT";
 	}
@@ -83,7 +70,8 @@ static const char *infer_active_stack(const struct rst_event *e,
 	if (has_frame(frames, n, "tcp_abort"))
 		return "TCP_STATE";
 	if (has_frame(frames, n, "tcp_disconnect")) {
-		if ((e->state == ST_CLOSING || e->state == ST_LAST_ACK) &&
+		if ((e->state == RST_TCP_CLOSING ||
+		     e->state == RST_TCP_LAST_ACK) &&
 		    e->unsent)
 			return "TCP_DISCONNECT_WITH_DATA";
 		return "TCP_STATE";
@@ -92,7 +80,7 @@ static const char *infer_active_stack(const struct rst_event *e,
 	    has_frame(frames, n, "tcp_close")) {
 		if (e->unread)
 			return "TCP_ABORT_ON_CLOSE";
-		if (e->state == ST_FIN_WAIT2 &&
+		if (e->state == RST_TCP_FIN_WAIT2 &&
 		    (e->sk_flags & RST_SK_LINGER2_NEG))
 			return "TCP_ABORT_ON_LINGER";
 		return "TCP_ABORT_ON_MEMORY";
@@ -103,14 +91,15 @@ static const char *infer_active_stack(const struct rst_event *e,
 /* Without a stack: the socket's state and settings tell the same story. */
 static const char *infer_active_fields(const struct rst_event *e)
 {
-	if (e->tp_state != ST_CLOSE) {
+	if (e->tp_state != RST_TCP_CLOSE) {
 		/* sent while the connection was still open: a timer or kill */
 		if ((e->sk_flags & RST_SK_KEEPOPEN) && e->probes_out &&
-		    e->state != ST_FIN_WAIT2)
+		    e->state != RST_TCP_FIN_WAIT2)
 			return "TCP_KEEPALIVE_TIMEOUT";
 		if (e->sk_flags & RST_SK_DEAD)
-			return e->state == ST_FIN_WAIT2 ? "TCP_STATE" :
-							  "TCP_ABORT_ON_MEMORY";
+			return e->state == RST_TCP_FIN_WAIT2 ?
+				       "TCP_STATE" :
+				       "TCP_ABORT_ON_MEMORY";
 		return "TCP_STATE";
 	}
 	/* __tcp_close() checks unread data before SO_LINGER */
@@ -118,9 +107,10 @@ static const char *infer_active_fields(const struct rst_event *e)
 		return "TCP_ABORT_ON_CLOSE";
 	if (e->sk_flags & RST_SK_LINGER0)
 		return "TCP_STATE";
-	if (e->state == ST_FIN_WAIT2 && (e->sk_flags & RST_SK_LINGER2_NEG))
+	if (e->state == RST_TCP_FIN_WAIT2 && (e->sk_flags & RST_SK_LINGER2_NEG))
 		return "TCP_ABORT_ON_LINGER";
-	if ((e->state == ST_CLOSING || e->state == ST_LAST_ACK) && e->unsent)
+	if ((e->state == RST_TCP_CLOSING || e->state == RST_TCP_LAST_ACK) &&
+	    e->unsent)
 		return "TCP_DISCONNECT_WITH_DATA";
 	return "TCP_STATE";
 }
@@ -175,7 +165,8 @@ bool infer__maybe_local_abort(const struct rst_record *r)
 	const struct rst_event *e = &r->ev;
 
 	return e->direction == RST_DIR_RECEIVED &&
-	       (e->sk_flags & RST_SK_RCV_SHUTDOWN) && e->state != ST_SYN_SENT;
+	       (e->sk_flags & RST_SK_RCV_SHUTDOWN) &&
+	       e->state != RST_TCP_SYN_SENT;
 }
 
 bool infer__unsent_by_tcp(const struct rst_record *r)
@@ -198,7 +189,7 @@ static bool reason_is(const struct rst_record *r, const char *name)
 void infer__cause(const struct rst_record *r, char *buf, size_t len)
 {
 	const struct rst_event *e = &r->ev;
-	const char *state = format__state_name(e->state);
+	const char *state = tcp_state__name(e->state);
 
 	buf[0] = '\0';
 	if (e->source == RST_SRC_NETFILTER) {
@@ -208,9 +199,9 @@ void infer__cause(const struct rst_record *r, char *buf, size_t len)
 		return;
 	}
 	if (e->direction == RST_DIR_RECEIVED) {
-		if (e->state == ST_SYN_SENT)
+		if (e->state == RST_TCP_SYN_SENT)
 			snprintf(buf, len, "peer refused connection");
-		else if (e->state == ST_ESTABLISHED)
+		else if (e->state == RST_TCP_ESTABLISHED)
 			snprintf(buf, len, "peer reset established connection");
 		else if (state)
 			snprintf(buf, len, "peer reset connection in %s", state);
@@ -231,12 +222,13 @@ void infer__cause(const struct rst_record *r, char *buf, size_t len)
 			 "application closed socket with %u unread bytes",
 			 e->unread);
 	} else if (reason_is(r, "TCP_STATE")) {
-		if (e->tp_state == ST_CLOSE && (e->sk_flags & RST_SK_LINGER0))
+		if (e->tp_state == RST_TCP_CLOSE &&
+		    (e->sk_flags & RST_SK_LINGER0))
 			snprintf(buf, len, "abortive close (SO_LINGER 0)");
-		else if (e->state == ST_FIN_WAIT2 &&
+		else if (e->state == RST_TCP_FIN_WAIT2 &&
 			 (e->sk_flags & RST_SK_DEAD))
 			snprintf(buf, len, "orphaned FIN_WAIT2 timed out");
-		else if (e->tp_state != ST_CLOSE)
+		else if (e->tp_state != RST_TCP_CLOSE)
 			snprintf(buf, len,
 				 "socket killed by administrator (ss -K)");
 		else
@@ -294,11 +286,11 @@ const char *infer__errno(const struct rst_record *r)
 	if (e->direction == RST_DIR_RECEIVED) {
 		/* as tcp_reset() sets sk_err */
 		switch (e->state) {
-		case ST_SYN_SENT:
+		case RST_TCP_SYN_SENT:
 			return "ECONNREFUSED";
-		case ST_CLOSE_WAIT:
+		case RST_TCP_CLOSE_WAIT:
 			return "EPIPE";
-		case ST_CLOSE:
+		case RST_TCP_CLOSE:
 			return NULL;
 		default:
 			return "ECONNRESET";
@@ -308,7 +300,7 @@ const char *infer__errno(const struct rst_record *r)
 		return "ETIMEDOUT";
 	if (reason_is(r, "TCP_ABORT_ON_DATA"))
 		return "ECONNRESET";
-	if (reason_is(r, "TCP_STATE") && e->tp_state != ST_CLOSE)
+	if (reason_is(r, "TCP_STATE") && e->tp_state != RST_TCP_CLOSE)
 		return "ECONNABORTED"; /* tcp_abort() */
 	return NULL;
 }

@@ -21,7 +21,6 @@
 #include <string.h>
 #include <unistd.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -33,6 +32,7 @@
 #include <bpf/bpf.h>
 #include "rsttrace.h"
 #include "seed.h"
+#include "tcp_state.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434
@@ -41,15 +41,16 @@
 #define SYS_pidfd_getfd 438
 #endif
 
-/* Not in glibc's <netinet/tcp.h>: a request socket, which has no storage. */
-#define SEED_TCP_NEW_SYN_RECV 12
-
-/* Every state in which sock_diag reports a full socket that has storage. */
-#define SEED_TCP_STATES                                                       \
-	((1u << TCP_ESTABLISHED) | (1u << TCP_SYN_SENT) |                     \
-	 (1u << TCP_SYN_RECV) | (1u << TCP_FIN_WAIT1) |                       \
-	 (1u << TCP_FIN_WAIT2) | (1u << TCP_CLOSE) | (1u << TCP_CLOSE_WAIT) | \
-	 (1u << TCP_LAST_ACK) | (1u << TCP_LISTEN) | (1u << TCP_CLOSING))
+/*
+ * Every state in which sock_diag reports a full socket that has storage:
+ * not TIME_WAIT, not a request socket (NEW_SYN_RECV).
+ */
+#define SEED_TCP_STATES                                           \
+	((1u << RST_TCP_ESTABLISHED) | (1u << RST_TCP_SYN_SENT) | \
+	 (1u << RST_TCP_SYN_RECV) | (1u << RST_TCP_FIN_WAIT1) |   \
+	 (1u << RST_TCP_FIN_WAIT2) | (1u << RST_TCP_CLOSE) |      \
+	 (1u << RST_TCP_CLOSE_WAIT) | (1u << RST_TCP_LAST_ACK) |  \
+	 (1u << RST_TCP_LISTEN) | (1u << RST_TCP_CLOSING))
 
 /*
  * The kernel sizes dump messages after the reader's buffer but never above
@@ -145,8 +146,8 @@ int seed__pick_owner(int state, const struct seed_holder *h, size_t n)
 	if (!n)
 		return -1;
 	for (i = 1; i < n; i++) {
-		if (state == TCP_LISTEN ? holder_older(&h[i], &h[best]) :
-					  holder_older(&h[best], &h[i]))
+		if (state == RST_TCP_LISTEN ? holder_older(&h[i], &h[best]) :
+					      holder_older(&h[best], &h[i]))
 			best = i;
 	}
 	return best;
@@ -437,8 +438,8 @@ static int add_sock(struct seed_ctx *c, const struct inet_diag_msg *m)
 {
 	struct seed_sock *s;
 
-	if (m->idiag_state == TCP_TIME_WAIT ||
-	    m->idiag_state == SEED_TCP_NEW_SYN_RECV)
+	if (m->idiag_state == RST_TCP_TIME_WAIT ||
+	    m->idiag_state == RST_TCP_NEW_SYN_RECV)
 		return 0;
 	c->st->sockets++;
 	/* not accepted yet, or closed by its process and left to the kernel */
@@ -824,7 +825,7 @@ static void seed_by_cookie(struct seed_ctx *c, const struct seed_sock *s,
 	struct rst_owner seeded = *o;
 
 	seeded.state_at = s->state;
-	if (s->state == TCP_LISTEN)
+	if (s->state == RST_TCP_LISTEN)
 		bpf_map_update_elem(c->maps->listeners_fd, &lk, &seeded,
 				    BPF_NOEXIST);
 	if (!bpf_map_update_elem(c->maps->cookies_fd, &s->cookie, &seeded,
