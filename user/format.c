@@ -71,6 +71,20 @@ size_t format__table_escape(struct outbuf *b, const void *src, size_t n,
 	return cols;
 }
 
+void format__table_comm(struct outbuf *b, const uint8_t *comm, bool valid,
+			size_t width)
+{
+	size_t cols = 1;
+
+	if (valid)
+		cols = format__table_escape(b, comm, RST_COMM_LEN, width);
+	else
+		outbuf__putc(b, '-');
+	/* by columns, not bytes: a name may be UTF-8 */
+	while (cols++ < width + 1)
+		outbuf__putc(b, ' ');
+}
+
 /*
  * Days since 1970-01-01 to a proleptic Gregorian date, in whole 400-year
  * eras of 146,097 days counted from 0000-03-01, so that the leap day ends
@@ -388,17 +402,8 @@ void format__table_record(struct outbuf *b, const struct rst_record *r,
 		outbuf__putc(b, '-');
 	outbuf__pad(b, start, c->pid + 1);
 
-	start = b->len;
-	if (e->owner_source != RST_OWNER_NONE) {
-		size_t cols = format__table_escape(b, e->comm,
-						   sizeof(e->comm), c->comm);
-
-		while (cols++ < c->comm + 1)
-			outbuf__putc(b, ' ');
-	} else {
-		outbuf__putc(b, '-');
-		outbuf__pad(b, start, c->comm + 1);
-	}
+	format__table_comm(b, e->comm, e->owner_source != RST_OWNER_NONE,
+			   c->comm);
 
 	start = b->len;
 	table_endpoint(b, e, e->laddr, e->lport);

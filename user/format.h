@@ -37,6 +37,13 @@ void format__json_escape(struct outbuf *b, const void *s, size_t n);
  */
 size_t format__table_escape(struct outbuf *b, const void *s, size_t n,
 			    size_t max_cols);
+/*
+ * A COMM column of @width: @comm (RST_COMM_LEN bytes at most) escaped and
+ * cut to @width columns, or "-" when not @valid, then spaces to @width and
+ * the one that separates it from the next column.
+ */
+void format__table_comm(struct outbuf *b, const uint8_t *comm, bool valid,
+			size_t width);
 
 /* RFC 3339 UTC with nanoseconds: 2026-11-22T04:40:01.123456789Z */
 void format__rfc3339(struct outbuf *b, int64_t sec, long nsec);

@@ -317,7 +317,7 @@ static void print_port(struct outbuf *b, uint16_t port)
 void summary__print_table(struct summary *s, struct outbuf *b,
 			  const char *title)
 {
-	size_t i, start, cols, count_w = 5;
+	size_t i, count_w = 5;
 	const struct summary_row *r;
 	const char *dir;
 
@@ -344,16 +344,7 @@ void summary__print_table(struct summary *s, struct outbuf *b,
 		outbuf__printf(b, "%-*s ", DIR_W, dir ? dir : "-");
 		print_port(b, r->lport);
 		print_port(b, r->rport);
-		start = b->len;
-		if (r->has_comm) {
-			cols = format__table_escape(b, r->comm, sizeof(r->comm),
-						    COMM_W);
-			while (cols++ < COMM_W + 1)
-				outbuf__putc(b, ' ');
-		} else {
-			outbuf__putc(b, '-');
-			outbuf__pad(b, start, COMM_W + 1);
-		}
+		format__table_comm(b, r->comm, r->has_comm, COMM_W);
 		if (r->cause_len)
 			format__table_escape(b, r->cause, r->cause_len,
 					     SIZE_MAX);
