@@ -186,29 +186,58 @@ static bool reason_is(const struct rst_record *r, const char *name)
 	return r->reason && !strcmp(r->reason, name);
 }
 
-void infer__cause(const struct rst_record *r, char *buf, size_t len)
+/* Causes that are one fixed sentence for a sent reset's reason. */
+static const struct {
+	const char *reason, *cause;
+} fixed_causes[] = {
+	{ "TCP_KEEPALIVE_TIMEOUT", "keepalive timeout: peer unreachable" },
+	{ "TCP_ABORT_ON_DATA",
+	  "data arrived after the application shut down the socket" },
+	{ "TCP_TIMEWAIT_SOCKET",
+	  "data arrived for a closed connection (TIME_WAIT)" },
+	{ "TCP_ABORT_ON_MEMORY",
+	  "too many orphaned sockets / TCP memory pressure" },
+	{ "TCP_ABORT_ON_LINGER",
+	  "orphaned FIN_WAIT2 closed at once (TCP_LINGER2 < 0)" },
+	{ "INVALID_SYN", "unexpected SYN during the handshake, or listen "
+			 "queue overflow (tcp_abort_on_overflow)" },
+	{ "TCP_INVALID_ACK_SEQUENCE", "SYN-ACK acknowledges data never sent" },
+	{ "TCP_RFC7323_PAWS", "SYN-ACK with an old timestamp (PAWS)" },
+	{ "TCP_TOO_OLD_ACK", "invalid ACK during the handshake" },
+	{ "TCP_OLD_ACK", "invalid ACK during the handshake" },
+	{ "TCP_ACK_UNSENT_DATA", "invalid ACK during the handshake" },
+};
+
+static void cause_received(const struct rst_event *e, char *buf, size_t len)
 {
-	const struct rst_event *e = &r->ev;
 	const char *state = tcp_state__name(e->state);
 
-	buf[0] = '\0';
-	if (e->source == RST_SRC_NETFILTER) {
-		snprintf(buf, len,
-			 "firewall rule rejected the segment (REJECT with "
-			 "tcp-reset)");
-		return;
-	}
-	if (e->direction == RST_DIR_RECEIVED) {
-		if (e->state == RST_TCP_SYN_SENT)
-			snprintf(buf, len, "peer refused connection");
-		else if (e->state == RST_TCP_ESTABLISHED)
-			snprintf(buf, len, "peer reset established connection");
-		else if (state)
-			snprintf(buf, len, "peer reset connection in %s", state);
-		return;
-	}
-	if (!r->reason)
-		return;
+	if (e->state == RST_TCP_SYN_SENT)
+		snprintf(buf, len, "peer refused connection");
+	else if (e->state == RST_TCP_ESTABLISHED)
+		snprintf(buf, len, "peer reset established connection");
+	else if (state)
+		snprintf(buf, len, "peer reset connection in %s", state);
+}
+
+/* TCP_STATE: the socket was closed or killed with the reset. */
+static void cause_state(const struct rst_event *e, char *buf, size_t len)
+{
+	if (e->tp_state == RST_TCP_CLOSE && (e->sk_flags & RST_SK_LINGER0))
+		snprintf(buf, len, "abortive close (SO_LINGER 0)");
+	else if (e->state == RST_TCP_FIN_WAIT2 && (e->sk_flags & RST_SK_DEAD))
+		snprintf(buf, len, "orphaned FIN_WAIT2 timed out");
+	else if (e->tp_state != RST_TCP_CLOSE)
+		snprintf(buf, len, "socket killed by administrator (ss -K)");
+	else
+		snprintf(buf, len, "application disconnected the socket");
+}
+
+/* The causes of a sent reset that depend on more than its reason. */
+static bool cause_sent(const struct rst_record *r, char *buf, size_t len)
+{
+	const struct rst_event *e = &r->ev;
+
 	if (reason_is(r, "NO_SOCKET")) {
 		if ((e->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
 			snprintf(buf, len, "nothing listening on port %u",
@@ -222,33 +251,7 @@ void infer__cause(const struct rst_record *r, char *buf, size_t len)
 			 "application closed socket with %u unread bytes",
 			 e->unread);
 	} else if (reason_is(r, "TCP_STATE")) {
-		if (e->tp_state == RST_TCP_CLOSE &&
-		    (e->sk_flags & RST_SK_LINGER0))
-			snprintf(buf, len, "abortive close (SO_LINGER 0)");
-		else if (e->state == RST_TCP_FIN_WAIT2 &&
-			 (e->sk_flags & RST_SK_DEAD))
-			snprintf(buf, len, "orphaned FIN_WAIT2 timed out");
-		else if (e->tp_state != RST_TCP_CLOSE)
-			snprintf(buf, len,
-				 "socket killed by administrator (ss -K)");
-		else
-			snprintf(buf, len,
-				 "application disconnected the socket");
-	} else if (reason_is(r, "TCP_KEEPALIVE_TIMEOUT")) {
-		snprintf(buf, len, "keepalive timeout: peer unreachable");
-	} else if (reason_is(r, "TCP_ABORT_ON_DATA")) {
-		snprintf(buf, len,
-			 "data arrived after the application shut down the "
-			 "socket");
-	} else if (reason_is(r, "TCP_TIMEWAIT_SOCKET")) {
-		snprintf(buf, len,
-			 "data arrived for a closed connection (TIME_WAIT)");
-	} else if (reason_is(r, "TCP_ABORT_ON_MEMORY")) {
-		snprintf(buf, len,
-			 "too many orphaned sockets / TCP memory pressure");
-	} else if (reason_is(r, "TCP_ABORT_ON_LINGER")) {
-		snprintf(buf, len,
-			 "orphaned FIN_WAIT2 closed at once (TCP_LINGER2 < 0)");
+		cause_state(e, buf, len);
 	} else if (reason_is(r, "TCP_DISCONNECT_WITH_DATA")) {
 		snprintf(buf, len, "disconnected with %u bytes unsent",
 			 e->unsent);
@@ -258,21 +261,37 @@ void infer__cause(const struct rst_record *r, char *buf, size_t len)
 			 "know (SYN-ACK retries exhausted or listener "
 			 "restarted)",
 			 e->lport);
-	} else if (reason_is(r, "INVALID_SYN")) {
-		snprintf(buf, len,
-			 "unexpected SYN during the handshake, or listen queue "
-			 "overflow (tcp_abort_on_overflow)");
-	} else if (reason_is(r, "TCP_INVALID_ACK_SEQUENCE")) {
-		snprintf(buf, len, "SYN-ACK acknowledges data never sent");
-	} else if (reason_is(r, "TCP_RFC7323_PAWS")) {
-		snprintf(buf, len, "SYN-ACK with an old timestamp (PAWS)");
-	} else if (reason_is(r, "TCP_TOO_OLD_ACK") ||
-		   reason_is(r, "TCP_OLD_ACK") ||
-		   reason_is(r, "TCP_ACK_UNSENT_DATA")) {
-		snprintf(buf, len, "invalid ACK during the handshake");
 	} else if (!strncmp(r->reason, "MPTCP_", 6)) {
 		snprintf(buf, len, "MPTCP subflow reset (%s)", r->reason + 6);
+	} else {
+		return false;
 	}
+	return true;
+}
+
+void infer__cause(const struct rst_record *r, char *buf, size_t len)
+{
+	const struct rst_event *e = &r->ev;
+	unsigned int i;
+
+	buf[0] = '\0';
+	if (e->source == RST_SRC_NETFILTER) {
+		snprintf(buf, len,
+			 "firewall rule rejected the segment (REJECT with "
+			 "tcp-reset)");
+		return;
+	}
+	if (e->direction == RST_DIR_RECEIVED) {
+		cause_received(e, buf, len);
+		return;
+	}
+	if (!r->reason || cause_sent(r, buf, len))
+		return;
+	for (i = 0; i < sizeof(fixed_causes) / sizeof(fixed_causes[0]); i++)
+		if (reason_is(r, fixed_causes[i].reason)) {
+			snprintf(buf, len, "%s", fixed_causes[i].cause);
+			return;
+		}
 }
 
 const char *infer__errno(const struct rst_record *r)

@@ -193,6 +193,24 @@ static const char *cause_of(struct rst_record *r, const char *reason)
 	return r->cause;
 }
 
+UNIT_TEST(causes_fixed_and_unknown)
+{
+	struct rst_record r = {};
+
+	r.ev = sent(1, 1);
+	CHECK_EQ_STR(cause_of(&r, "TCP_RFC7323_PAWS"),
+		     "SYN-ACK with an old timestamp (PAWS)");
+	CHECK_EQ_STR(cause_of(&r, "TCP_OLD_ACK"),
+		     "invalid ACK during the handshake");
+	CHECK_EQ_STR(cause_of(&r, "TCP_KEEPALIVE_TIMEOUT"),
+		     "keepalive timeout: peer unreachable");
+	CHECK_EQ_STR(cause_of(&r, "MPTCP_RST_EPROHIBIT"),
+		     "MPTCP subflow reset (RST_EPROHIBIT)");
+	/* a reason of a later kernel, or none: no words rather than wrong */
+	CHECK_EQ_STR(cause_of(&r, "TCP_SOMETHING_NEW"), "");
+	CHECK_EQ_STR(cause_of(&r, NULL), "");
+}
+
 UNIT_TEST(causes_and_errno)
 {
 	struct rst_record r = {};
