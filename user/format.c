@@ -19,11 +19,6 @@ static const char *const owner_sources[] = {
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-const char *format__state_name(unsigned int state)
-{
-	return tcp_state__name(state);
-}
-
 const char *format__direction_name(unsigned int direction)
 {
 	return direction == RST_DIR_SENT     ? "sent" :
@@ -35,11 +30,6 @@ const char *format__owner_source_name(unsigned int source)
 {
 	return source < ARRAY_SIZE(owner_sources) ? owner_sources[source] :
 						    NULL;
-}
-
-void format__json_escape(struct outbuf *b, const void *src, size_t n)
-{
-	json__escape(b, src, n);
 }
 
 size_t format__table_escape(struct outbuf *b, const void *src, size_t n,

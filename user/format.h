@@ -23,13 +23,9 @@ struct fmt_opts {
 	const struct ksyms *ksyms;
 };
 
-/* tcp_state__name() (tcp_state.h), under its older name. */
-const char *format__state_name(unsigned int state);
 const char *format__direction_name(unsigned int direction);
 const char *format__owner_source_name(unsigned int source);
 
-/* json__escape() (json.h), under its older name. */
-void format__json_escape(struct outbuf *b, const void *s, size_t n);
 /*
  * Append @n raw bytes (stopping at NUL) for a table cell: control
  * characters, backslashes and invalid UTF-8 as \xHH, so that a record stays

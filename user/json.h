@@ -171,6 +171,11 @@ void json__bytes_or_null(struct json *j, bool valid, const void *s, size_t n);
 		json__put_key_((j), JSON_KEY_(lit)); \
 		outbuf__u64((j)->b, (v));            \
 	} while (0)
+#define json__key_bool(j, lit, v)    \
+	do {                         \
+		json__key((j), lit); \
+		json__bool((j), (v)); \
+	} while (0)
 #define json__key_u64_or_null(j, lit, valid, v)               \
 	do {                                                  \
 		json__put_key_((j), JSON_KEY_(lit));          \

@@ -6,12 +6,14 @@
 #include "clock.h"
 #include "features.h"
 #include "format.h"
+#include "json.h"
 #include "loader.h"
 #include "output.h"
 #include "reasons.h"
 #include "report.h"
 #include "rsttrace.skel.h"
 #include "tables.h"
+#include "tcp_state.h"
 #include "version.h" /* generated: RSTTRACE_VERSION */
 
 struct lost_line {
@@ -33,7 +35,7 @@ static void plain_comm(char *dst, const uint8_t *comm)
 static void lost_stderr(const struct lost_report *r, const char *reason)
 {
 	const struct rst_lost_key *k = r->key;
-	const char *state = format__state_name(k->state);
+	const char *state = tcp_state__name(k->state);
 	char comm[RST_COMM_LEN + 1] = "";
 
 	if (k->flags & RST_LOST_OWNER)
@@ -194,23 +196,19 @@ void report__tables(const struct loader *l)
 			n);
 }
 
-/* ["a","b"] from "a,b" ("" for none). */
-static void print_json_names(const char *names)
+/* The hooks of @hooks as an array of names. */
+static void json_hooks(struct json *j, uint32_t hooks)
 {
+	char names[96];
 	const char *p, *comma;
 
-	putchar('[');
-	for (p = names; *p; p = *comma ? comma + 1 : comma) {
+	json__begin_array(j);
+	features__acceptor_names(hooks, names, sizeof(names));
+	for (p = names; hooks && *p; p = *comma ? comma + 1 : comma) {
 		comma = p + strcspn(p, ",");
-		printf("%s\"%.*s\"", p == names ? "" : ",", (int)(comma - p),
-		       p);
+		json__strn(j, p, (size_t)(comma - p));
 	}
-	putchar(']');
-}
-
-static const char *tf(bool v)
-{
-	return v ? "true" : "false";
+	json__end_array(j);
 }
 
 /* For scripts (and the test suite) that gate on what is visible. */
@@ -219,35 +217,44 @@ static void version_json(const struct rst_config *cfg,
 			 const struct reasons *reasons, bool legacy,
 			 uint32_t hooks, const struct table_sizes *ts)
 {
-	uint32_t offered = features__acceptor_offered(f, legacy);
-	char names[96];
+	struct outbuf b = {};
+	struct json j;
 
-	printf("{\"version\":\"%s\",\"libbpf\":\"%s\",\"kernel\":\"%s\","
-	       "\"btf\":%s,\"ringbuf\":%s,\"kprobes\":%s,"
-	       "\"kernel_reasons_passive\":%s,\"kernel_reasons_active\":%s,"
-	       "\"nosock_resets\":%s,\"netfilter_resets\":%s,"
-	       "\"accept_tracepoints\":%s,\"legacy_owners\":%s,"
-	       "\"acceptor\":",
-	       RSTTRACE_VERSION, libbpf_version_string(), f->release,
-	       tf(f->btf), tf(f->ringbuf), tf(f->kprobes),
-	       tf(f->send_reset_reason), tf(f->active_reasons),
-	       tf(f->send_reset_nosock || f->kprobes),
-	       tf(f->kprobes && f->nf_reset_args), tf(f->accept_tp),
-	       tf(legacy));
-	print_json_names(hooks ? features__acceptor_names(hooks, names,
-							  sizeof(names)) :
-				 "");
-	printf(",\"acceptor_offered\":");
-	print_json_names(offered ? features__acceptor_names(offered, names,
-							    sizeof(names)) :
-				   "");
-	printf(",\"tw_owner_slots\":%u,\"accept_slots\":%u,"
-	       "\"ringbuf_size\":%lu,\"reason_names\":%u}\n",
-	       ts->tw_owners, ts->accepts,
-	       cfg->ringbuf_size ?
-		       cfg->ringbuf_size :
-		       args__ringbuf_default(libbpf_num_possible_cpus()),
-	       reasons->n);
+	json__init(&j, &b);
+	json__begin_object(&j);
+	json__key(&j, "version");
+	json__str(&j, RSTTRACE_VERSION);
+	json__key(&j, "libbpf");
+	json__str(&j, libbpf_version_string());
+	json__key(&j, "kernel");
+	json__str(&j, f->release);
+	json__key_bool(&j, "btf", f->btf);
+	json__key_bool(&j, "ringbuf", f->ringbuf);
+	json__key_bool(&j, "kprobes", f->kprobes);
+	json__key_bool(&j, "kernel_reasons_passive", f->send_reset_reason);
+	json__key_bool(&j, "kernel_reasons_active", f->active_reasons);
+	json__key_bool(&j, "nosock_resets", f->send_reset_nosock || f->kprobes);
+	json__key_bool(&j, "netfilter_resets", f->kprobes && f->nf_reset_args);
+	json__key_bool(&j, "accept_tracepoints", f->accept_tp);
+	json__key_bool(&j, "legacy_owners", legacy);
+	json__key(&j, "acceptor");
+	json_hooks(&j, hooks);
+	json__key(&j, "acceptor_offered");
+	json_hooks(&j, features__acceptor_offered(f, legacy));
+	json__key_u64(&j, "tw_owner_slots", ts->tw_owners);
+	json__key_u64(&j, "accept_slots", ts->accepts);
+	json__key_u64(&j, "ringbuf_size",
+		      cfg->ringbuf_size ? cfg->ringbuf_size :
+					  args__ringbuf_default(
+						  libbpf_num_possible_cpus()));
+	json__key_u64(&j, "reason_names", reasons->n);
+	json__end_object(&j);
+	outbuf__putc(&b, '\n');
+	if (!b.oom && !j.err)
+		fwrite(b.data, 1, b.len, stdout);
+	else
+		fprintf(stderr, "rsttrace: -V --json: out of memory\n");
+	outbuf__free(&b);
 }
 
 void report__version(const struct rst_config *cfg, const struct features *f,

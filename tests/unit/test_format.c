@@ -5,6 +5,8 @@
 #include <time.h>
 #include "clock.h"
 #include "format.h"
+#include "json.h"
+#include "tcp_state.h"
 #include "reasons.h"
 #include "unit.h"
 
@@ -19,7 +21,7 @@ static const char *str(struct outbuf *b)
 static const char *json_escaped(const char *in, size_t n, struct outbuf *b)
 {
 	b->len = 0;
-	format__json_escape(b, in, n);
+	json__escape(b, in, n);
 	return str(b);
 }
 
@@ -331,10 +333,10 @@ UNIT_TEST(table_row_wide_ipv6_no_owner)
 
 UNIT_TEST(names)
 {
-	CHECK_EQ_STR(format__state_name(2), "SYN_SENT");
-	CHECK_EQ_STR(format__state_name(6), "TIME_WAIT");
-	CHECK(format__state_name(0) == NULL);
-	CHECK(format__state_name(200) == NULL);
+	CHECK_EQ_STR(tcp_state__name(2), "SYN_SENT");
+	CHECK_EQ_STR(tcp_state__name(6), "TIME_WAIT");
+	CHECK(tcp_state__name(0) == NULL);
+	CHECK(tcp_state__name(200) == NULL);
 	CHECK_EQ_STR(format__direction_name(RST_DIR_RECEIVED), "received");
 	CHECK_EQ_STR(format__owner_source_name(RST_OWNER_SEEDED), "seeded");
 	CHECK(format__owner_source_name(RST_OWNER_NONE) == NULL);

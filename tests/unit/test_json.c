@@ -135,7 +135,7 @@ UNIT_TEST(json_strings_escaped)
 	json__end_object(&j);
 
 	outbuf__lit(&want, "{\"k\\\"ey\":\"");
-	format__json_escape(&want, hostile, sizeof(hostile));
+	json__escape(&want, hostile, sizeof(hostile));
 	outbuf__lit(&want, "\",\"bounded\":\"abc\",\"stops_at_nul\":\"ab\"}");
 	CHECK_EQ_STR(str(&b), str(&want));
 	CHECK_EQ_STR(str(&b),

@@ -15,6 +15,7 @@
 #include "infer.h"
 #include "output.h"
 #include "pipeline.h"
+#include "tcp_state.h"
 #include "unit.h"
 
 UNIT_TEST(decode_sizes_and_stacks)
@@ -44,7 +45,7 @@ static struct rst_event refused(uint16_t lport)
 {
 	struct rst_event e = {
 		.direction = RST_DIR_RECEIVED,
-		.state = 2, /* SYN_SENT */
+		.state = RST_TCP_SYN_SENT,
 		.owner_source = RST_OWNER_CONNECT,
 		.family = AF_INET,
 		.pid = 7,
