@@ -305,6 +305,42 @@ static void warn_refused(const struct loader *l)
 				probes[i].progs[0]);
 }
 
+/* The lists of -p, -L, -D and -P, into their maps. */
+static int set_filters(struct loader *l)
+{
+	const struct rst_config *cfg = l->cfg;
+	int pfd = bpf_map__fd(l->skel->maps.port_filter);
+	int pidfd = bpf_map__fd(l->skel->maps.pid_filter);
+	unsigned int i;
+	__u8 one = 1;
+
+	for (i = 0; i < cfg->npids; i++)
+		if (bpf_map_update_elem(pidfd, &cfg->pids[i], &one, BPF_ANY))
+			return -errno;
+
+	/* one map for the three port lists: each entry says which lists */
+	for (i = 0; i < cfg->nlports + cfg->nrports + cfg->nports; i++) {
+		__u16 port;
+		__u8 bits = 0, bit;
+
+		if (i < cfg->nlports) {
+			port = cfg->lports[i];
+			bit = RST_PORT_LOCAL;
+		} else if (i < cfg->nlports + cfg->nrports) {
+			port = cfg->rports[i - cfg->nlports];
+			bit = RST_PORT_REMOTE;
+		} else {
+			port = cfg->ports[i - cfg->nlports - cfg->nrports];
+			bit = RST_PORT_ANY;
+		}
+		bpf_map_lookup_elem(pfd, &port, &bits);
+		bits |= bit;
+		if (bpf_map_update_elem(pfd, &port, &bits, BPF_ANY))
+			return -errno;
+	}
+	return 0;
+}
+
 int loader__load(struct loader *l)
 {
 	int err = 0, tries;
@@ -328,7 +364,11 @@ int loader__load(struct loader *l)
 		return err;
 	}
 	warn_refused(l);
-	return 0;
+	err = set_filters(l);
+	if (err)
+		fprintf(stderr, "rsttrace: cannot set up filters: %s\n",
+			strerror(-err));
+	return err;
 }
 
 /* A probe's link slots in the skeleton, found by program. */

@@ -4,7 +4,8 @@
  *
  *   loader__open()    open the object and configure it for this kernel
  *   loader__load()    load; optional programs the kernel refuses are left
- *                     out (reopened without them), required ones fail it
+ *                     out (reopened without them), required ones fail
+ *                     it; then the filters' lists into their maps
  *   loader__attach()  the required programs through the skeleton, then
  *                     every optional probe, recording what attached
  *   loader__seed()    owners of the sockets that existed before

@@ -100,41 +100,6 @@ static void stop_signals(sigset_t *mask)
 	sigaddset(mask, SIGHUP);
 }
 
-static int setup_filters(struct tracer *t)
-{
-	const struct rst_config *cfg = t->cfg;
-	int pfd = bpf_map__fd(t->ld.skel->maps.port_filter);
-	int pidfd = bpf_map__fd(t->ld.skel->maps.pid_filter);
-	unsigned int i;
-	__u8 one = 1;
-
-	for (i = 0; i < cfg->npids; i++)
-		if (bpf_map_update_elem(pidfd, &cfg->pids[i], &one, BPF_ANY))
-			return -errno;
-
-	/* one map for the three port lists: each entry says which lists */
-	for (i = 0; i < cfg->nlports + cfg->nrports + cfg->nports; i++) {
-		__u16 port;
-		__u8 bits = 0, bit;
-
-		if (i < cfg->nlports) {
-			port = cfg->lports[i];
-			bit = RST_PORT_LOCAL;
-		} else if (i < cfg->nlports + cfg->nrports) {
-			port = cfg->rports[i - cfg->nlports];
-			bit = RST_PORT_REMOTE;
-		} else {
-			port = cfg->ports[i - cfg->nlports - cfg->nrports];
-			bit = RST_PORT_ANY;
-		}
-		bpf_map_lookup_elem(pfd, &port, &bits);
-		bits |= bit;
-		if (bpf_map_update_elem(pfd, &port, &bits, BPF_ANY))
-			return -errno;
-	}
-	return 0;
-}
-
 /*
  * What --acceptor asks for must exist on this kernel, in the owner store
  * the load will take (known before it, by the probe).
@@ -344,7 +309,6 @@ static int load(struct tracer *t)
 {
 	const struct rst_config *cfg = t->cfg;
 	sigset_t mask;
-	int err;
 
 	stop_signals(&mask);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
@@ -352,15 +316,8 @@ static int load(struct tracer *t)
 	/* stacks serve --kstack, and inference where the kernel names none */
 	t->ld.want_stacks =
 		cfg->kstack || cfg->infer_reasons || !t->feat.active_reasons;
-	if (loader__open(&t->ld) || loader__load(&t->ld))
-		return 1;
-	err = setup_filters(t);
-	if (err) {
-		fprintf(stderr, "rsttrace: cannot set up filters: %s\n",
-			strerror(-err));
-		return 1;
-	}
-	if (loader__attach(&t->ld))
+	if (loader__open(&t->ld) || loader__load(&t->ld) ||
+	    loader__attach(&t->ld))
 		return 1;
 	/* after load, so that the programs' own frames have names */
 	if (t->ld.want_stacks) {
