@@ -366,7 +366,7 @@ void format__table_record(struct outbuf *b, const struct rst_record *r,
 {
 	const struct rst_event *e = &r->ev;
 	const struct table_cols *c = o->wide ? &wide : &narrow;
-	const char *state, *reason;
+	const char *state, *reason, *dir;
 	size_t start;
 
 	if (o->timestamp) {
@@ -379,8 +379,12 @@ void format__table_record(struct outbuf *b, const struct rst_record *r,
 		outbuf__printf(b, "%-8s ", tmp);
 	}
 	start = b->len;
-	if (o->wide)
-		outbuf__puts(b, format__direction_name(e->direction));
+	dir = format__direction_name(e->direction);
+	/* a corrupt record has no direction: '-', as for other unknowns */
+	if (!dir)
+		outbuf__putc(b, '-');
+	else if (o->wide)
+		outbuf__puts(b, dir);
 	else
 		outbuf__puts(b, e->direction == RST_DIR_SENT ? "TX" : "RX");
 	outbuf__pad(b, start, c->dir + 1);

@@ -36,13 +36,13 @@ static void lost_stderr(const struct lost_report *r, const char *reason)
 {
 	const struct rst_lost_key *k = r->key;
 	const char *state = tcp_state__name(k->state);
+	const char *dir = format__direction_name(k->direction);
 	char comm[RST_COMM_LEN + 1] = "";
 
 	if (k->flags & RST_LOST_OWNER)
 		plain_comm(comm, r->comm);
 	fprintf(stderr, "rsttrace:   %llu %s%s%s%s%s, %s port %u%s%s\n",
-		(unsigned long long)r->count,
-		format__direction_name(k->direction),
+		(unsigned long long)r->count, dir ? dir : "resets",
 		k->flags & RST_LOST_OWNER ? " by " : " (no owner)", comm,
 		reason ? " " : "", reason ? reason : "",
 		k->rport ? "remote" : "local", k->rport ? k->rport : k->lport,

@@ -331,6 +331,26 @@ UNIT_TEST(table_row_wide_ipv6_no_owner)
 	outbuf__free(&b);
 }
 
+UNIT_TEST(table_row_no_direction)
+{
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock, .wide = true };
+	struct outbuf b = {};
+	struct rst_record r;
+
+	/* a corrupt record: one row, '-' where the direction goes */
+	sample_record(&r);
+	r.ev.direction = 0;
+	format__table_record(&b, &r, &o);
+	CHECK(strncmp(str(&b), "-        ", 9) == 0);
+	o.wide = false;
+	b.len = 0;
+	format__table_record(&b, &r, &o);
+	CHECK(strncmp(str(&b), "-   ", 4) == 0);
+	CHECK_EQ_INT(strchr(str(&b), '\n') - str(&b) + 1, strlen(str(&b)));
+	outbuf__free(&b);
+}
+
 UNIT_TEST(names)
 {
 	CHECK_EQ_STR(tcp_state__name(2), "SYN_SENT");
