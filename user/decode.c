@@ -13,7 +13,8 @@ bool decode__record(struct rst_record *r, const void *data, size_t size)
 	/* the frames are read here, once, for inference and the sinks */
 	if (size >= sizeof(*sr) && r->ev.kstack_n <= RST_KSTACK_MAX) {
 		r->kstack_n = r->ev.kstack_n;
-		memcpy(r->kstack, sr->kstack, r->kstack_n * sizeof(r->kstack[0]));
+		memcpy(r->kstack, sr->kstack,
+		       r->kstack_n * sizeof(r->kstack[0]));
 	}
 	return true;
 }

@@ -41,13 +41,15 @@ static const struct probe {
 	enum probe_kind kind;
 } probes[] = {
 	{ .progs = { "handle_getpeername4", "handle_getpeername6" },
-	  .hook = RST_ACC_GETPEERNAME, .kind = PROBE_CGROUP },
+	  .hook = RST_ACC_GETPEERNAME,
+	  .kind = PROBE_CGROUP },
 	{ .progs = { "handle_sock_recv", "handle_sock_send" },
 	  .hook = RST_ACC_SOCKIO },
 	{ .progs = { "handle_rcv_space" }, .hook = RST_ACC_RCVSPACE },
 	{ .progs = { "handle_sock_graft" }, .hook = RST_ACC_KPROBE },
 	{ .progs = { "handle_accept4_exit", "handle_accept_exit" },
-	  .hook = RST_ACC_SYSCALLS, .kind = PROBE_TRACEFS },
+	  .hook = RST_ACC_SYSCALLS,
+	  .kind = PROBE_TRACEFS },
 	/* stand-ins for the reset programs where the kernel skips them */
 	{ .progs = { "standin_send_reset" } },
 	{ .progs = { "standin_send_reset_noreason" } },
@@ -195,10 +197,10 @@ static int configure(struct loader *l)
 	const struct rst_config *cfg = l->cfg;
 	const struct features *f = l->feat;
 	struct rsttrace_bpf *skel = l->skel;
-	unsigned long rb = cfg->ringbuf_size ?
-				   cfg->ringbuf_size :
-				   args__ringbuf_default(
-					   libbpf_num_possible_cpus());
+	unsigned long rb =
+		cfg->ringbuf_size ?
+			cfg->ringbuf_size :
+			args__ringbuf_default(libbpf_num_possible_cpus());
 
 	skel->rodata->filter_pid = cfg->npids > 0;
 	skel->rodata->filter_lport = cfg->nlports > 0;
@@ -226,8 +228,8 @@ static int configure(struct loader *l)
 
 int loader__open(struct loader *l)
 {
-	l->src.legacy_owners =
-		l->cfg->legacy_owners || features__legacy_expected(l->feat);
+	l->src.legacy_owners = l->cfg->legacy_owners ||
+			       features__legacy_expected(l->feat);
 	/* again after a refusal: another hook may stand in */
 	l->hooks = features__acceptor_choose(l->feat, l->src.legacy_owners,
 					     l->cfg->acceptor,
@@ -576,10 +578,11 @@ unsigned long long loader__reset_misses(const struct loader *l)
 	unsigned long long covered = loader__counter(l, RST_CNT_COVERED);
 	struct bpf_program *p;
 
-	bpf_object__for_each_program(p, l->skel->obj)
+	bpf_object__for_each_program(p, l->skel->obj) {
 		if (is_reset_prog(bpf_program__name(p)) &&
 		    strncmp(bpf_program__name(p), "standin_", 8))
 			sum += prog_misses(p);
+	}
 	return sum > covered ? sum - covered : 0;
 }
 
@@ -592,10 +595,11 @@ unsigned long long loader__owner_misses(const struct loader *l)
 	 * the reset programs' misses are lost resets, reported so; a
 	 * stand-in's mean its main program ran
 	 */
-	bpf_object__for_each_program(p, l->skel->obj)
+	bpf_object__for_each_program(p, l->skel->obj) {
 		if (!is_reset_prog(bpf_program__name(p)) &&
 		    strncmp(bpf_program__name(p), "standin_", 8))
 			sum += prog_misses(p);
+	}
 	covered = loader__counter(l, RST_CNT_SET_STATE_COVERED);
 	return sum > covered ? sum - covered : 0;
 }

@@ -212,8 +212,7 @@ static void json_hooks(struct json *j, uint32_t hooks)
 }
 
 /* For scripts (and the test suite) that gate on what is visible. */
-static void version_json(const struct rst_config *cfg,
-			 const struct features *f,
+static void version_json(const struct rst_config *cfg, const struct features *f,
 			 const struct reasons *reasons, bool legacy,
 			 uint32_t hooks, const struct table_sizes *ts)
 {

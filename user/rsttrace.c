@@ -314,8 +314,8 @@ static int load(struct tracer *t)
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	/* stacks serve --kstack, and inference where the kernel names none */
-	t->ld.want_stacks =
-		cfg->kstack || cfg->infer_reasons || !t->feat.active_reasons;
+	t->ld.want_stacks = cfg->kstack || cfg->infer_reasons ||
+			    !t->feat.active_reasons;
 	if (loader__open(&t->ld) || loader__load(&t->ld) ||
 	    loader__attach(&t->ld))
 		return 1;
@@ -358,12 +358,17 @@ static int start(struct tracer *t)
 		.kernel_reason = cfg->infer_reasons,
 		.ksyms = cfg->kstack ? t->ksyms : NULL,
 	};
-	t->env = (struct pipe_env){ .cfg = cfg, .infer = &t->infer,
-				    .ksyms = t->ksyms, .fmt = &t->fmt,
-				    .clock = &t->clock, .out = &t->out };
-	t->lost = (struct lost_reporter){ .cfg = cfg, .ld = &t->ld,
+	t->env = (struct pipe_env){ .cfg = cfg,
+				    .infer = &t->infer,
+				    .ksyms = t->ksyms,
+				    .fmt = &t->fmt,
+				    .clock = &t->clock,
+				    .out = &t->out };
+	t->lost = (struct lost_reporter){ .cfg = cfg,
+					  .ld = &t->ld,
 					  .reasons = &t->reasons,
-					  .fmt = &t->fmt, .out = &t->out,
+					  .fmt = &t->fmt,
+					  .out = &t->out,
 					  .lost = lost__new() };
 	t->pipe = pipeline__new(&t->env);
 	if (!t->pipe || !t->lost.lost) {

@@ -53,8 +53,8 @@ static uint64_t summary_next_due(void *st)
 	return ss->due_ns;
 }
 
-static void print_interval(struct summary_sink *ss,
-			   const struct pipe_env *env, double interval_s)
+static void print_interval(struct summary_sink *ss, const struct pipe_env *env,
+			   double interval_s)
 {
 	struct timespec ts = clock__to_real(env->clock, clock__boot_ns());
 	struct output *o = env->out;
@@ -82,8 +82,8 @@ static void print_interval(struct summary_sink *ss,
 	summary__reset(ss->s);
 }
 
-static void summary_tick(void *st, const struct pipe_env *env,
-			 uint64_t now_ns, bool last)
+static void summary_tick(void *st, const struct pipe_env *env, uint64_t now_ns,
+			 bool last)
 {
 	struct summary_sink *ss = st;
 	double interval = (double)(now_ns - ss->start_ns) / NS_PER_S;
