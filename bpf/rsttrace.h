@@ -84,7 +84,8 @@ enum rst_counter {
 	RST_CNT_UNREADABLE = 9, /* a reset whose segment could not be read */
 	RST_CNT_COVERED = 10, /* skipped resets a stand-in program reported */
 	RST_CNT_SET_STATE_COVERED = 11, /* ... skipped transitions likewise */
-	RST_CNT_MAX = 12,
+	RST_CNT_TW_FAIL = 12, /* tw_owners refused a write (no free slot) */
+	RST_CNT_MAX = 13,
 };
 
 /*

@@ -170,16 +170,17 @@ void report__tables(const struct loader *l)
 		.live = tables__count(bpf_map__fd(l->skel->maps.tw_owners), 8),
 	};
 	unsigned long long unknown = loader__counter(l, RST_CNT_TW_UNKNOWN);
+	unsigned long long failed = loader__counter(l, RST_CNT_TW_FAIL);
 	unsigned long long n;
 
-	if (tw.put || unknown)
+	if (tw.put || unknown || failed)
 		fprintf(stderr,
 			"rsttrace: TIME_WAIT owners: %u slots (%s), %llu "
 			"written, %llu evicted to make room (those of timewait "
-			"sockets already gone among them); %llu TIME_WAIT "
-			"resets found no owner\n",
+			"sockets already gone among them), %llu not written (no "
+			"free slot); %llu TIME_WAIT resets found no owner\n",
 			ts->tw_owners, ts->tw_from, tw.put,
-			tables__evicted(&tw), unknown);
+			tables__evicted(&tw), failed, unknown);
 	report_owner_tables(l);
 	n = loader__owner_misses(l);
 	if (n)
