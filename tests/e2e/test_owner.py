@@ -637,6 +637,10 @@ def timewait_forgotten(stack):
     tr = tracer(stack, "--tw-owners", 16)
     server = proc(stack, b"rst-twf-server", netns=ns)
     client = proc(stack, b"rst-twf-client", netns=ns)
+    # the owners are written by the server's close(): from one CPU, the
+    # kernel's LRU evicts in the order of the writes (across CPUs each has
+    # free slots of its own, and the oldest may outlive a newer one)
+    os.sched_setaffinity(server.pid, {min(os.sched_getaffinity(0))})
     port = server.listen("l", 4, "127.0.0.1")
     conns = []
     for i in range(n):
