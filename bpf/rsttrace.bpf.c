@@ -19,6 +19,7 @@
 #define AF_INET 2
 #define AF_INET6 10
 #define IPPROTO_TCP 6
+#define PF_EXITING 0x00000004
 #define PF_KTHREAD 0x00200000
 
 /* Load-time knobs, set by the loader between __open() and __load(). */
@@ -31,6 +32,8 @@ const volatile __u8 filter_direction = 0;
 const volatile __u64 filter_cgroup_id = 0;
 /* kernel stacks: for --kstack, and to infer reasons the kernel lacks */
 const volatile bool want_kstack = false;
+/* CONFIG_HZ, read by the loader; 0 (not known): idle_ms not reported */
+const volatile __u32 kernel_hz = 0;
 /*
  * 5.8 to 5.10: tracing programs may use neither socket storage (5.11,
  * 8e4597c627fb) nor bpf_get_socket_cookie() (5.12, c5dbb89fc2ac). Owners
@@ -266,6 +269,8 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 	o->source = source;
 	o->close_from = 0;
 	o->state_from = o->state_at = 0; /* the usual way: from CLOSE */
+	o->closed_ns = 0;
+	o->exit_code = o->exit_flags = 0;
 }
 
 /* Process context: connect() or listen() made this socket. */
@@ -425,11 +430,43 @@ static __always_inline bool tw_table_full(struct sock *sk)
 }
 
 /*
+ * close() (or the exit that closed it) in the task holding @sk: when, and
+ * whether the owner was dying. tcp_close() marks both directions shut
+ * before any state change; a reset read from the backlog under the same
+ * lock does not. A subprogram: inlined twice, its reads would take
+ * handle_set_state past the 512-byte stack.
+ */
+static __noinline void owner_note_closer(struct sock *sk, struct rst_owner *o)
+{
+	struct task_struct *task;
+	__u8 shut;
+
+	if (!o || o->closed_ns || !sk->sk_lock.owned)
+		return;
+	shut = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_shutdown);
+	if ((shut & 3) != 3)
+		return;
+	o->closed_ns = bpf_ktime_get_boot_ns();
+	/* not bpf_get_current_task_btf(): 5.11+, and the legacy store runs here */
+	task = (void *)bpf_get_current_task();
+	if (!(BPF_CORE_READ(task, flags) & PF_EXITING) ||
+	    BPF_CORE_READ(task, tgid) != o->pid)
+		return;
+	/* a plain exit: status << 8; killed: the signal (| 0x80 with core) */
+	o->exit_code = BPF_CORE_READ(task, exit_code);
+	if (!o->exit_code)
+		o->exit_code = BPF_CORE_READ(task, signal, group_exit_code);
+	o->exit_flags = RST_EXIT_DYING;
+	if (BPF_CORE_READ(task, signal, oom_mm))
+		o->exit_flags |= RST_EXIT_OOM;
+}
+
+/*
  * Leave owner @o under the cookie of @sk, which a timewait socket inherits.
- * Written when the closer's task enters FIN_WAIT1, not only at the switch to
- * TIME_WAIT: that one runs in softirq, and on 6.18 a softirq on top of some
- * tasks has been seen to run the tracepoint's other probes but not this
- * program, with no recursion miss counted (about 1 close in 800 here).
+ * Written when the closer's task enters FIN_WAIT1, not only at the switch
+ * to TIME_WAIT: that one runs in softirq, and on 6.18 a softirq on top of
+ * some tasks has been seen to run the tracepoint's other probes but not
+ * this program, with no recursion miss counted (about 1 close in 800).
  */
 static __always_inline void tw_owner_put(struct sock *sk,
 					 const struct rst_owner *o)
@@ -485,6 +522,7 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 	if (!o)
 		o = owner_create(sk);
 	owner_claim_closer(sk, o);
+	owner_note_closer(sk, o);
 	if (legacy_owners && oldstate == TCP_LISTEN && o) {
 		struct rst_owner *l;
 
@@ -571,6 +609,7 @@ static __always_inline void owner_note_transition(struct sock *sk,
 	if (!o)
 		o = owner_lookup(sk);
 	owner_claim_closer(sk, o);
+	owner_note_closer(sk, o);
 	if (o && newstate == TCP_FIN_WAIT1)
 		tw_owner_put(sk, o);
 }
@@ -754,6 +793,9 @@ static __always_inline void event_set_owner(struct rst_event *ev,
 	ev->tid = o->tid;
 	__builtin_memcpy(ev->comm, o->comm, sizeof(ev->comm));
 	ev->owner_source = o->source;
+	ev->closed_ns = o->closed_ns;
+	ev->exit_code = o->exit_code;
+	ev->exit_flags = o->exit_flags;
 }
 
 /* Owner, state and identity of a timewait socket: sock_common fields only. */
@@ -785,6 +827,24 @@ static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
 static __always_inline bool sock_has_flag(struct sock *sk, int bit)
 {
 	return sk_flags(sk) & (1UL << bit);
+}
+
+/*
+ * Since data last went either way: lsndtime and icsk_ack.lrcvtime are the
+ * jiffies of the last data segment sent and received (set at the
+ * handshake too); ACKs and keepalive probes leave them alone.
+ */
+static __always_inline __u32 idle_ms(struct tcp_sock *tp)
+{
+	__u32 now, snd, rcv, last;
+
+	if (!kernel_hz)
+		return RST_IDLE_NONE;
+	now = (__u32)bpf_jiffies64();
+	snd = BPF_CORE_READ(tp, lsndtime);
+	rcv = BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime);
+	last = (int)(snd - rcv) > 0 ? snd : rcv;
+	return (__u64)(now - last) * 1000 / kernel_hz;
 }
 
 /* Settings and counters of the connection, which explain most resets. */
@@ -826,6 +886,7 @@ static __always_inline void event_tcp_info(struct rst_event *ev,
 	ev->unsent = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_nxt);
 	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	ev->retrans = BPF_CORE_READ(tp, total_retrans);
+	ev->idle_ms = idle_ms(tp);
 }
 
 /* Owner, state and identity of a full socket; returns its cgroup. */

@@ -119,6 +119,7 @@ enum rst_port_match {
  */
 struct rst_owner {
 	__u64 birth_ns; /* start of this socket's life: connect, listen, clone */
+	__u64 closed_ns; /* its holder's close(), 0: not closed by it yet */
 	__u32 pid;
 	__u32 tid; /* 0: unknown */
 	__u8 comm[RST_COMM_LEN];
@@ -130,7 +131,18 @@ struct rst_owner {
 	 */
 	__u8 state_from;
 	__u8 state_at;
-	__u8 pad[4];
+	/* RST_EXIT_DYING: the exit code of the owner that closed it dying */
+	__u16 exit_code;
+	__u8 exit_flags; /* enum rst_exit_flags */
+	__u8 pad;
+};
+
+/* Bits of rst_owner.exit_flags and rst_event.exit_flags. */
+enum rst_exit_flags {
+	/* the owner closed the socket while exiting (PF_EXITING) */
+	RST_EXIT_DYING = 1 << 0,
+	/* ... a victim of the OOM killer (signal->oom_mm) */
+	RST_EXIT_OOM = 1 << 1,
 };
 
 /* The owner a TIME_WAIT socket remembers: the full socket's owner. */
@@ -190,8 +202,15 @@ struct rst_event {
 	__u8 tcp_flags; /* TCP flags of the segment answered (passive) */
 	__u8 probes_out; /* keepalive or zero-window probes unanswered */
 	__u8 source; /* enum rst_source */
-	__u8 pad1[2];
+	__u8 exit_flags; /* enum rst_exit_flags, of the owner */
+	__u8 pad1;
+	__u16 exit_code; /* RST_EXIT_DYING: signal, or status << 8 */
+	__u16 pad2;
+	__u32 idle_ms; /* since data last went either way; RST_IDLE_NONE */
+	__u64 closed_ns; /* the owner's close(), 0: not known */
 };
+
+#define RST_IDLE_NONE 0xffffffffu
 
 /* With want_kstack, each record is followed by its kernel stack. */
 struct rst_stack_record {
@@ -237,11 +256,11 @@ struct rst_listen_key {
 _Static_assert(sizeof(struct rst_lost_key) == 16, "rst_lost_key ABI");
 _Static_assert(sizeof(struct rst_lost_val) == 24, "rst_lost_val ABI");
 _Static_assert(sizeof(struct rst_listen_key) == 8, "rst_listen_key ABI");
-_Static_assert(sizeof(struct rst_owner) == 40, "rst_owner ABI");
-_Static_assert(sizeof(struct rst_tw_owner) == 56, "rst_tw_owner ABI");
+_Static_assert(sizeof(struct rst_owner) == 48, "rst_owner ABI");
+_Static_assert(sizeof(struct rst_tw_owner) == 64, "rst_tw_owner ABI");
 _Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");
-_Static_assert(sizeof(struct rst_event) == 168, "rst_event ABI");
-_Static_assert(sizeof(struct rst_stack_record) == 168 + 8 * RST_KSTACK_MAX,
+_Static_assert(sizeof(struct rst_event) == 184, "rst_event ABI");
+_Static_assert(sizeof(struct rst_stack_record) == 184 + 8 * RST_KSTACK_MAX,
 	       "rst_stack_record ABI");
 
 #endif /* __RSTTRACE_H */

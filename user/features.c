@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -321,6 +322,31 @@ static bool has_struct(const struct btf *btf, const char *name)
 	return btf__find_by_name_kind(btf, name, BTF_KIND_STRUCT) > 0;
 }
 
+/*
+ * CONFIG_HZ, which idle_ms needs to turn jiffies into milliseconds. Read
+ * here rather than through libbpf's __kconfig: libbpf refuses to load an
+ * object with a kconfig extern where no configuration can be read, weak
+ * or not. gzopen() reads the plain file too.
+ */
+static unsigned int kernel_hz(const char *release)
+{
+	char path[128], line[256];
+	unsigned int hz = 0;
+	gzFile f;
+
+	snprintf(path, sizeof(path), "/boot/config-%s", release);
+	f = gzopen(path, "r");
+	if (!f)
+		f = gzopen("/proc/config.gz", "r");
+	if (!f)
+		return 0;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	gzclose(f);
+	return hz;
+}
+
 void features__probe(struct features *f, const struct btf *btf)
 {
 	struct utsname u;
@@ -329,6 +355,7 @@ void features__probe(struct features *f, const struct btf *btf)
 	memset(f, 0, sizeof(*f));
 	if (uname(&u) == 0)
 		snprintf(f->release, sizeof(f->release), "%s", u.release);
+	f->hz = kernel_hz(f->release);
 	f->ringbuf = libbpf_probe_bpf_map_type(BPF_MAP_TYPE_RINGBUF, NULL) > 0;
 	may_probe = f->ringbuf || may_create_maps();
 	f->tracefs = access(TRACEFS "/events", F_OK) == 0;

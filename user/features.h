@@ -36,6 +36,8 @@ struct features {
 	bool storage_probed; /* ... known by a load, not guessed from BTF */
 	/* nf_send_reset()'s arity; 0: no such function, -1: in a module */
 	int nf_reset_args;
+	/* CONFIG_HZ from /boot/config-RELEASE or /proc/config.gz; 0: none */
+	unsigned int hz;
 };
 
 /* What is attached now: the loader's answer to struct features. */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Event records as JSON lines and as table rows. */
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -24,6 +25,38 @@ const char *format__direction_name(unsigned int direction)
 	return direction == RST_DIR_SENT     ? "sent" :
 	       direction == RST_DIR_RECEIVED ? "received" :
 					       NULL;
+}
+
+int format__exit_signal(const struct rst_event *e)
+{
+	if (!(e->exit_flags & RST_EXIT_DYING))
+		return 0;
+	return e->exit_code & 0x7f; /* 0x80: it dumped core */
+}
+
+/* Linux's numbers, the same on every architecture rsttrace runs on. */
+static const char *const signal_names[] = {
+	[1] = "SIGHUP",	    [2] = "SIGINT",	[3] = "SIGQUIT",
+	[4] = "SIGILL",	    [5] = "SIGTRAP",	[6] = "SIGABRT",
+	[7] = "SIGBUS",	    [8] = "SIGFPE",	[9] = "SIGKILL",
+	[10] = "SIGUSR1",   [11] = "SIGSEGV",	[12] = "SIGUSR2",
+	[13] = "SIGPIPE",   [14] = "SIGALRM",	[15] = "SIGTERM",
+	[16] = "SIGSTKFLT", [17] = "SIGCHLD",	[18] = "SIGCONT",
+	[19] = "SIGSTOP",   [20] = "SIGTSTP",	[21] = "SIGTTIN",
+	[22] = "SIGTTOU",   [23] = "SIGURG",	[24] = "SIGXCPU",
+	[25] = "SIGXFSZ",   [26] = "SIGVTALRM", [27] = "SIGPROF",
+	[28] = "SIGWINCH",  [29] = "SIGIO",	[30] = "SIGPWR",
+	[31] = "SIGSYS",
+};
+
+const char *format__signal_name(int sig, char buf[FORMAT_SIG_LEN])
+{
+	if (sig > 0 && sig < (int)ARRAY_SIZE(signal_names))
+		return signal_names[sig];
+	if (sig < 32 || sig > 64)
+		return NULL;
+	snprintf(buf, FORMAT_SIG_LEN, "SIGRTMIN+%d", sig - 32);
+	return buf;
 }
 
 const char *format__owner_source_name(unsigned int source)
@@ -237,6 +270,30 @@ static void json_reset_who(struct json *j, const struct rst_event *e)
 	json__key_str_or_null(j, "state", tcp_state__name(e->state));
 }
 
+/* How the connection ended: idle time, its owner's close and exit. */
+static void json_reset_end(struct json *j, const struct rst_event *e)
+{
+	bool dying = e->exit_flags & RST_EXIT_DYING;
+	int sig = format__exit_signal(e);
+	char sbuf[FORMAT_SIG_LEN];
+
+	json__key_u64_or_null(j, "idle_ms",
+			      (e->flags & RST_F_TCPINFO) &&
+				      e->idle_ms != RST_IDLE_NONE,
+			      e->idle_ms);
+	json__key(j, "closed_ago_ms");
+	if (e->closed_ns && e->ts_ns >= e->closed_ns)
+		json__milli(j, (e->ts_ns - e->closed_ns + 500) / 1000);
+	else
+		json__null(j);
+	json__key_str_or_null(j, "exit_signal",
+			      sig ? format__signal_name(sig, sbuf) : NULL);
+	json__key_u64_or_null(j, "exit_code", dying && !sig,
+			      (e->exit_code >> 8) & 0xff);
+	json__key_bool(j, "oom_killed",
+		       dying && (e->exit_flags & RST_EXIT_OOM));
+}
+
 /* Why, and what the connection had been through. */
 static void json_reset_why(struct json *j, const struct rst_record *r)
 {
@@ -270,6 +327,7 @@ static void json_reset_why(struct json *j, const struct rst_record *r)
 	json__key_u64_or_null(j, "peer_pid", r->has_peer, r->peer_pid);
 	json__key_bytes_or_null(j, "peer_comm", r->has_peer, r->peer_comm,
 				sizeof(r->peer_comm));
+	json_reset_end(j, e);
 }
 
 void format__json_record(struct outbuf *b, const struct rst_record *r,

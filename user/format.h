@@ -25,6 +25,11 @@ struct fmt_opts {
 
 const char *format__direction_name(unsigned int direction);
 const char *format__owner_source_name(unsigned int source);
+/* The signal that killed the owner as it closed, 0: none (or no exit). */
+int format__exit_signal(const struct rst_event *e);
+#define FORMAT_SIG_LEN 16
+/* "SIGKILL", "SIGRTMIN+2" (in @buf), ...; NULL: not a Linux signal. */
+const char *format__signal_name(int sig, char buf[FORMAT_SIG_LEN]);
 
 /*
  * Append @n raw bytes (stopping at NUL) for a table cell: control

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include "format.h"
 #include "infer.h"
 #include "reasons.h"
 #include "tcp_state.h"
@@ -208,6 +209,39 @@ static const struct {
 	{ "TCP_ACK_UNSENT_DATA", "invalid ACK during the handshake" },
 };
 
+/*
+ * How the owner ended as it closed the socket: "killed by SIGKILL",
+ * "killed by the OOM killer (SIGKILL)", "exited (status 3)"; false if it
+ * was not exiting.
+ */
+static bool owner_death(const struct rst_event *e, char *buf, size_t len)
+{
+	char sbuf[FORMAT_SIG_LEN];
+	int sig = format__exit_signal(e);
+	const char *name = format__signal_name(sig, sbuf);
+
+	if (!(e->exit_flags & RST_EXIT_DYING))
+		return false;
+	if (e->exit_flags & RST_EXIT_OOM)
+		snprintf(buf, len, "killed by the OOM killer (%s)",
+			 name ? name : "SIGKILL");
+	else if (sig)
+		snprintf(buf, len, "killed by %s", name ? name : "a signal");
+	else
+		snprintf(buf, len, "exited (status %u)",
+			 (e->exit_code >> 8) & 0xff);
+	return true;
+}
+
+/* " 1.2 s", " 340 ms": a duration for a cause. */
+static void cause_duration(char *buf, size_t len, uint64_t ms)
+{
+	if (ms >= 1000)
+		snprintf(buf, len, "%.1f s", ms / 1000.0);
+	else
+		snprintf(buf, len, "%u ms", (unsigned int)ms);
+}
+
 static void cause_received(const struct rst_event *e, char *buf, size_t len)
 {
 	const char *state = tcp_state__name(e->state);
@@ -247,9 +281,16 @@ static bool cause_sent(const struct rst_record *r, char *buf, size_t len)
 				 "segment for an unknown connection to port %u",
 				 e->lport);
 	} else if (reason_is(r, "TCP_ABORT_ON_CLOSE")) {
-		snprintf(buf, len,
-			 "application closed socket with %u unread bytes",
-			 e->unread);
+		char death[48];
+
+		if (owner_death(e, death, sizeof(death)))
+			snprintf(buf, len, "process %s with %u unread bytes",
+				 death, e->unread);
+		else
+			snprintf(buf, len,
+				 "application closed socket with %u unread "
+				 "bytes",
+				 e->unread);
 	} else if (reason_is(r, "TCP_STATE")) {
 		cause_state(e, buf, len);
 	} else if (reason_is(r, "TCP_DISCONNECT_WITH_DATA")) {
@@ -324,14 +365,67 @@ const char *infer__errno(const struct rst_record *r)
 	return NULL;
 }
 
+/* Timeouts say how long the connection had been idle. */
+static bool idle_explains(const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+
+	if (!(e->flags & RST_F_TCPINFO) || e->idle_ms == RST_IDLE_NONE ||
+	    e->idle_ms < 1000)
+		return false;
+	return reason_is(r, "TCP_KEEPALIVE_TIMEOUT") ||
+	       (reason_is(r, "TCP_STATE") && (e->sk_flags & RST_SK_LINGER0));
+}
+
+/*
+ * A reset that came after its owner died (an orphan, a timewait socket)
+ * says so, unless its cause already does.
+ */
+static bool death_explains(const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+
+	if (!(e->exit_flags & RST_EXIT_DYING))
+		return false;
+	return !reason_is(r, "TCP_ABORT_ON_CLOSE");
+}
+
+static void cause_suffixes(struct rst_record *r, const struct infer_opts *o)
+{
+	const struct rst_event *e = &r->ev;
+	size_t n = strlen(r->cause), len = sizeof(r->cause);
+	char death[48], dur[24];
+
+	if (o->see_all_senders && infer__unsent_by_tcp(r))
+		n += snprintf(r->cause + n, len - n, "%s",
+			      " (no TCP sender on this host: firewall "
+			      "REJECT?)");
+	if (n >= len)
+		n = len - 1;
+	r->cause_stem = (uint8_t)n;
+	if (idle_explains(r)) {
+		cause_duration(dur, sizeof(dur), e->idle_ms);
+		n += snprintf(r->cause + n, len - n, " after %s idle", dur);
+	}
+	if (n < len && death_explains(r) &&
+	    owner_death(e, death, sizeof(death))) {
+		/* the close itself sent it, or it came later */
+		if (e->closed_ns && e->ts_ns >= e->closed_ns + 1000000) {
+			cause_duration(dur, sizeof(dur),
+				       (e->ts_ns - e->closed_ns) / 1000000);
+			n += snprintf(r->cause + n, len - n,
+				      " (its process %s %s earlier)", death,
+				      dur);
+		} else {
+			n += snprintf(r->cause + n, len - n,
+				      " (its process %s)", death);
+		}
+	}
+}
+
 void infer__finish(struct rst_record *r, const struct infer_opts *o)
 {
-	size_t n;
-
 	infer__cause(r, r->cause, sizeof(r->cause));
 	r->errno_name = infer__errno(r);
-	n = strlen(r->cause);
-	if (o->see_all_senders && infer__unsent_by_tcp(r))
-		snprintf(r->cause + n, sizeof(r->cause) - n, "%s",
-			 " (no TCP sender on this host: firewall REJECT?)");
+	cause_suffixes(r, o);
 }

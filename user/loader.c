@@ -210,6 +210,7 @@ static int configure(struct loader *l)
 	skel->rodata->filter_direction = cfg->direction;
 	skel->rodata->filter_cgroup_id = l->cgroup_id;
 	skel->rodata->want_kstack = l->want_stacks;
+	skel->rodata->kernel_hz = f->hz;
 	skel->rodata->nf_skb_arg = f->nf_reset_args >= 4 ? 2 : 1;
 	skel->rodata->legacy_owners = l->src.legacy_owners;
 	skel->rodata->acceptor_hooks = l->hooks;

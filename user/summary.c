@@ -106,6 +106,9 @@ static void row_key(struct summary_row *k, const struct rst_record *r)
 	}
 	/* the cause comes from our own code, but may fill the whole array */
 	n = strnlen(r->cause, CAUSE_LEN);
+	/* "after 61.2 s idle" and the like would split a row per record */
+	if (r->cause_stem && r->cause_stem < n)
+		n = r->cause_stem;
 	k->cause_len = (uint8_t)n;
 	memcpy(k->cause, r->cause, n);
 }

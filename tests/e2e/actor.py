@@ -407,6 +407,24 @@ class Actor:
     def op_exit(self):
         raise SystemExit(0)
 
+    def op_exit_status(self, status):
+        """Exit at once with @status, every socket still open (no reply)."""
+        os._exit(status)
+
+    def op_hog(self):
+        """Take memory, 8 MiB at a time and every page written, until the
+        OOM killer ends this process (no reply)."""
+        chunks = []
+        while True:
+            chunks.append(b"\x01" * (8 << 20))
+
+    def op_crash(self):
+        """A real segmentation fault, with no core file (no reply)."""
+        import resource
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        signal.signal(signal.SIGSEGV, signal.SIG_DFL)
+        ctypes.string_at(0)
+
     def serve(self):
         while True:
             try:

@@ -35,6 +35,7 @@ import ipaddress
 import json
 import os
 import pickle
+import platform
 import re
 import select
 import shlex
@@ -59,7 +60,8 @@ RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
               "raddr", "rport", "state", "reason", "owner_source",
               "source", "reason_source", "cause", "errno", "prev_state", "age_ms",
               "bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
-              "unsent_bytes", "srtt_us", "retransmits", "peer_pid", "peer_comm"]
+              "unsent_bytes", "srtt_us", "retransmits", "peer_pid", "peer_comm",
+              "idle_ms", "closed_ago_ms", "exit_signal", "exit_code", "oom_killed"]
 # optional, after the others and in this order: "kstack" only with --kstack,
 # "kernel_reason" only with --infer-reasons
 RESET_OPTIONAL_KEYS = ["kstack", "kernel_reason"]
@@ -705,6 +707,20 @@ class Proc:
         self.request(op, *args, fds=fds, **kwargs)
         return self.reply(timeout)
 
+    def end(self, how, *args):
+        """The process ends: how is a signal number (sent to it), or the
+        actor op "exit_status" or "crash" (args: theirs). Returns once it
+        is reaped, with its wait status (as Popen: -signal, or the code)."""
+        check(self.popen is not None, "end() of a forked worker")
+        if isinstance(how, int):
+            os.kill(self.pid, how)
+        else:
+            self.request(how, *args)
+        rc = self.popen.wait(timeout=scaled(30.0))
+        self.alive = False
+        self.chan.close()
+        return rc
+
     def fork(self, comm):
         """The process forks: the child keeps all sockets and becomes a Proc."""
         a, b = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
@@ -850,6 +866,79 @@ def cgroup(stack, suffix):
     return c
 
 
+def cgroup_v2_root_with(controller):
+    """The cgroup v2 root if it offers controller (enabled for its
+    children here), else None."""
+    try:
+        root = cgroup2_mount()
+    except TestFailure:
+        return None
+    try:
+        with open(os.path.join(root, "cgroup.controllers")) as f:
+            if controller not in f.read().split():
+                return None
+        with open(os.path.join(root, "cgroup.subtree_control")) as f:
+            on = controller in f.read().split()
+        if not on:
+            with open(os.path.join(root, "cgroup.subtree_control"), "w") as f:
+                f.write("+%s\n" % controller)
+    except OSError:
+        return None
+    return root
+
+
+def cgroup_v1_root_with(controller):
+    """The mount point of the cgroup v1 hierarchy of controller, or None."""
+    with open("/proc/mounts") as f:
+        for line in f:
+            p = line.split()
+            if len(p) >= 4 and p[2] == "cgroup" and controller in p[3].split(","):
+                return p[1]
+    return None
+
+
+class MemLimit:
+    """A cgroup whose processes may use at most `limit` bytes of memory and
+    no swap, so that the OOM killer ends the one that wants more: cgroup v2
+    memory.max where the controller is enabled, else the v1 memory
+    hierarchy."""
+
+    def __init__(self, limit, tag):
+        v2 = cgroup_v2_root_with("memory")
+        if v2:
+            self.path = os.path.join(v2, "rsttrace-mem-%d-%s" % (TEST_PID, tag))
+            os.mkdir(self.path)
+            self._set(("memory.max", limit), ("memory.swap.max", 0))
+        else:
+            v1 = cgroup_v1_root_with("memory")
+            if not v1:
+                raise Skip("no cgroup memory controller (v2 memory.max or v1)")
+            self.path = os.path.join(v1, "rsttrace-mem-%d-%s" % (TEST_PID, tag))
+            os.mkdir(self.path)
+            self._set(("memory.limit_in_bytes", limit), ("memory.memsw.limit_in_bytes", limit))
+        self.procs = os.path.join(self.path, "cgroup.procs")
+
+    def _set(self, *pairs):
+        for name, v in pairs:
+            path = os.path.join(self.path, name)
+            if os.path.exists(path):  # no swap accounting: no swap file either
+                with open(path, "w") as f:
+                    f.write("%d\n" % v)
+
+    def add(self, pid):
+        with open(self.procs, "w") as f:
+            f.write("%d\n" % pid)
+
+    def remove(self):
+        Cgroup.remove(self)
+
+
+def mem_limit(stack, limit, tag):
+    c = MemLimit(limit, tag)
+    stack.callback(c.remove)
+    return c
+
+
 class CpuLimit:
     """A cgroup whose processes share `fraction` of one CPU (CFS quota over
     a 100 ms period), as a DaemonSet's resources.limits.cpu does: cgroup v2
@@ -860,7 +949,7 @@ class CpuLimit:
     def __init__(self, fraction, tag):
         quota = max(1000, int(self.PERIOD * fraction))
         self.path = None
-        v2 = self._v2_root()
+        v2 = cgroup_v2_root_with("cpu")
         if v2:
             self.path = os.path.join(v2, "rsttrace-cpu-%d-%s" % (TEST_PID, tag))
             os.mkdir(self.path)
@@ -869,7 +958,7 @@ class CpuLimit:
             self.procs = os.path.join(self.path, "cgroup.procs")
             self.kind = "cgroup v2 cpu.max"
             return
-        v1 = self._v1_root()
+        v1 = cgroup_v1_root_with("cpu")
         if not v1:
             raise Skip("no cgroup cpu controller (v2 cpu.max or v1 cpu.cfs_quota_us)")
         self.path = os.path.join(v1, "rsttrace-cpu-%d-%s" % (TEST_PID, tag))
@@ -880,33 +969,6 @@ class CpuLimit:
         self.procs = os.path.join(self.path, "cgroup.procs")
         self.kind = "cgroup v1 cpu.cfs_quota_us"
 
-    @staticmethod
-    def _v2_root():
-        try:
-            root = cgroup2_mount()
-        except TestFailure:
-            return None
-        try:
-            with open(os.path.join(root, "cgroup.controllers")) as f:
-                if "cpu" not in f.read().split():
-                    return None
-            with open(os.path.join(root, "cgroup.subtree_control")) as f:
-                on = "cpu" in f.read().split()
-            if not on:
-                with open(os.path.join(root, "cgroup.subtree_control"), "w") as f:
-                    f.write("+cpu\n")
-        except OSError:
-            return None
-        return root
-
-    @staticmethod
-    def _v1_root():
-        with open("/proc/mounts") as f:
-            for line in f:
-                p = line.split()
-                if len(p) >= 4 and p[2] == "cgroup" and "cpu" in p[3].split(","):
-                    return p[1]
-        return None
 
     def join(self):
         """In the child, before exec: move this process in."""
@@ -1106,6 +1168,19 @@ def between(lo, hi):
     return Match(lambda v: _number(v) and lo <= v <= hi, "a number in [%r, %r]" % (lo, hi))
 
 
+def matching(pattern):
+    """A string that matches the regular expression (whole)."""
+    return Match(lambda v: isinstance(v, str) and re.fullmatch(pattern, v) is not None,
+                 "a string matching %r" % pattern)
+
+
+def kernel_config_readable():
+    """Where libbpf looks for the kernel's configuration (CONFIG_HZ, which
+    idle_ms needs)."""
+    return (os.path.exists("/boot/config-" + platform.release()) or
+            os.path.exists("/proc/config.gz"))
+
+
 def at_least(lo):
     return Match(lambda v: _number(v) and v >= lo, "a number >= %r" % (lo,))
 
@@ -1172,9 +1247,18 @@ def iso(t):
     return datetime.datetime.fromtimestamp(t, datetime.timezone.utc).isoformat()
 
 
-def owner_fields(p, source, sock_uid=None, cgroup_id="auto", tid="exact"):
-    """The expected owner fields for process p."""
-    d = {"pid": p.pid, "comm": p.comm.decode("ascii"), "owner_source": source}
+def exit_fields(signal_name=None, code=None, oom=False):
+    """How the owner ended as it closed the socket: by default it did not."""
+    return {"exit_signal": signal_name, "exit_code": code, "oom_killed": oom}
+
+
+ALIVE = exit_fields()
+
+
+def owner_fields(p, source, sock_uid=None, cgroup_id="auto", tid="exact", exit=ALIVE):
+    """The expected owner fields for process p; exit: exit_fields() of how
+    it ended, by default alive."""
+    d = {"pid": p.pid, "comm": p.comm.decode("ascii"), "owner_source": source, **exit}
     if tid == "exact":
         d["tid"] = p.tid
     d["uid"] = p.info["uid"] if sock_uid is None else sock_uid
@@ -1197,7 +1281,8 @@ def not_runner(rec, what, *others):
 
 NOSOCK = {"pid": None, "tid": None, "comm": None, "uid": None, "cgroup_id": None,
           "sock_cookie": None, "state": None, "owner_source": None,
-          "prev_state": None, "age_ms": None}
+          "prev_state": None, "age_ms": None, "idle_ms": None, "closed_ago_ms": None,
+          **ALIVE}
 
 # no full socket (no socket, TIME_WAIT) or a listener: no socket counters
 NOCOUNTERS = {k: None for k in COUNTER_KEYS}

@@ -11,7 +11,8 @@ import socket
 import time
 
 from harness import (NOPEER, Skip, Sock, accept_source, age_within, at_least, between,
-                     caps, check, eq, expect, info, netns_inode, not_runner, one, one_on,
+                     caps, check, eq, expect, info, kernel_config_readable, matching,
+                     netns_inode, not_runner, one, one_on,
                      owner_fields, peer_fields, proc, received_fields, run, test,
                      wait_kernel, closed_port)
 from test_owner import (collected, connected, counters, no_nosock_sent, no_received,
@@ -58,12 +59,17 @@ def keepalive_case(stack, infer=False, collect=None):
     recs = collected(tr, collect)
 
     snt = one_on(recs, "sent", c, "sent")
-    # idle 1 s, then 2 probes 1 s apart: the timer gives up 3 s after connect
+    # idle 1 s, then 2 probes 1 s apart: the timer gives up 3 s after connect,
+    # and no data ever went either way: idle since the handshake
+    if kernel_config_readable():
+        idle = dict(idle_ms=between(2000, (m1 - m0) * 1000))
+        cause = matching(r"keepalive timeout: peer unreachable after [2-9]\.[0-9] s idle")
+    else:
+        idle, cause = dict(idle_ms=None), "keepalive timeout: peer unreachable"
     expect(snt, "sent reset (client, keepalive)", t0, t1, netns=b.inode, family="ipv4",
            laddr="198.18.0.2", lport=c["local"][1], raddr="198.18.0.1", rport=port,
-           state="ESTABLISHED", prev_state="SYN_SENT",
-           **sent_fields("TCP_KEEPALIVE_TIMEOUT", "keepalive timeout: peer unreachable",
-                         "ETIMEDOUT", infer),
+           state="ESTABLISHED", prev_state="SYN_SENT", **idle,
+           **sent_fields("TCP_KEEPALIVE_TIMEOUT", cause, "ETIMEDOUT", infer),
            **owner_fields(client, "connect"), **peer_fields(server),
            age_ms=age_within(2.0, m1 - m0), **counters())
     not_runner(snt, "sent reset", server)

@@ -814,7 +814,8 @@ def sample_reset(**kw):
          "errno": "ECONNREFUSED", "prev_state": "CLOSE", "age_ms": 0.25,
          "bytes_sent": 0, "bytes_acked": 0, "bytes_received": 0, "unread_bytes": 0,
          "unsent_bytes": 0, "srtt_us": 0, "retransmits": 0,
-         "peer_pid": None, "peer_comm": None}
+         "peer_pid": None, "peer_comm": None, "idle_ms": 12, "closed_ago_ms": None,
+         "exit_signal": None, "exit_code": None, "oom_killed": False}
     r.update(kw)
     return r
 
@@ -844,7 +845,7 @@ NOSOCK_SENT = dict(direction="sent", pid=None, tid=None, comm=None, uid=None,
                    cause="nothing listening on port 40000", errno=None, prev_state=None,
                    age_ms=None, bytes_sent=None, bytes_acked=None, bytes_received=None,
                    unread_bytes=None, unsent_bytes=None, srtt_us=None, retransmits=None,
-                   peer_pid=10, peer_comm="curl")
+                   peer_pid=10, peer_comm="curl", idle_ms=None)
 
 
 def json_line(obj):
@@ -879,6 +880,15 @@ def schema_selftest(stack):
                             kernel_reason="NO_SOCKET")),
         sample_reset(kstack=[], kernel_reason=None),
         sample_reset(cause=None, errno=None),
+        # owners that died as they closed the socket
+        sample_reset(direction="sent", reason="TCP_ABORT_ON_CLOSE", reason_source="kernel",
+                     state="ESTABLISHED", errno=None, closed_ago_ms=0.041,
+                     cause="process killed by SIGKILL with 19 unread bytes",
+                     exit_signal="SIGKILL"),
+        sample_reset(closed_ago_ms=2100.5, exit_signal="SIGRTMIN+2"),
+        sample_reset(closed_ago_ms=0.5, exit_code=3),
+        sample_reset(closed_ago_ms=0.5, exit_signal="SIGKILL", oom_killed=True),
+        sample_reset(idle_ms=None),
         # where rsttrace probes netfilter: the rejecting end, no owner, no reason
         sample_reset(**dict(NOSOCK_SENT, source="netfilter", reason=None, reason_source=None,
                             cause="firewall rule rejected the segment (REJECT with "
@@ -907,6 +917,12 @@ def schema_selftest(stack):
         "missing key": {k: v for k, v in sample_reset().items() if k != "uid"},
         "missing new key": {k: v for k, v in sample_reset().items() if k != "cause"},
         "extra key": sample_reset(extra=1),
+        "missing exit key": {k: v for k, v in sample_reset().items() if k != "oom_killed"},
+        "bad exit_signal": sample_reset(exit_signal="KILL"),
+        "exit_code > 255": sample_reset(exit_code=256),
+        "oom_killed null": sample_reset(oom_killed=None),
+        "negative closed_ago_ms": sample_reset(closed_ago_ms=-1),
+        "idle_ms as string": sample_reset(idle_ms="12"),
         "6 fraction digits": sample_reset(time="2026-11-22T04:40:01.123456Z"),
         "no Z": sample_reset(time="2026-11-22T04:40:01.123456789+00:00"),
         "port > 65535": sample_reset(lport=65536),

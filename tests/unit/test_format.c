@@ -162,6 +162,10 @@ UNIT_TEST(json_event_fields)
 	r.has_peer = true;
 	r.peer_pid = 77;
 	memcpy(r.peer_comm, "curl", 4);
+	r.ev.idle_ms = 61200;
+	r.ev.closed_ns = r.ev.ts_ns - 2000400;
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 9;
 	format__json_record(&b, &r, &o);
 	CHECK_EQ_STR(
 		str(&b),
@@ -177,7 +181,10 @@ UNIT_TEST(json_event_fields)
 		"\"errno\":null,\"prev_state\":\"SYN_RECV\",\"age_ms\":1.500,"
 		"\"bytes_sent\":100,\"bytes_acked\":90,\"bytes_received\":2000,"
 		"\"unread_bytes\":10,\"unsent_bytes\":5,\"srtt_us\":42,"
-		"\"retransmits\":1,\"peer_pid\":77,\"peer_comm\":\"curl\"}\n");
+		"\"retransmits\":1,\"peer_pid\":77,\"peer_comm\":\"curl\","
+		"\"idle_ms\":61200,\"closed_ago_ms\":2.000,"
+		"\"exit_signal\":\"SIGKILL\",\"exit_code\":null,"
+		"\"oom_killed\":false}\n");
 	outbuf__free(&b);
 }
 
@@ -211,7 +218,10 @@ UNIT_TEST(json_event_no_socket)
 			      "\"owner_source\":null,\"source\":\"tcp\","
 			      "\"reason_source\":null,\"cause\":null,") != NULL);
 	CHECK(strstr(str(&b), "\"age_ms\":null,\"bytes_sent\":null,") != NULL);
-	CHECK(strstr(str(&b), "\"peer_pid\":null,\"peer_comm\":null}") != NULL);
+	CHECK(strstr(str(&b), "\"peer_pid\":null,\"peer_comm\":null,"
+			      "\"idle_ms\":null,\"closed_ago_ms\":null,"
+			      "\"exit_signal\":null,\"exit_code\":null,"
+			      "\"oom_killed\":false}") != NULL);
 	outbuf__free(&b);
 }
 

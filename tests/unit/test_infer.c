@@ -274,3 +274,83 @@ UNIT_TEST(local_abort_candidate)
 	r.ev.state = 2;
 	CHECK(!infer__maybe_local_abort(&r));
 }
+
+static const char *finished(struct rst_record *r, const char *reason)
+{
+	struct infer_opts o = {};
+
+	r->reason = reason;
+	infer__finish(r, &o);
+	return r->cause;
+}
+
+UNIT_TEST(causes_owner_exit)
+{
+	struct rst_record r = {};
+	const char *stem;
+
+	r.ev = sent(7, 1);
+	r.ev.unread = 19;
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 9;
+	r.ev.idle_ms = 20;
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_CLOSE"),
+		     "process killed by SIGKILL with 19 unread bytes");
+	r.ev.exit_code = 11 | 0x80; /* dumped core */
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_CLOSE"),
+		     "process killed by SIGSEGV with 19 unread bytes");
+	r.ev.exit_code = 9;
+	r.ev.exit_flags |= RST_EXIT_OOM;
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_CLOSE"),
+		     "process killed by the OOM killer (SIGKILL) with 19 "
+		     "unread bytes");
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 3 << 8;
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_CLOSE"),
+		     "process exited (status 3) with 19 unread bytes");
+
+	/* later: from the orphan or timewait socket the dying owner left */
+	r.ev = sent(7, 5);
+	r.ev.flags |= RST_F_PASSIVE;
+	r.ev.sk_flags = RST_SK_DEAD;
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 9;
+	r.ev.ts_ns = 5000000000ULL;
+	r.ev.closed_ns = r.ev.ts_ns - 2100000000ULL;
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_DATA"),
+		     "data arrived after the application shut down the "
+		     "socket (its process killed by SIGKILL 2.1 s earlier)");
+	/* the summary groups by what comes before the times */
+	stem = "data arrived after the application shut down the socket";
+	CHECK_EQ_INT(r.cause_stem, strlen(stem));
+	r.ev.closed_ns = r.ev.ts_ns - 340000000ULL;
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_DATA"),
+		     "data arrived after the application shut down the "
+		     "socket (its process killed by SIGKILL 340 ms earlier)");
+	r.ev.exit_flags = 0;
+	CHECK_EQ_STR(finished(&r, "TCP_ABORT_ON_DATA"),
+		     "data arrived after the application shut down the "
+		     "socket");
+}
+
+UNIT_TEST(causes_idle)
+{
+	struct rst_record r = {};
+
+	r.ev = sent(7, 1);
+	r.ev.sk_flags = RST_SK_LINGER0;
+	r.ev.idle_ms = 60049;
+	CHECK_EQ_STR(finished(&r, "TCP_STATE"),
+		     "abortive close (SO_LINGER 0) after 60.0 s idle");
+	r.ev.idle_ms = 999; /* too short to explain anything */
+	CHECK_EQ_STR(finished(&r, "TCP_STATE"), "abortive close (SO_LINGER 0)");
+	r.ev.idle_ms = RST_IDLE_NONE;
+	CHECK_EQ_STR(finished(&r, "TCP_STATE"), "abortive close (SO_LINGER 0)");
+	r.ev = sent(1, 1);
+	r.ev.idle_ms = 7300;
+	CHECK_EQ_STR(finished(&r, "TCP_KEEPALIVE_TIMEOUT"),
+		     "keepalive timeout: peer unreachable after 7.3 s idle");
+	/* a peer's reset: its idle time is a key, not a cause */
+	r.ev.direction = RST_DIR_RECEIVED;
+	CHECK_EQ_STR(finished(&r, NULL), "peer reset established connection");
+}
