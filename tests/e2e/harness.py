@@ -1181,6 +1181,17 @@ def kernel_config_readable():
             os.path.exists("/proc/config.gz"))
 
 
+def with_idle(cause, rec):
+    """cause as rsttrace words it for rec: a timeout's cause says how long
+    the connection had been idle, once that is 1 s or more (a slow machine,
+    such as a VM under emulation, gets there in any scenario). idle_ms
+    itself is checked by the tests that measure the idle time."""
+    idle = rec.get("idle_ms")
+    if idle is None or idle < 1000:
+        return cause
+    return "%s after %.1f s idle" % (cause, idle / 1000.0)
+
+
 def at_least(lo):
     return Match(lambda v: _number(v) and v >= lo, "a number >= %r" % (lo,))
 

@@ -10,7 +10,8 @@ from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Sock, Tracer, accept_sou
                      age_within, between, caps, check, cookies_on_demand, eq, expect,
                      info, netns, netns_inode, not_runner, one, one_on, owner_fields,
                      peer_fields, pick, pick_on, proc, reason_fields, received_fields,
-                     run, skip, skip_part, summarize, test, closed_port, wait_kernel)
+                     run, skip, skip_part, summarize, test, closed_port, wait_kernel,
+                     with_idle)
 
 LO = {4: "127.0.0.1", 6: "::1"}
 FAMILY = {4: "ipv4", 6: "ipv6"}
@@ -176,7 +177,7 @@ def linger_case(stack, infer=False, collect=None):
     expect(snt, "sent reset (closer = client)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=c["local"][1], raddr="127.0.0.1", rport=port,
            state="ESTABLISHED", prev_state="SYN_SENT", netns=netns_inode(client.pid),
-           **sent_fields("TCP_STATE", "abortive close (SO_LINGER 0)", None, infer),
+           **sent_fields("TCP_STATE", with_idle("abortive close (SO_LINGER 0)", snt), None, infer),
            **owner_fields(client, "connect"), **peer_fields(server),
            age_ms=age_within(0, m1 - m0), **counters())
     not_runner(snt, "sent reset", server)
@@ -274,7 +275,7 @@ def prefork(stack):
     expect(snt, "sent reset (worker)", t0, t1, family="ipv4", laddr="127.0.0.1",
            lport=port, raddr="127.0.0.1", rport=c["local"][1], state="ESTABLISHED",
            prev_state="SYN_RECV", netns=netns_inode(worker.pid),
-           **sent_fields("TCP_STATE", "abortive close (SO_LINGER 0)"),
+           **sent_fields("TCP_STATE", with_idle("abortive close (SO_LINGER 0)", snt)),
            **owner_fields(worker, "accept"), **peer_fields(client),
            age_ms=age_within(0, m1 - m0), **counters())
     not_runner(snt, "sent reset", parent, client)
@@ -315,7 +316,7 @@ def inherited(stack):
     snt = one_on(recs, "sent", c, "sent")
     expect(snt, "sent reset (client)", t0, t1, lport=cport, rport=port,
            state="ESTABLISHED", prev_state="SYN_SENT",
-           **sent_fields("TCP_STATE", "abortive close (SO_LINGER 0)"),
+           **sent_fields("TCP_STATE", with_idle("abortive close (SO_LINGER 0)", snt)),
            **owner_fields(client, "connect"), **peer_fields(server),
            age_ms=age_within(0, m1 - m0), **counters())
     rcv = one(recs, "received", direction="received", lport=port, rport=cport)
@@ -357,7 +358,7 @@ def seeded(stack):
     expect(snt, "sent reset (client, seeded)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=c["local"][1], raddr="127.0.0.1", rport=port,
            state="ESTABLISHED", prev_state=None, netns=netns_inode(client.pid),
-           **sent_fields("TCP_STATE", "abortive close (SO_LINGER 0)"),
+           **sent_fields("TCP_STATE", with_idle("abortive close (SO_LINGER 0)", snt)),
            **owner_fields(client, "seeded", tid=None), **peer_fields(server),
            age_ms=age_within(0, m1 - m0, or_null=True), **counters())
     check(snt["tid"] in (None, client.tid), "sent reset: tid %r is not the client's (%d)",
