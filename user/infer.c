@@ -233,7 +233,7 @@ static bool owner_death(const struct rst_event *e, char *buf, size_t len)
 	return true;
 }
 
-/* " 1.2 s", " 340 ms": a duration for a cause. */
+/* "1.2 s", "340 ms": a duration for a cause. */
 static void cause_duration(char *buf, size_t len, uint64_t ms)
 {
 	if (ms >= 1000)
