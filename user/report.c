@@ -248,6 +248,7 @@ static void version_json(const struct rst_config *cfg, const struct features *f,
 					  args__ringbuf_default(
 						  libbpf_num_possible_cpus()));
 	json__key_u64(&j, "reason_names", reasons->n);
+	json__key_u64_or_null(&j, "kernel_hz", f->hz, f->hz);
 	json__end_object(&j);
 	outbuf__putc(&b, '\n');
 	if (!b.oom && !j.err)
@@ -280,4 +281,10 @@ void report__version(const struct rst_config *cfg, const struct features *f,
 	if (ts.accepts > 1)
 		printf("  accept() results kept:                %u\n",
 		       ts.accepts);
+	if (f->hz)
+		printf("  idle time (idle_ms):                  yes (HZ %u)\n",
+		       f->hz);
+	else
+		printf("  idle time (idle_ms):                  no (no kernel "
+		       "config in /boot or /proc/config.gz)\n");
 }

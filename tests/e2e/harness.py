@@ -511,7 +511,7 @@ CAPS_KEYS = {"version": str, "libbpf": str, "kernel": str, "btf": bool, "ringbuf
              "netfilter_resets": bool, "accept_tracepoints": bool,
              "legacy_owners": bool, "acceptor": list,
              "acceptor_offered": list, "tw_owner_slots": int, "accept_slots": int,
-             "ringbuf_size": int, "reason_names": int}
+             "ringbuf_size": int, "reason_names": int, "kernel_hz": (int, type(None))}
 # rsttrace's start-up line when it keeps owners without socket storage
 # (kernels before 5.11, or --legacy-owners)
 LEGACY_OWNERS_LINE = "has no socket storage for tracing programs"
@@ -540,7 +540,8 @@ def version_json():
     for k, t in CAPS_KEYS.items():
         check(k in v, "-V --json: no %r: %r", k, v)
         check(isinstance(v[k], t) and (t is bool or not isinstance(v[k], bool)),
-              "-V --json: %r is %r, expected a %s", k, v[k], t.__name__)
+              "-V --json: %r is %r, expected a %s", k, v[k],
+              "/".join(x.__name__ for x in (t if isinstance(t, tuple) else (t,))))
     return v
 
 

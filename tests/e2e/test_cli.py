@@ -11,7 +11,7 @@ import subprocess
 import time
 import types
 
-from harness import (BURST, CAPS_KEYS, kernel_skips, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
+from harness import (BURST, CAPS_KEYS, kernel_config_readable, kernel_skips, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, cpu_limit, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, pick_on, proc, rsttrace_cmd, run, scaled, test,
                      validator, version_json, Skip)
@@ -528,6 +528,12 @@ def version(stack):
     check(v["kernel"] in out, "-V --json: kernel %r, not in -V: %r", v["kernel"], out)
     eq(v["kernel"], os.uname().release, "-V --json kernel vs uname -r")
     check(v["reason_names"] >= 0, "-V --json: reason_names %r", v["reason_names"])
+    # idle_ms needs CONFIG_HZ, from the kernel's configuration where there is one
+    check((v["kernel_hz"] is not None) == kernel_config_readable(),
+          "-V --json: kernel_hz %r, yet a kernel config is%s readable", v["kernel_hz"],
+          "" if kernel_config_readable() else " not")
+    check(v["kernel_hz"] is None or v["kernel_hz"] in (100, 250, 300, 1000),
+          "-V --json: kernel_hz %r is not a HZ Linux offers", v["kernel_hz"])
     check(v["btf"] and v["ringbuf"], "-V --json: rsttrace ran without BTF or ring buffer: %r", v)
     if v["kernel_reasons_active"]:
         check(v["kernel_reasons_passive"], "-V --json: reasons for active resets but not for "
