@@ -610,16 +610,25 @@ def nfreject(stack):
            **NOCOUNTERS, **peer_fields(client))
 
 
-def timewait_in(pid, lport, rport):
-    """timewait_socket(), in the network namespace of process @pid."""
+def closed_end(pid, lport, rport):
+    """How the socket @lport -> @rport in the network namespace of process
+    @pid waits after its close(): "timewait" (a timewait socket), "fin_wait2"
+    (a full socket on its FIN_WAIT2 timer), "fin_wait1", or None."""
     with open("/proc/%d/net/tcp" % pid) as f:
         for line in f.readlines()[1:]:
             fields = line.split()
-            local, remote, timer = fields[1], fields[2], fields[5]
-            if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (lport, rport) \
-                    and timer.startswith("03:"):
-                return True
-    return False
+            local, remote, st, timer = fields[1], fields[2], fields[3], fields[5]
+            if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) != (lport, rport):
+                continue
+            if timer.startswith("03:"):
+                return "timewait"
+            return {"04": "fin_wait1", "05": "fin_wait2"}.get(st, "state " + st)
+    return None
+
+
+def timewait_in(pid, lport, rport):
+    """timewait_socket(), in the network namespace of process @pid."""
+    return closed_end(pid, lport, rport) == "timewait"
 
 
 @test("timewait_forgotten")
@@ -650,18 +659,31 @@ def timewait_forgotten(stack):
         s = server.call("accept", "l", "s%d" % i)
         server.call("close", "s%d" % i)
         eq(client.call("recv_error", "c%d" % i), (0, b""), "client read after the close")
-        wait_kernel(lambda: timewait_in(server.pid, port, c["local"][1]),
-                    "server socket %d to become a timewait socket" % i)
-        conns.append((Sock(c), Sock(s)))
+        # the kernel leaves an orphan on a FIN_WAIT2 timer instead of a
+        # timewait socket when the ACK of its FIN finds the socket still
+        # locked by close() ("Bad case" in tcp_rcv_state_process): seen once
+        # in CI; such a connection takes no part below
+        end = wait_kernel(lambda: (closed_end(server.pid, port, c["local"][1])
+                                   or "gone").replace("fin_wait1", ""),
+                          "server socket %d to leave FIN_WAIT1" % i)
+        if end == "timewait":
+            conns.append((i, Sock(c), Sock(s)))
+        else:
+            info("timewait_forgotten: server socket %d ended as %s" % (i, end))
+    # the oldest must be among the first written (evicted), the newest among
+    # the last 16 (kept)
+    check(conns and conns[0][0] < n - 16 <= conns[-1][0],
+          "too few timewait sockets: %s", [c[0] for c in conns])
     if not caps()["nosock_resets"]:
         skip("resets sent by timewait sockets are not visible on this kernel")
-    for i in (0, n - 1):
+    (i0, _, s0), (i1, _, s1) = conns[0], conns[-1]
+    for i in (i0, i1):
         client.call("send", "c%d" % i, b"late")
-    tr.wait_on((conns[0][1], "sent"), (conns[-1][1], "sent"), what="both timewait resets")
+    tr.wait_on((s0, "sent"), (s1, "sent"), what="both timewait resets")
     tr.stop()
     recs = tr.records()
-    old = one_on(recs, "oldest", conns[0][1], "sent")
-    new = one_on(recs, "newest", conns[-1][1], "sent")
+    old = one_on(recs, "oldest", s0, "sent")
+    new = one_on(recs, "newest", s1, "sent")
     expect(old, "reset of the oldest timewait socket (forgotten)", state="TIME_WAIT",
            reason="TCP_TIMEWAIT_SOCKET", pid=None, comm=None, owner_source=None)
     expect(new, "reset of the newest timewait socket", state="TIME_WAIT",
