@@ -91,4 +91,50 @@ static __always_inline unsigned long sk_flags(const struct sock *sk)
 	return BPF_CORE_READ((struct sock___oldflags *)sk, sk_flags);
 }
 
+/*
+ * tcp_time_wait() makes no timewait socket once the namespace holds
+ * tcp_max_tw_buckets of them (TcpExtTCPTimeWaitOverflow). From 5.17 the
+ * death row counts them in tw_refcount, one above the number, and from 6.1
+ * it is again inside struct netns_ipv4 ("tcp: Don't allocate tcp_death_row
+ * outside of struct netns_ipv4"); before 5.17 the count was tw_count. 5.17
+ * to 6.0 keep it behind a pointer: there it is never known to be full. At
+ * the switch to CLOSE the timewait socket has been made, so the one that
+ * filled the table counts as not made.
+ */
+struct inet_timewait_death_row___old {
+	atomic_t tw_count;
+	int sysctl_max_tw_buckets;
+};
+
+struct netns_ipv4___old {
+	struct inet_timewait_death_row___old tcp_death_row;
+};
+
+struct net___old {
+	struct netns_ipv4___old ipv4;
+};
+
+static __always_inline bool tw_table_full(struct sock *sk)
+{
+	struct net *net = BPF_CORE_READ(sk, __sk_common.skc_net.net);
+	struct net___old *old = (void *)net;
+	unsigned int n;
+	int max;
+
+	if (bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount)) {
+		n = BPF_CORE_READ(net,
+				  ipv4.tcp_death_row.tw_refcount.refs.counter);
+		max = BPF_CORE_READ(net,
+				    ipv4.tcp_death_row.sysctl_max_tw_buckets);
+		return max >= 0 && n - 1 >= (unsigned int)max;
+	}
+	if (bpf_core_field_exists(old->ipv4.tcp_death_row.tw_count)) {
+		n = BPF_CORE_READ(old, ipv4.tcp_death_row.tw_count.counter);
+		max = BPF_CORE_READ(old,
+				    ipv4.tcp_death_row.sysctl_max_tw_buckets);
+		return max >= 0 && n >= (unsigned int)max;
+	}
+	return false;
+}
+
 #endif /* __CORE_FIXES_BPF_H */

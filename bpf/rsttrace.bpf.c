@@ -114,16 +114,53 @@ struct {
 } accepts SEC(".maps");
 
 /*
- * Owners of sockets that went to TIME_WAIT; key: socket cookie, which the
- * timewait socket inherits. The loader sizes it after the host's
- * tcp_max_tw_buckets: the oldest are forgotten past that (counted).
+ * Connections this host closed, by namespace and 4-tuple: written by the
+ * closer's close(), kept through TIME_WAIT and after it, so that a reset
+ * for a segment of a connection the host no longer has still names whose
+ * it was. The loader sizes it after the host's tcp_max_tw_buckets: the
+ * oldest are forgotten past that (counted).
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__type(key, struct rst_conn_key);
 	__type(value, struct rst_tw_owner);
 } tw_owners SEC(".maps");
+
+/*
+ * The listeners of each port (rst_listen_key, family 0): restarts. Ports
+ * listened on, per namespace: a node's few hundred fit with room to spare.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct rst_listen_key);
+	__type(value, struct rst_port_hist);
+} ports SEC(".maps");
+
+/*
+ * What handle_set_state writes to maps, built here and not on its stack,
+ * which is full before 6.13: one slot per nesting level (the program, and
+ * its stand-in running inside it).
+ */
+struct rst_scratch {
+	struct rst_conn_key key;
+	__u32 pad;
+	struct rst_tw_owner tw;
+	struct rst_port_hist port;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct rst_scratch);
+} scratch SEC(".maps");
+
+static __always_inline struct rst_scratch *scratch_get(__u32 level)
+{
+	return bpf_map_lookup_elem(&scratch, &level);
+}
 
 /* Resets the ring buffer had no room for, by what they were. */
 struct {
@@ -195,11 +232,49 @@ static __always_inline __u64 sk_cookie(struct sock *sk)
 	return bpf_get_socket_cookie(sk);
 }
 
+static __always_inline bool addr_v4mapped(const __u32 *a)
+{
+	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0x0000ffff);
+}
+
+/* The 4-tuple of a full socket, IPv4-mapped IPv6 reported as IPv4. */
+static __always_inline void sk_tuple(struct sock *sk, __u8 *laddr, __u8 *raddr,
+				     __u16 *lport, __u16 *rport, __u16 *family)
+{
+	struct sock_common *skc = &sk->__sk_common;
+
+	*rport = bpf_ntohs(skc->skc_dport);
+	/* skc_num is cleared once the port is released on CLOSE */
+	*lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+	if (skc->skc_family == AF_INET6) {
+		bpf_probe_read_kernel(laddr, 16, &skc->skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(raddr, 16, &skc->skc_v6_daddr);
+		if (!addr_v4mapped((__u32 *)raddr)) {
+			*family = AF_INET6;
+			return;
+		}
+		__builtin_memset(laddr, 0, 16);
+		__builtin_memset(raddr, 0, 16);
+	}
+	*family = AF_INET;
+	*(__u32 *)laddr = skc->skc_rcv_saddr;
+	*(__u32 *)raddr = skc->skc_daddr;
+}
+
+static __always_inline void key_from_sk(struct rst_conn_key *k, struct sock *sk)
+{
+	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	k->pad = 0;
+	sk_tuple(sk, k->laddr, k->raddr, &k->lport, &k->rport, &k->family);
+}
+
 static __always_inline struct rst_listen_key listen_key_of(struct sock *sk)
 {
 	struct rst_listen_key k = {
 		.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum),
-		.port = sk->__sk_common.skc_num,
+		/* not skc_num: CLOSE is traced after the port is released */
+		.port = bpf_ntohs(
+			BPF_CORE_READ((struct inet_sock *)sk, inet_sport)),
 		.family = sk->__sk_common.skc_family,
 	};
 
@@ -273,12 +348,85 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 	o->exit_code = o->exit_flags = 0;
 }
 
+/* The history of @sk's port, created empty if @create; NULL if none. */
+static __always_inline struct rst_port_hist *port_get(struct sock *sk,
+						      bool create, __u32 level)
+{
+	struct rst_listen_key k = listen_key_of(sk);
+	struct rst_port_hist *h;
+	struct rst_scratch *s;
+
+	k.family = 0; /* a dual-stack listener serves both */
+	h = bpf_map_lookup_elem(&ports, &k);
+	if (h || !create)
+		return h;
+	s = scratch_get(level);
+	if (!s)
+		return NULL;
+	__builtin_memset(&s->port, 0, sizeof(s->port));
+	bpf_map_update_elem(&ports, &k, &s->port, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&ports, &k);
+}
+
+/*
+ * listen() in the listener's task. Another process taking a port over
+ * (a restart, or a new instance beside the old) becomes its listener,
+ * and the one before is kept.
+ */
+static __always_inline void port_listen(struct sock *sk, __u32 level)
+{
+	struct rst_port_hist *h = port_get(sk, true, level);
+	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!h)
+		return;
+	if (h->pid != pid) {
+		if (h->pid) {
+			h->prev_pid = h->pid;
+			__builtin_memcpy(h->prev_comm, h->comm,
+					 sizeof(h->comm));
+		}
+		h->pid = pid;
+		bpf_get_current_comm(h->comm, sizeof(h->comm));
+		h->started_ns = bpf_ktime_get_boot_ns();
+	} else if (!h->listening) {
+		h->started_ns = bpf_ktime_get_boot_ns();
+	}
+	h->listening++;
+	h->stopped_ns = 0;
+}
+
+/*
+ * A listener of @sk's port closed (@o its owner, if known): the port is
+ * idle once none is left. Listeners older than rsttrace were not counted,
+ * so the count stops at 0.
+ */
+static __always_inline void
+port_unlisten(struct sock *sk, const struct rst_owner *o, __u32 level)
+{
+	struct rst_port_hist *h = port_get(sk, true, level);
+
+	if (!h)
+		return;
+	if (!h->pid && o && o->source != RST_OWNER_NONE) {
+		h->pid = o->pid;
+		__builtin_memcpy(h->comm, o->comm, sizeof(h->comm));
+	}
+	if (h->listening)
+		h->listening--;
+	if (!h->listening)
+		h->stopped_ns = bpf_ktime_get_boot_ns();
+}
+
 /* Process context: connect() or listen() made this socket. */
-static __always_inline void owner_claim(struct sock *sk, __u8 source)
+static __always_inline void owner_claim(struct sock *sk, __u8 source,
+					__u32 level)
 {
 	struct rst_owner *o = owner_create(sk);
 	struct rst_listen_key k;
 
+	if (source == RST_OWNER_LISTEN)
+		port_listen(sk, level);
 	if (!o)
 		return;
 	owner_set_current(o, source);
@@ -410,26 +558,6 @@ static __always_inline void owner_claim_closer(struct sock *sk,
 }
 
 /*
- * tcp_time_wait() makes no timewait socket once the namespace holds
- * tcp_max_tw_buckets of them (TcpExtTCPTimeWaitOverflow): then there is no
- * one to copy the owner for. (The one that filled the table is counted as
- * not made. Before 5.17 the counter had another name, and 5.17 to 6.0 kept
- * the death row behind a pointer: those kernels always get the copy.)
- */
-static __always_inline bool tw_table_full(struct sock *sk)
-{
-	struct net *net = sk->__sk_common.skc_net.net;
-	unsigned int n;
-	int max;
-
-	if (!bpf_core_field_exists(net->ipv4.tcp_death_row.tw_refcount))
-		return false;
-	n = BPF_CORE_READ(net, ipv4.tcp_death_row.tw_refcount.refs.counter);
-	max = BPF_CORE_READ(net, ipv4.tcp_death_row.sysctl_max_tw_buckets);
-	return max >= 0 && n - 1 >= (unsigned int)max;
-}
-
-/*
  * close() (or the exit that closed it) in the task holding @sk: when, and
  * whether the owner was dying. tcp_close() marks both directions shut
  * before any state change; a reset read from the backlog under the same
@@ -468,45 +596,69 @@ static __noinline void owner_note_closer(struct sock *sk, struct rst_owner *o)
  * some tasks has been seen to run the tracepoint's other probes but not
  * this program, with no recursion miss counted (about 1 close in 800).
  */
-static __always_inline void tw_owner_put(struct sock *sk,
-					 const struct rst_owner *o)
+static __always_inline void tw_owner_write(struct rst_scratch *s,
+					   struct sock *sk,
+					   const struct rst_owner *o, __u8 end)
 {
-	struct rst_tw_owner tw = {};
-	__u64 cookie = sk_cookie(sk);
-
-	if (!cookie || o->source == RST_OWNER_NONE)
+	if (o->source == RST_OWNER_NONE)
 		return;
-	tw.owner = *o;
-	tw.cgroup_id = sk_cgroup_id(sk);
-	tw.in_cgroup = filter_cgroup_id &&
-		       cgroup_is_under(sk_cgroup(sk), filter_cgroup_id);
-	tw.uid = sk->sk_uid.val;
-	if (!bpf_map_update_elem(&tw_owners, &cookie, &tw, BPF_ANY))
+	s->tw.owner = *o;
+	s->tw.cgroup_id = sk_cgroup_id(sk);
+	s->tw.in_cgroup = filter_cgroup_id &&
+			  cgroup_is_under(sk_cgroup(sk), filter_cgroup_id);
+	s->tw.uid = sk->sk_uid.val;
+	s->tw.end = end;
+	s->tw.pad[0] = s->tw.pad[1] = 0;
+	s->tw.cookie = sk_cookie(sk);
+	if (!bpf_map_update_elem(&tw_owners, &s->key, &s->tw, BPF_ANY))
 		count(RST_CNT_TW_PUT);
 	else
 		count(RST_CNT_TW_FAIL);
 }
 
-/*
- * FIN_WAIT2 or CLOSING -> CLOSE, on the way to TIME_WAIT: the record written
- * at FIN_WAIT1 is brought up to date in place (no allocation in softirq);
- * written now if it was not then (a socket seeded after its close, or
- * evicted meanwhile).
- */
-static __always_inline void tw_owner_close(struct sock *sk,
-					   const struct rst_owner *o)
+static __always_inline void
+tw_owner_put(struct sock *sk, const struct rst_owner *o, __u8 end, __u32 level)
 {
-	struct rst_tw_owner *two;
-	__u64 cookie;
+	struct rst_scratch *s = scratch_get(level);
 
-	if (tw_table_full(sk))
+	if (!s)
 		return;
-	cookie = sk_cookie(sk);
-	two = cookie ? bpf_map_lookup_elem(&tw_owners, &cookie) : NULL;
-	if (two)
+	key_from_sk(&s->key, sk);
+	tw_owner_write(s, sk, o, end);
+}
+
+/*
+ * The end of a connection whose closed record was written at FIN_WAIT1:
+ * brought up to date in place (no allocation in softirq), or written now
+ * if it was not then (a socket seeded after its close, or evicted
+ * meanwhile). FIN_WAIT2 or CLOSING -> CLOSE is the way into TIME_WAIT.
+ */
+static __always_inline void
+tw_owner_end(struct sock *sk, const struct rst_owner *o, __u8 end, __u32 level)
+{
+	struct rst_scratch *s = scratch_get(level);
+	struct rst_tw_owner *two;
+
+	if (!s)
+		return;
+	key_from_sk(&s->key, sk);
+	two = bpf_map_lookup_elem(&tw_owners, &s->key);
+	if (two) {
 		two->owner = *o;
-	else
-		tw_owner_put(sk, o);
+		two->end = end;
+	} else {
+		tw_owner_write(s, sk, o, end);
+	}
+}
+
+/* What x->CLOSE, in the task holding the socket, says about its end. */
+static __always_inline bool
+closed_by_abort(struct sock *sk, const struct rst_owner *o, int oldstate)
+{
+	if (!o->closed_ns || !sk->sk_lock.owned)
+		return false;
+	return oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ||
+	       oldstate == TCP_FIN_WAIT1 || oldstate == TCP_SYN_RECV;
 }
 
 /*
@@ -514,7 +666,8 @@ static __always_inline void tw_owner_close(struct sock *sk,
  * the switch to CLOSE. A socket heading for TIME_WAIT leaves its owner under
  * its cookie, which the timewait socket inherits.
  */
-static __always_inline void owner_note_close(struct sock *sk, int oldstate)
+static __always_inline void owner_note_close(struct sock *sk, int oldstate,
+					     __u32 level)
 {
 	struct rst_owner *o = owner_lookup(sk);
 	struct rst_listen_key k;
@@ -523,6 +676,8 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 		o = owner_create(sk);
 	owner_claim_closer(sk, o);
 	owner_note_closer(sk, o);
+	if (oldstate == TCP_LISTEN)
+		port_unlisten(sk, o, level);
 	if (legacy_owners && oldstate == TCP_LISTEN && o) {
 		struct rst_owner *l;
 
@@ -536,7 +691,12 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate)
 		return;
 	o->close_from = oldstate;
 	if (oldstate == TCP_FIN_WAIT2 || oldstate == TCP_CLOSING)
-		tw_owner_close(sk, o);
+		tw_owner_end(sk, o,
+			     tw_table_full(sk) ? RST_END_TW_FULL :
+						 RST_END_TIMEWAIT,
+			     level);
+	else if (closed_by_abort(sk, o, oldstate))
+		tw_owner_end(sk, o, RST_END_ABORTED, level);
 }
 
 /*
@@ -580,8 +740,8 @@ static __always_inline __u8 owner_prev_state(const struct rst_owner *o,
 }
 
 /* Any transition but the first ones and CLOSE. */
-static __always_inline void owner_note_transition(struct sock *sk,
-						  int oldstate, int newstate)
+static __always_inline void owner_note_transition(struct sock *sk, int oldstate,
+						  int newstate, __u32 level)
 {
 	struct rst_owner *o = NULL;
 	bool closing = newstate == TCP_FIN_WAIT1 || newstate == TCP_LAST_ACK;
@@ -611,11 +771,11 @@ static __always_inline void owner_note_transition(struct sock *sk,
 	owner_claim_closer(sk, o);
 	owner_note_closer(sk, o);
 	if (o && newstate == TCP_FIN_WAIT1)
-		tw_owner_put(sk, o);
+		tw_owner_put(sk, o, RST_END_CLOSING, level);
 }
 
 static __always_inline void set_state(struct sock *sk, int oldstate,
-				      int newstate)
+				      int newstate, __u32 level)
 {
 	if (BPF_CORE_READ_BITFIELD(sk, sk_protocol) != IPPROTO_TCP)
 		return;
@@ -623,22 +783,22 @@ static __always_inline void set_state(struct sock *sk, int oldstate,
 	switch (newstate) {
 	case TCP_SYN_SENT:
 		if (oldstate == TCP_CLOSE)
-			owner_claim(sk, RST_OWNER_CONNECT);
+			owner_claim(sk, RST_OWNER_CONNECT, level);
 		break;
 	case TCP_LISTEN:
-		owner_claim(sk, RST_OWNER_LISTEN);
+		owner_claim(sk, RST_OWNER_LISTEN, level);
 		break;
 	case TCP_SYN_RECV:
 		if (oldstate == TCP_LISTEN)
 			owner_adopt_child(sk);
 		else
-			owner_note_transition(sk, oldstate, newstate);
+			owner_note_transition(sk, oldstate, newstate, level);
 		break;
 	case TCP_CLOSE:
-		owner_note_close(sk, oldstate);
+		owner_note_close(sk, oldstate, level);
 		break;
 	default:
-		owner_note_transition(sk, oldstate, newstate);
+		owner_note_transition(sk, oldstate, newstate, level);
 	}
 }
 
@@ -649,7 +809,7 @@ int BPF_PROG(handle_set_state, struct sock *sk, int oldstate, int newstate)
 
 	if (b)
 		*b = 1;
-	set_state(sk, oldstate, newstate);
+	set_state(sk, oldstate, newstate, 0);
 	if (b)
 		*b = 0;
 	return 0;
@@ -664,37 +824,13 @@ int BPF_PROG(standin_set_state, struct sock *sk, int oldstate, int newstate)
 	if (!b || !*b)
 		return 0;
 	count(RST_CNT_SET_STATE_COVERED);
-	set_state(sk, oldstate, newstate);
+	set_state(sk, oldstate, newstate, 1);
 	return 0;
 }
 
-static __always_inline bool addr_v4mapped(const __u32 *a)
-{
-	return a[0] == 0 && a[1] == 0 && a[2] == bpf_htonl(0x0000ffff);
-}
-
-/* The 4-tuple of a full socket, IPv4-mapped IPv6 reported as IPv4. */
 static __always_inline void tuple_from_sk(struct rst_event *ev, struct sock *sk)
 {
-	struct sock_common *skc = &sk->__sk_common;
-	__u16 family = skc->skc_family;
-
-	ev->rport = bpf_ntohs(skc->skc_dport);
-	/* skc_num is cleared once the port is released on CLOSE */
-	ev->lport = bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
-	if (family == AF_INET6) {
-		bpf_probe_read_kernel(ev->laddr, 16, &skc->skc_v6_rcv_saddr);
-		bpf_probe_read_kernel(ev->raddr, 16, &skc->skc_v6_daddr);
-		if (!addr_v4mapped((__u32 *)ev->raddr)) {
-			ev->family = AF_INET6;
-			return;
-		}
-		__builtin_memset(ev->laddr, 0, sizeof(ev->laddr));
-		__builtin_memset(ev->raddr, 0, sizeof(ev->raddr));
-	}
-	ev->family = AF_INET;
-	*(__u32 *)ev->laddr = skc->skc_rcv_saddr;
-	*(__u32 *)ev->raddr = skc->skc_daddr;
+	sk_tuple(sk, ev->laddr, ev->raddr, &ev->lport, &ev->rport, &ev->family);
 }
 
 /*
@@ -798,6 +934,37 @@ static __always_inline void event_set_owner(struct rst_event *ev,
 	ev->exit_flags = o->exit_flags;
 }
 
+/* The closed connection of passive reset @ev, NULL if not remembered. */
+static __always_inline struct rst_tw_owner *
+closed_lookup(const struct rst_event *ev)
+{
+	struct rst_conn_key k = {
+		.netns = ev->netns,
+		.family = ev->family,
+		.lport = ev->lport,
+		.rport = ev->rport,
+	};
+
+	__builtin_memcpy(k.laddr, ev->laddr, sizeof(k.laddr));
+	__builtin_memcpy(k.raddr, ev->raddr, sizeof(k.raddr));
+	return bpf_map_lookup_elem(&tw_owners, &k);
+}
+
+/* Owner and identity of a closed connection. */
+static __always_inline void event_set_closed(struct rst_event *ev,
+					     const struct rst_tw_owner *c)
+{
+	event_set_owner(ev, &c->owner);
+	ev->birth_ns = c->owner.birth_ns;
+	ev->conn_end = c->end;
+	ev->sock_cookie = c->cookie;
+	ev->cgroup_id = c->cgroup_id;
+	ev->uid = c->uid;
+	ev->flags |= RST_F_UID;
+	if (c->in_cgroup)
+		ev->flags |= RST_F_IN_CGROUP;
+}
+
 /* Owner, state and identity of a timewait socket: sock_common fields only. */
 static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
 							  __u64 cookie)
@@ -807,21 +974,64 @@ static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
 	ev->flags |= RST_F_TIMEWAIT;
 	/* as the kernel's own tracepoint: TIME_WAIT, whatever the substate */
 	ev->state = ev->tp_state = TCP_TIME_WAIT;
-	ev->sock_cookie = cookie;
-	two = bpf_map_lookup_elem(&tw_owners, &cookie);
-	if (!two)
-		count(RST_CNT_TW_UNKNOWN);
+	two = closed_lookup(ev);
 	if (two) {
-		event_set_owner(ev, &two->owner);
-		ev->birth_ns = two->owner.birth_ns;
+		event_set_closed(ev, two);
 		ev->prev_state = two->owner.close_from;
-		ev->cgroup_id = two->cgroup_id;
-		ev->uid = two->uid;
-		ev->flags |= RST_F_UID;
-		if (two->in_cgroup)
-			ev->flags |= RST_F_IN_CGROUP;
+	} else {
+		count(RST_CNT_TW_UNKNOWN);
 	}
+	ev->sock_cookie = cookie;
 	return NULL;
+}
+
+/* What the port of @ev has had listening: restarts, stopped services. */
+static __always_inline void event_port(struct rst_event *ev)
+{
+	struct rst_listen_key k = { .netns = ev->netns, .port = ev->lport };
+	struct rst_port_hist *h = bpf_map_lookup_elem(&ports, &k);
+
+	if (!h)
+		return;
+	ev->flags |= RST_F_PORT;
+	ev->port_started_ns = h->started_ns;
+	ev->port_stopped_ns = h->stopped_ns;
+	ev->port_pid = h->pid;
+	ev->port_prev_pid = h->prev_pid;
+	ev->port_listening = h->listening;
+	__builtin_memcpy(ev->port_comm, h->comm, sizeof(ev->port_comm));
+	__builtin_memcpy(ev->port_prev_comm, h->prev_comm,
+			 sizeof(ev->port_prev_comm));
+}
+
+/*
+ * A segment that found no connection (@ev has no socket, or a listener
+ * answered it): the connection it belonged to, if this host closed it, and
+ * the port's listeners. A SYN opens a new connection: only the port.
+ */
+static __always_inline void event_forgotten(struct rst_event *ev)
+{
+	struct rst_tw_owner *c;
+
+	event_port(ev);
+	if ((ev->tcp_flags & 0x12) == 0x02 /* SYN without ACK */)
+		return;
+	c = closed_lookup(ev);
+	if (!c)
+		return;
+	count(RST_CNT_CLOSED_FOUND);
+	if (ev->owner_source != RST_OWNER_NONE) {
+		ev->listener_pid = ev->pid;
+		__builtin_memcpy(ev->listener_comm, ev->comm,
+				 sizeof(ev->listener_comm));
+	}
+	/* the listener's counters and settings are not the connection's */
+	ev->flags &= ~RST_F_TCPINFO;
+	ev->sk_flags = 0;
+	ev->prev_state = 0;
+	ev->idle_ms = RST_IDLE_NONE;
+	event_set_closed(ev, c);
+	ev->owner_source = RST_OWNER_CLOSED;
 }
 
 static __always_inline bool sock_has_flag(struct sock *sk, int bit)
@@ -923,7 +1133,8 @@ static __always_inline bool cgroup_wanted(const struct rst_event *ev,
 	if (ev->cgroup_id == filter_cgroup_id)
 		return true;
 	/* a timewait socket has no cgroup: its close said where it was */
-	if (ev->flags & RST_F_TIMEWAIT)
+	if ((ev->flags & RST_F_TIMEWAIT) ||
+	    ev->owner_source == RST_OWNER_CLOSED)
 		return ev->flags & RST_F_IN_CGROUP;
 	if (!cgrp || ev->cgroup_id == 0)
 		return false;
@@ -1069,6 +1280,7 @@ static __always_inline int emit(void *ctx, struct sock *sk,
 	if (!sk) {
 		ev.flags |= RST_F_NOSOCK;
 		ev.netns = BPF_CORE_READ(skb, dev, nd_net.net, ns.inum);
+		event_forgotten(&ev);
 	} else {
 		ev.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 		if (sk_is_full(sk))
@@ -1077,6 +1289,8 @@ static __always_inline int emit(void *ctx, struct sock *sk,
 			cgrp = event_from_timewait(&ev, sk_cookie(sk));
 		else
 			ev.state = ev.tp_state = sk->__sk_common.skc_state;
+		if (skb && ev.tp_state == TCP_LISTEN)
+			event_forgotten(&ev);
 	}
 	return event_submit(ctx, &ev, cgrp);
 }
@@ -1110,6 +1324,8 @@ static __always_inline int emit_probed(void *ctx, struct sock *sk,
 	ev.netns = BPF_CORE_READ(net, ns.inum);
 	if (!sk) {
 		ev.flags |= RST_F_NOSOCK;
+		if (source == RST_SRC_TCP)
+			event_forgotten(&ev);
 		return event_submit(ctx, &ev, NULL);
 	}
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);

@@ -42,6 +42,8 @@ enum rst_owner_source {
 	RST_OWNER_INHERITED = 3, /* accepted child, accept() not seen yet */
 	RST_OWNER_ACCEPT = 4, /* accept()/accept4() returned this socket */
 	RST_OWNER_SEEDED = 5, /* existed at start-up, found in /proc */
+	/* the socket is gone: its last owner, from the closed connections */
+	RST_OWNER_CLOSED = 6,
 };
 
 /* Bits of rst_event.flags. */
@@ -53,6 +55,7 @@ enum rst_event_flags {
 	RST_F_PASSIVE = 1 << 4, /* answer to an incoming segment */
 	RST_F_TCPINFO = 1 << 5, /* bytes_*, unread, unsent, srtt, retrans */
 	RST_F_IN_CGROUP = 1 << 6, /* timewait: in -c's cgroup at close */
+	RST_F_PORT = 1 << 7, /* port_*: the listeners of lport are known */
 };
 
 /* Bits of rst_event.sk_flags: socket settings that explain resets. */
@@ -85,7 +88,9 @@ enum rst_counter {
 	RST_CNT_COVERED = 10, /* skipped resets a stand-in program reported */
 	RST_CNT_SET_STATE_COVERED = 11, /* ... skipped transitions likewise */
 	RST_CNT_TW_FAIL = 12, /* tw_owners refused a write (no free slot) */
-	RST_CNT_MAX = 13,
+	/* resets without a socket that found their closed connection */
+	RST_CNT_CLOSED_FOUND = 13,
+	RST_CNT_MAX = 14,
 };
 
 /*
@@ -145,13 +150,61 @@ enum rst_exit_flags {
 	RST_EXIT_OOM = 1 << 1,
 };
 
-/* The owner a TIME_WAIT socket remembers: the full socket's owner. */
+/*
+ * How a connection this host closed ended, as far as its socket went:
+ * rst_tw_owner.end and rst_event.conn_end.
+ */
+enum rst_conn_end {
+	RST_END_NONE = 0,
+	RST_END_CLOSING = 1, /* its holder closed it (FIN_WAIT1), no more yet */
+	RST_END_TIMEWAIT = 2, /* a timewait socket took it over */
+	/* none did: the namespace held tcp_max_tw_buckets of them already */
+	RST_END_TW_FULL = 3,
+	/* its holder closed it with a reset (SO_LINGER 0, unread data) */
+	RST_END_ABORTED = 4,
+};
+
+/*
+ * A connection by network namespace and 4-tuple, "local" being this
+ * host's end, IPv4-mapped IPv6 as IPv4: the key of the closed connections.
+ */
+struct rst_conn_key {
+	__u32 netns;
+	__u16 family;
+	__u16 lport; /* host order */
+	__u16 rport;
+	__u16 pad;
+	__u8 laddr[16];
+	__u8 raddr[16];
+};
+
+/*
+ * A closed connection: the owner its full socket had. Found by a timewait
+ * socket, and by resets sent once nothing of it is left.
+ */
 struct rst_tw_owner {
 	struct rst_owner owner;
 	__u64 cgroup_id;
 	__u32 uid;
 	__u8 in_cgroup; /* the socket was in -c's cgroup, or below, at close */
-	__u8 pad[3];
+	__u8 end; /* enum rst_conn_end */
+	__u8 pad[2];
+	__u64 cookie; /* the socket's, 0: none was made */
+};
+
+/*
+ * The listeners of a port (key: rst_listen_key, family 0), for resets that
+ * reach a port whose service stopped or was restarted.
+ */
+struct rst_port_hist {
+	__u64 started_ns; /* pid's first listen() since the port was idle */
+	__u64 stopped_ns; /* the last listener closed, 0: one listens */
+	__u32 pid; /* the process that last started listening */
+	__u32 prev_pid; /* a different one that listened before, 0: none */
+	__u8 comm[RST_COMM_LEN];
+	__u8 prev_comm[RST_COMM_LEN];
+	__u32 listening; /* listening sockets on the port, as seen */
+	__u32 pad;
 };
 
 /*
@@ -203,11 +256,22 @@ struct rst_event {
 	__u8 probes_out; /* keepalive or zero-window probes unanswered */
 	__u8 source; /* enum rst_source */
 	__u8 exit_flags; /* enum rst_exit_flags, of the owner */
-	__u8 pad1;
+	__u8 conn_end; /* enum rst_conn_end, of a closed connection */
 	__u16 exit_code; /* RST_EXIT_DYING: signal, or status << 8 */
 	__u16 pad2;
 	__u32 idle_ms; /* since data last went either way; RST_IDLE_NONE */
 	__u64 closed_ns; /* the owner's close(), 0: not known */
+	/* RST_F_PORT: rst_port_hist of lport, for resets a socket lacks */
+	__u64 port_started_ns;
+	__u64 port_stopped_ns;
+	__u32 port_pid;
+	__u32 port_prev_pid;
+	__u8 port_comm[RST_COMM_LEN];
+	__u8 port_prev_comm[RST_COMM_LEN];
+	/* RST_OWNER_CLOSED and state LISTEN: the owner of that listener */
+	__u32 listener_pid; /* 0: none known */
+	__u32 port_listening;
+	__u8 listener_comm[RST_COMM_LEN];
 };
 
 #define RST_IDLE_NONE 0xffffffffu
@@ -257,10 +321,12 @@ _Static_assert(sizeof(struct rst_lost_key) == 16, "rst_lost_key ABI");
 _Static_assert(sizeof(struct rst_lost_val) == 24, "rst_lost_val ABI");
 _Static_assert(sizeof(struct rst_listen_key) == 8, "rst_listen_key ABI");
 _Static_assert(sizeof(struct rst_owner) == 48, "rst_owner ABI");
-_Static_assert(sizeof(struct rst_tw_owner) == 64, "rst_tw_owner ABI");
+_Static_assert(sizeof(struct rst_tw_owner) == 72, "rst_tw_owner ABI");
 _Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");
-_Static_assert(sizeof(struct rst_event) == 184, "rst_event ABI");
-_Static_assert(sizeof(struct rst_stack_record) == 184 + 8 * RST_KSTACK_MAX,
+_Static_assert(sizeof(struct rst_conn_key) == 44, "rst_conn_key ABI");
+_Static_assert(sizeof(struct rst_port_hist) == 64, "rst_port_hist ABI");
+_Static_assert(sizeof(struct rst_event) == 264, "rst_event ABI");
+_Static_assert(sizeof(struct rst_stack_record) == 264 + 8 * RST_KSTACK_MAX,
 	       "rst_stack_record ABI");
 
 #endif /* __RSTTRACE_H */

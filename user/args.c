@@ -80,7 +80,7 @@ static const struct argp_option opts[] = {
 	  "getpeername, sockio, rcvspace, kprobe, syscalls (see -V)",
 	  0 },
 	{ "tw-owners", OPT_TW_OWNERS, "N", OPTION_HIDDEN,
-	  "TIME_WAIT owners kept (default: net.ipv4.tcp_max_tw_buckets)", 0 },
+	  "closed connections kept (default: net.ipv4.tcp_max_tw_buckets)", 0 },
 	{ "kstack", OPT_KSTACK, NULL, 0,
 	  "Add the kernel stack of each reset", 0 },
 	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,

@@ -7,15 +7,16 @@
 #include <time.h>
 #include "clock.h"
 #include "format.h"
+#include "infer.h"
 #include "json.h"
 #include "ksyms.h"
 #include "tcp_state.h"
 #include "utf8.h"
 
 static const char *const owner_sources[] = {
-	[RST_OWNER_CONNECT] = "connect", [RST_OWNER_LISTEN] = "listen",
+	[RST_OWNER_CONNECT] = "connect",     [RST_OWNER_LISTEN] = "listen",
 	[RST_OWNER_INHERITED] = "inherited", [RST_OWNER_ACCEPT] = "accept",
-	[RST_OWNER_SEEDED] = "seeded",
+	[RST_OWNER_SEEDED] = "seeded",	     [RST_OWNER_CLOSED] = "closed",
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -294,6 +295,28 @@ static void json_reset_end(struct json *j, const struct rst_event *e)
 		       dying && (e->exit_flags & RST_EXIT_OOM));
 }
 
+/* The listeners behind a reset that found no connection. */
+static void json_reset_port(struct json *j, const struct rst_event *e)
+{
+	struct port_change pc;
+	bool prev;
+
+	infer__port_change(e, &pc);
+	prev = pc.stopped || pc.restarted;
+	json__key_u64_or_null(j, "listener_pid", pc.has_listener,
+			      pc.listener_pid);
+	json__key_bytes_or_null(j, "listener_comm", pc.has_listener,
+				pc.listener_comm, RST_COMM_LEN);
+	json__key_u64_or_null(j, "previous_listener_pid", prev, pc.prev_pid);
+	json__key_bytes_or_null(j, "previous_listener_comm", prev, pc.prev_comm,
+				RST_COMM_LEN);
+	json__key(j, "listener_changed_ago_ms");
+	if (prev && e->ts_ns >= pc.changed_ns)
+		json__milli(j, (e->ts_ns - pc.changed_ns + 500) / 1000);
+	else
+		json__null(j);
+}
+
 /* Why, and what the connection had been through. */
 static void json_reset_why(struct json *j, const struct rst_record *r)
 {
@@ -328,6 +351,7 @@ static void json_reset_why(struct json *j, const struct rst_record *r)
 	json__key_bytes_or_null(j, "peer_comm", r->has_peer, r->peer_comm,
 				sizeof(r->peer_comm));
 	json_reset_end(j, e);
+	json_reset_port(j, e);
 }
 
 void format__json_record(struct outbuf *b, const struct rst_record *r,

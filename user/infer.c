@@ -267,19 +267,101 @@ static void cause_state(const struct rst_event *e, char *buf, size_t len)
 		snprintf(buf, len, "application disconnected the socket");
 }
 
+void infer__port_change(const struct rst_event *e, struct port_change *pc)
+{
+	bool port = e->flags & RST_F_PORT;
+
+	memset(pc, 0, sizeof(*pc));
+	if (e->tp_state == RST_TCP_LISTEN && !(e->flags & RST_F_NOSOCK)) {
+		bool closed = e->owner_source == RST_OWNER_CLOSED;
+
+		pc->has_listener = closed ? e->listener_pid != 0 :
+					    e->owner_source != RST_OWNER_NONE;
+		pc->listener_pid = closed ? e->listener_pid : e->pid;
+		pc->listener_comm = closed ? e->listener_comm : e->comm;
+	} else if (port && e->port_listening && e->port_pid) {
+		pc->has_listener = true;
+		pc->listener_pid = e->port_pid;
+		pc->listener_comm = e->port_comm;
+	}
+	if (!port)
+		return;
+	if ((e->flags & RST_F_NOSOCK) && !e->port_listening &&
+	    e->port_stopped_ns && e->port_pid) {
+		pc->stopped = true;
+		pc->prev_pid = e->port_pid;
+		pc->prev_comm = e->port_comm;
+		pc->changed_ns = e->port_stopped_ns;
+	} else if (e->port_prev_pid && e->port_started_ns && e->birth_ns &&
+		   e->birth_ns < e->port_started_ns &&
+		   e->port_started_ns <= e->ts_ns) {
+		pc->restarted = true;
+		pc->prev_pid = e->port_prev_pid;
+		pc->prev_comm = e->port_prev_comm;
+		pc->changed_ns = e->port_started_ns;
+	}
+}
+
+/* A process name for a cause: printable ASCII only, the rest as '?'. */
+static void cause_comm(char out[RST_COMM_LEN + 1], const uint8_t *comm)
+{
+	unsigned int i;
+
+	for (i = 0; i < RST_COMM_LEN && comm[i]; i++)
+		out[i] = comm[i] >= 0x20 && comm[i] < 0x7f ? comm[i] : '?';
+	out[i] = '\0';
+}
+
+/*
+ * A segment of a connection this host no longer has: why nothing was left
+ * to answer it (the time since the close is a suffix).
+ */
+static void cause_forgotten(const struct rst_event *e, char *buf, size_t len)
+{
+	uint64_t ago = e->closed_ns && e->ts_ns > e->closed_ns ?
+			       (e->ts_ns - e->closed_ns) / 1000000 :
+			       0;
+
+	switch (e->conn_end) {
+	case RST_END_TW_FULL:
+		snprintf(buf, len,
+			 "segment for a closed connection whose TIME_WAIT "
+			 "was not kept (net.ipv4.tcp_max_tw_buckets reached)");
+		break;
+	case RST_END_TIMEWAIT:
+		snprintf(buf, len,
+			 "segment for a closed connection whose TIME_WAIT %s",
+			 ago >= 60000 ? "expired" : "socket is gone");
+		break;
+	case RST_END_ABORTED:
+		snprintf(buf, len,
+			 "segment for a connection its application aborted "
+			 "(SO_LINGER 0 or unread data)");
+		break;
+	default:
+		snprintf(buf, len, "segment for a closed connection");
+	}
+}
+
+static void cause_nosock(const struct rst_event *e, char *buf, size_t len)
+{
+	if ((e->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
+		snprintf(buf, len, "nothing listening on port %u", e->lport);
+	else
+		snprintf(buf, len,
+			 "segment for an unknown connection to port %u",
+			 e->lport);
+}
+
 /* The causes of a sent reset that depend on more than its reason. */
 static bool cause_sent(const struct rst_record *r, char *buf, size_t len)
 {
 	const struct rst_event *e = &r->ev;
 
-	if (reason_is(r, "NO_SOCKET")) {
-		if ((e->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN)
-			snprintf(buf, len, "nothing listening on port %u",
-				 e->lport);
-		else
-			snprintf(buf, len,
-				 "segment for an unknown connection to port %u",
-				 e->lport);
+	if (e->owner_source == RST_OWNER_CLOSED) {
+		cause_forgotten(e, buf, len);
+	} else if (reason_is(r, "NO_SOCKET")) {
+		cause_nosock(e, buf, len);
 	} else if (reason_is(r, "TCP_ABORT_ON_CLOSE")) {
 		char death[48];
 
@@ -340,7 +422,8 @@ const char *infer__errno(const struct rst_record *r)
 	const struct rst_event *e = &r->ev;
 	bool orphan = e->sk_flags & RST_SK_DEAD;
 
-	if (e->owner_source == RST_OWNER_NONE || orphan ||
+	if (e->owner_source == RST_OWNER_NONE ||
+	    e->owner_source == RST_OWNER_CLOSED || orphan ||
 	    (e->flags & (RST_F_NOSOCK | RST_F_TIMEWAIT)))
 		return NULL;
 	if (e->direction == RST_DIR_RECEIVED) {
@@ -390,6 +473,48 @@ static bool death_explains(const struct rst_record *r)
 	return !reason_is(r, "TCP_ABORT_ON_CLOSE");
 }
 
+/*
+ * Who listened on the port before: " (api-server pid 4711 stopped
+ * listening 2.1 s ago)", " (service restarted 2.1 s ago: pid 4711 ->
+ * 4890)".
+ */
+static size_t cause_port_change(const struct rst_event *e, char *buf,
+				size_t len)
+{
+	char comm[RST_COMM_LEN + 1], dur[24];
+	struct port_change pc;
+
+	infer__port_change(e, &pc);
+	if (!pc.stopped && !pc.restarted)
+		return 0;
+	cause_duration(dur, sizeof(dur), (e->ts_ns - pc.changed_ns) / 1000000);
+	cause_comm(comm, pc.prev_comm);
+	if (pc.stopped)
+		return snprintf(buf, len,
+				" (%s pid %u stopped listening %s ago)", comm,
+				pc.prev_pid, dur);
+	if (pc.has_listener)
+		return snprintf(buf, len,
+				" (service restarted %s ago: pid %u -> %u)",
+				dur, pc.prev_pid, pc.listener_pid);
+	return snprintf(buf, len,
+			" (service restarted %s ago: pid %u listened before)",
+			dur, pc.prev_pid);
+}
+
+/* " (closed 2.1 s ago)": a closed connection whose owner did not die. */
+static size_t cause_closed_ago(const struct rst_event *e, char *buf, size_t len)
+{
+	char dur[24];
+
+	if (e->owner_source != RST_OWNER_CLOSED ||
+	    (e->exit_flags & RST_EXIT_DYING) || !e->closed_ns ||
+	    e->ts_ns < e->closed_ns)
+		return 0;
+	cause_duration(dur, sizeof(dur), (e->ts_ns - e->closed_ns) / 1000000);
+	return snprintf(buf, len, " (closed %s ago)", dur);
+}
+
 static void cause_suffixes(struct rst_record *r, const struct infer_opts *o)
 {
 	const struct rst_event *e = &r->ev;
@@ -403,6 +528,13 @@ static void cause_suffixes(struct rst_record *r, const struct infer_opts *o)
 	if (n >= len)
 		n = len - 1;
 	r->cause_stem = (uint8_t)n;
+	if (!r->cause[0])
+		return;
+	n += cause_closed_ago(e, r->cause + n, len - n);
+	if (n < len)
+		n += cause_port_change(e, r->cause + n, len - n);
+	if (n >= len)
+		return;
 	if (idle_explains(r)) {
 		cause_duration(dur, sizeof(dur), e->idle_ms);
 		n += snprintf(r->cause + n, len - n, " after %s idle", dur);

@@ -39,6 +39,25 @@ void infer__resolve(struct rst_record *r, const char *const *frames,
  * with every suffix it takes, and the errno its owner sees.
  */
 void infer__finish(struct rst_record *r, const struct infer_opts *o);
+/*
+ * The listeners behind a reset that found no connection (no socket, or a
+ * listener answered): who listens, and who listened before when the port's
+ * service stopped or was restarted (README, "Forgotten connections").
+ */
+struct port_change {
+	bool has_listener; /* listener_pid, listener_comm */
+	bool stopped; /* nothing listens: prev stopped at changed_ns */
+	bool restarted; /* prev -> listener at changed_ns, after the
+			   connection began */
+	uint32_t listener_pid;
+	const uint8_t *listener_comm;
+	uint32_t prev_pid;
+	const uint8_t *prev_comm;
+	uint64_t changed_ns;
+};
+
+void infer__port_change(const struct rst_event *e, struct port_change *pc);
+
 /* A short plain-English cause into @buf ("" when unknown). */
 void infer__cause(const struct rst_record *r, char *buf, size_t len);
 

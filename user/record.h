@@ -26,7 +26,7 @@ struct rst_record {
 	bool paired; /* the other end of the reset was traced on this host */
 	bool drop; /* merged into another record: not reported */
 	const char *errno_name; /* "ECONNRESET", NULL: not determined */
-	char cause[192]; /* plain words; "" when unknown */
+	char cause[255]; /* plain words; "" when unknown */
 	/* bytes of cause before the suffixes that vary (idle, time since) */
 	uint8_t cause_stem;
 	uint32_t peer_pid;

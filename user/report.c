@@ -118,8 +118,9 @@ void report__startup(const struct loader *l)
 
 	features__print_sources(l->feat, &l->src, stderr);
 	fprintf(stderr,
-		"rsttrace: TIME_WAIT owners kept for %u sockets (%s); past "
-		"that the oldest are forgotten, and counted\n",
+		"rsttrace: closed connections kept for %u sockets (%s), "
+		"for resets in and after TIME_WAIT; past that the oldest are "
+		"forgotten, and counted\n",
 		ts->tw_owners, ts->tw_from);
 	if (ts->accepts > 1)
 		fprintf(stderr,
@@ -167,20 +168,22 @@ void report__tables(const struct loader *l)
 	const struct table_sizes *ts = &l->tables;
 	struct table_use tw = {
 		.put = loader__counter(l, RST_CNT_TW_PUT),
-		.live = tables__count(bpf_map__fd(l->skel->maps.tw_owners), 8),
+		.live = tables__count(bpf_map__fd(l->skel->maps.tw_owners),
+				      sizeof(struct rst_conn_key)),
 	};
 	unsigned long long unknown = loader__counter(l, RST_CNT_TW_UNKNOWN);
 	unsigned long long failed = loader__counter(l, RST_CNT_TW_FAIL);
+	unsigned long long found = loader__counter(l, RST_CNT_CLOSED_FOUND);
 	unsigned long long n;
 
 	if (tw.put || unknown || failed)
 		fprintf(stderr,
-			"rsttrace: TIME_WAIT owners: %u slots (%s), %llu "
-			"written, %llu evicted to make room (those of timewait "
-			"sockets already gone among them), %llu not written (no "
-			"free slot); %llu TIME_WAIT resets found no owner\n",
+			"rsttrace: closed connections: %u slots (%s), %llu "
+			"written, %llu evicted to make room, %llu not written "
+			"(no free slot); %llu TIME_WAIT resets found no owner, "
+			"%llu resets without a connection found theirs\n",
 			ts->tw_owners, ts->tw_from, tw.put,
-			tables__evicted(&tw), failed, unknown);
+			tables__evicted(&tw), failed, unknown, found);
 	report_owner_tables(l);
 	n = loader__owner_misses(l);
 	if (n)
@@ -276,7 +279,7 @@ void report__version(const struct rst_config *cfg, const struct features *f,
 	features__print(f, legacy, stdout);
 	printf("  reset reasons from BTF:               %u names\n",
 	       reasons->n);
-	printf("  TIME_WAIT owners kept:                %u (%s)\n",
+	printf("  closed connections kept:              %u (%s)\n",
 	       ts.tw_owners, ts.tw_from);
 	if (ts.accepts > 1)
 		printf("  accept() results kept:                %u\n",

@@ -4,8 +4,8 @@
  * start-up, and what they forgot by the end of the run.
  *
  * With socket storage (5.11+) an owner lives and dies with its socket;
- * only two tables are bounded: TIME_WAIT owners (a timewait socket has no
- * storage) and, on kernels whose acceptor hooks cannot reach storage, the
+ * only two tables are bounded: closed connections (a timewait socket has
+ * no storage, and a forgotten connection no socket) and, on kernels whose acceptor hooks cannot reach storage, the
  * accept() results waiting for a hook that can. The legacy store (< 5.11)
  * keeps every owner in a table.
  */

@@ -61,7 +61,9 @@ RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
               "source", "reason_source", "cause", "errno", "prev_state", "age_ms",
               "bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
               "unsent_bytes", "srtt_us", "retransmits", "peer_pid", "peer_comm",
-              "idle_ms", "closed_ago_ms", "exit_signal", "exit_code", "oom_killed"]
+              "idle_ms", "closed_ago_ms", "exit_signal", "exit_code", "oom_killed",
+              "listener_pid", "listener_comm", "previous_listener_pid",
+              "previous_listener_comm", "listener_changed_ago_ms"]
 # optional, after the others and in this order: "kstack" only with --kstack,
 # "kernel_reason" only with --infer-reasons
 RESET_OPTIONAL_KEYS = ["kstack", "kernel_reason"]
@@ -1267,10 +1269,27 @@ def exit_fields(signal_name=None, code=None, oom=False):
 ALIVE = exit_fields()
 
 
-def owner_fields(p, source, sock_uid=None, cgroup_id="auto", tid="exact", exit=ALIVE):
+def listener_fields(listener=None, previous=None, changed_ago=None):
+    """The listeners behind a reset that found no connection: listener and
+    previous are processes (or None), changed_ago a Match for
+    listener_changed_ago_ms."""
+    return {"listener_pid": listener.pid if listener else None,
+            "listener_comm": listener.comm.decode("ascii") if listener else None,
+            "previous_listener_pid": previous.pid if previous else None,
+            "previous_listener_comm": previous.comm.decode("ascii") if previous else None,
+            "listener_changed_ago_ms": changed_ago}
+
+
+NOLISTENER = listener_fields()
+
+
+def owner_fields(p, source, sock_uid=None, cgroup_id="auto", tid="exact", exit=ALIVE,
+                 listeners=NOLISTENER):
     """The expected owner fields for process p; exit: exit_fields() of how
-    it ended, by default alive."""
-    d = {"pid": p.pid, "comm": p.comm.decode("ascii"), "owner_source": source, **exit}
+    it ended, by default alive; listeners: listener_fields(), by default
+    none (a reset on a connection)."""
+    d = {"pid": p.pid, "comm": p.comm.decode("ascii"), "owner_source": source, **exit,
+         **listeners}
     if tid == "exact":
         d["tid"] = p.tid
     d["uid"] = p.info["uid"] if sock_uid is None else sock_uid
@@ -1294,7 +1313,7 @@ def not_runner(rec, what, *others):
 NOSOCK = {"pid": None, "tid": None, "comm": None, "uid": None, "cgroup_id": None,
           "sock_cookie": None, "state": None, "owner_source": None,
           "prev_state": None, "age_ms": None, "idle_ms": None, "closed_ago_ms": None,
-          **ALIVE}
+          **ALIVE, **NOLISTENER}
 
 # no full socket (no socket, TIME_WAIT) or a listener: no socket counters
 NOCOUNTERS = {k: None for k in COUNTER_KEYS}

@@ -455,9 +455,9 @@ def timewait_socket(lport, rport):
 def timewait_case(stack, infer=False, collect=None, server_cookie=True):
     """Server closes first (its socket becomes a timewait socket), then the
     client, which has not closed, sends data to it. server_cookie=False:
-    nothing asks for the server socket's cookie, so rsttrace must create it
-    to find the timewait socket's owner; in the legacy owner store it
-    cannot, and the reset has no owner."""
+    nothing asks for the server socket's cookie; the owner is found by the
+    connection's 4-tuple all the same (in the legacy owner store, which
+    cannot create cookies, the record has no sock_cookie)."""
     tr = scenario_tracer(stack, infer)
     t0 = time.time()
     m0 = time.monotonic()
@@ -481,16 +481,14 @@ def timewait_case(stack, infer=False, collect=None, server_cookie=True):
        "client send() after the reset in CLOSE_WAIT")
     recs = collected(tr, collect)
 
-    # the timewait socket replaced the server's FIN_WAIT2 socket, and has
-    # its cookie: under it rsttrace keeps the owner of the connection;
-    # in the legacy owner store only if something created the cookie
-    tw_owned = s.cookie is not None or not cookies_on_demand()
+    # the timewait socket replaced the server's FIN_WAIT2 socket: the owner
+    # of its connection is kept under the connection's 4-tuple
     rcv = one_on(recs, "received", c, "received")
     expect(rcv, "received reset (client)", t0, t1, family="ipv4", laddr="127.0.0.1",
            lport=c["local"][1], raddr="127.0.0.1", rport=port,
            **received_fields("CLOSE_WAIT", "ESTABLISHED", infer),
            **owner_fields(client, "connect"),
-           **(peer_fields(server) if nosock and tw_owned else NOPEER),
+           **(peer_fields(server) if nosock else NOPEER),
            age_ms=age_within(0, m1 - m0), **counters(sent=9))
     not_runner(rcv, "received reset", server)
 
@@ -501,13 +499,8 @@ def timewait_case(stack, infer=False, collect=None, server_cookie=True):
         skip_part("resets sent by timewait sockets are not visible on this kernel "
                   "(nosock_resets false): the sent side is not checked")
         return
-    if not tw_owned:
-        # legacy owner store: nothing created the cookie, nor could rsttrace
-        owner = {k: v for k, v in NOSOCK.items()
-                 if k not in ("state", "sock_cookie")}  # checked below, by one_on()
-    else:
-        owner = dict(owner_fields(server, accept_source()), prev_state="FIN_WAIT2",
-                     age_ms=age_within(0, m1 - m0))
+    owner = dict(owner_fields(server, accept_source()), prev_state="FIN_WAIT2",
+                 age_ms=age_within(0, m1 - m0))
     snt = one_on(recs, "sent", s, "sent")
     expect(snt, "sent reset (timewait socket)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=port, raddr="127.0.0.1", rport=c["local"][1],
@@ -515,8 +508,7 @@ def timewait_case(stack, infer=False, collect=None, server_cookie=True):
            **sent_fields("TCP_TIMEWAIT_SOCKET",
                          "data arrived for a closed connection (TIME_WAIT)", None, infer),
            **owner, **peer_fields(client), **NOCOUNTERS)
-    if snt["pid"] is not None:
-        not_runner(snt, "sent reset", client)
+    not_runner(snt, "sent reset", client)
 
 
 @test("timewait")
@@ -527,8 +519,8 @@ def timewait(stack):
 @test("timewait_nocookie")
 def timewait_nocookie(stack):
     """timewait, where nothing but rsttrace could create the server
-    socket's cookie: the owner is still found (the legacy owner store,
-    which cannot create cookies, reports no owner)."""
+    socket's cookie: the owner is still found, by the connection's 4-tuple
+    (also in the legacy owner store, which cannot create cookies)."""
     timewait_case(stack, server_cookie=False)
 
 
@@ -688,10 +680,10 @@ def timewait_forgotten(stack):
            reason="TCP_TIMEWAIT_SOCKET", pid=None, comm=None, owner_source=None)
     expect(new, "reset of the newest timewait socket", state="TIME_WAIT",
            reason="TCP_TIMEWAIT_SOCKET", **owner_fields(server, accept_source()))
-    m = re.search(r"TIME_WAIT owners: 16 slots \(--tw-owners\), (\d+) written, (\d+) "
+    m = re.search(r"closed connections: 16 slots \(--tw-owners\), (\d+) written, (\d+) "
                   r"evicted to make room[^;]*; (\d+) TIME_WAIT resets found no owner",
                   tr.stderr_after_ready())
-    check(m, "no TIME_WAIT owners line at exit: %r", tr.stderr_after_ready()[-600:])
+    check(m, "no closed connections line at exit: %r", tr.stderr_after_ready()[-600:])
     written, forgotten, unknown = map(int, m.groups())
     info("timewait_forgotten: %d written, %d forgotten, %d resets without owner" % (
         written, forgotten, unknown))

@@ -184,7 +184,10 @@ UNIT_TEST(json_event_fields)
 		"\"retransmits\":1,\"peer_pid\":77,\"peer_comm\":\"curl\","
 		"\"idle_ms\":61200,\"closed_ago_ms\":2.000,"
 		"\"exit_signal\":\"SIGKILL\",\"exit_code\":null,"
-		"\"oom_killed\":false}\n");
+		"\"oom_killed\":false,"
+		"\"listener_pid\":null,\"listener_comm\":null,"
+		"\"previous_listener_pid\":null,\"previous_listener_comm\":null,"
+		"\"listener_changed_ago_ms\":null}\n");
 	outbuf__free(&b);
 }
 
@@ -221,7 +224,8 @@ UNIT_TEST(json_event_no_socket)
 	CHECK(strstr(str(&b), "\"peer_pid\":null,\"peer_comm\":null,"
 			      "\"idle_ms\":null,\"closed_ago_ms\":null,"
 			      "\"exit_signal\":null,\"exit_code\":null,"
-			      "\"oom_killed\":false}") != NULL);
+			      "\"oom_killed\":false,"
+			      "\"listener_pid\":null,") != NULL);
 	outbuf__free(&b);
 }
 

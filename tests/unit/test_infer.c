@@ -354,3 +354,97 @@ UNIT_TEST(causes_idle)
 	r.ev.direction = RST_DIR_RECEIVED;
 	CHECK_EQ_STR(finished(&r, NULL), "peer reset established connection");
 }
+
+/* A reset for a segment of a connection this host no longer has. */
+static struct rst_event forgotten(uint8_t end)
+{
+	struct rst_event e = sent(10 /* LISTEN */, 10);
+
+	e.flags = RST_F_UID | RST_F_PASSIVE;
+	e.tcp_flags = 0x18; /* PSH|ACK */
+	e.owner_source = RST_OWNER_CLOSED;
+	e.conn_end = end;
+	e.ts_ns = 100000000000ULL;
+	e.closed_ns = e.ts_ns - 512000000ULL;
+	e.listener_pid = 4700;
+	return e;
+}
+
+UNIT_TEST(causes_forgotten)
+{
+	struct rst_record r = {};
+	struct port_change pc;
+	const char *stem;
+
+	r.ev = forgotten(RST_END_TW_FULL);
+	stem = "segment for a closed connection whose TIME_WAIT was not kept "
+	       "(net.ipv4.tcp_max_tw_buckets reached)";
+	CHECK_EQ_STR(finished(&r, "TCP_FLAGS"),
+		     "segment for a closed connection whose TIME_WAIT was "
+		     "not kept (net.ipv4.tcp_max_tw_buckets reached) (closed "
+		     "512 ms ago)");
+	CHECK_EQ_INT(r.cause_stem, strlen(stem));
+	CHECK(r.errno_name == NULL);
+	infer__port_change(&r.ev, &pc);
+	CHECK(pc.has_listener && pc.listener_pid == 4700);
+	CHECK(!pc.stopped && !pc.restarted);
+
+	r.ev = forgotten(RST_END_TIMEWAIT);
+	r.ev.closed_ns = r.ev.ts_ns - 61000000000ULL;
+	CHECK_EQ_STR(finished(&r, "TCP_FLAGS"),
+		     "segment for a closed connection whose TIME_WAIT expired "
+		     "(closed 61.0 s ago)");
+	r.ev = forgotten(RST_END_ABORTED);
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 9;
+	CHECK_EQ_STR(finished(&r, "NO_SOCKET"),
+		     "segment for a connection its application aborted "
+		     "(SO_LINGER 0 or unread data) (its process killed by "
+		     "SIGKILL 512 ms earlier)");
+
+	/* a connection of the service's previous instance */
+	r.ev = forgotten(RST_END_TW_FULL);
+	r.ev.flags |= RST_F_PORT;
+	r.ev.birth_ns = r.ev.ts_ns - 9000000000ULL;
+	r.ev.port_started_ns = r.ev.ts_ns - 2100000000ULL;
+	r.ev.port_prev_pid = 4711;
+	r.ev.port_pid = 4890;
+	r.ev.port_listening = 1;
+	r.ev.listener_pid = 4890;
+	CHECK_EQ_STR(finished(&r, "TCP_FLAGS"),
+		     "segment for a closed connection whose TIME_WAIT was "
+		     "not kept (net.ipv4.tcp_max_tw_buckets reached) (closed "
+		     "512 ms ago) (service restarted 2.1 s ago: pid 4711 -> "
+		     "4890)");
+	CHECK_EQ_INT(r.cause_stem, strlen(stem));
+	/* begun after the restart: not the previous instance's */
+	r.ev.birth_ns = r.ev.port_started_ns + 1;
+	infer__port_change(&r.ev, &pc);
+	CHECK(!pc.restarted);
+}
+
+UNIT_TEST(causes_port_stopped)
+{
+	struct rst_record r = {};
+	struct port_change pc;
+
+	r.ev = sent(0, 0);
+	r.ev.owner_source = RST_OWNER_NONE;
+	r.ev.flags = RST_F_NOSOCK | RST_F_PASSIVE | RST_F_PORT;
+	r.ev.tcp_flags = 0x02; /* SYN */
+	r.ev.ts_ns = 100000000000ULL;
+	r.ev.port_stopped_ns = r.ev.ts_ns - 2100000000ULL;
+	r.ev.port_pid = 4711;
+	memcpy(r.ev.port_comm, "api\"server\n", 11);
+	CHECK_EQ_STR(finished(&r, "NO_SOCKET"),
+		     "nothing listening on port 8080 (api\"server? pid 4711 "
+		     "stopped listening 2.1 s ago)");
+	CHECK_EQ_INT(r.cause_stem, strlen("nothing listening on port 8080"));
+	infer__port_change(&r.ev, &pc);
+	CHECK(pc.stopped && !pc.has_listener && pc.prev_pid == 4711);
+	/* a listener again: nothing stopped */
+	r.ev.port_listening = 1;
+	r.ev.port_stopped_ns = 0;
+	CHECK_EQ_STR(finished(&r, "NO_SOCKET"),
+		     "nothing listening on port 8080");
+}

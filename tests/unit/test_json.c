@@ -431,6 +431,9 @@ UNIT_TEST(json_record_kstack_golden)
 		"\"peer_pid\":null,\"peer_comm\":null,\"idle_ms\":null,"
 		"\"closed_ago_ms\":null,\"exit_signal\":null,"
 		"\"exit_code\":null,\"oom_killed\":false,"
+		"\"listener_pid\":null,\"listener_comm\":null,"
+		"\"previous_listener_pid\":null,\"previous_listener_comm\":null,"
+		"\"listener_changed_ago_ms\":null,"
 		"\"kstack\":[\"nft_eval+0x1a [nft_reject]\",\"tcp_v4_rcv+0x10\"]}\n"
 		"{\"type\":\"reset\",\"time\":\"1970-01-01T00:00:02.000000000Z\","
 		"\"direction\":\"received\",\"pid\":null,\"tid\":null,"
@@ -446,13 +449,16 @@ UNIT_TEST(json_record_kstack_golden)
 		"\"peer_pid\":null,\"peer_comm\":null,\"idle_ms\":null,"
 		"\"closed_ago_ms\":null,\"exit_signal\":null,"
 		"\"exit_code\":null,\"oom_killed\":false,"
+		"\"listener_pid\":null,\"listener_comm\":null,"
+		"\"previous_listener_pid\":null,\"previous_listener_comm\":null,"
+		"\"listener_changed_ago_ms\":null,"
 		"\"kstack\":[\"nft_eval+0x1a [nft_reject]\",\"tcp_v4_rcv+0x10\"],"
 		"\"kernel_reason\":\"NOT_SPECIFIED\"}\n");
 	/* no frames left: an empty array */
 	b.len = 0;
 	r.kstack_n = 2;
 	format__json_record(&b, &r, &o);
-	CHECK(strstr(str(&b), "\"oom_killed\":false,\"kstack\":[],"
+	CHECK(strstr(str(&b), "\"listener_changed_ago_ms\":null,\"kstack\":[],"
 			      "\"kernel_reason\":") != NULL);
 	ksyms__free(ks);
 	outbuf__free(&b);
