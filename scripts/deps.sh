@@ -32,6 +32,9 @@ test)
 	want iproute2 'command -v ip'
 	want nftables 'command -v nft'
 	want procps 'command -v pgrep'
+	# real servers the tests start themselves, on loopback in a namespace
+	want nginx 'test -x /usr/sbin/nginx'
+	want redis-server 'test -x /usr/bin/redis-server'
 	;;
 vmtest)
 	# make vmtest: boots Debian kernels under QEMU (scripts/vmtest/)
@@ -70,4 +73,15 @@ echo "rsttrace: installing ${need[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 # a fresh machine has no package lists yet
 $sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+# servers among them must not start as system services: the tests start
+# their own (invoke-rc.d and deb-systemd-invoke ask policy-rc.d)
+policy=
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	policy=/usr/sbin/policy-rc.d
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
+	$sudo chmod 755 $policy
+fi
+rc=0
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || rc=$?
+[ -z "$policy" ] || $sudo rm -f "$policy"
+exit $rc

@@ -39,6 +39,7 @@ import test_causes  # noqa: E402,F401
 import test_infer  # noqa: E402,F401
 import test_acceptor  # noqa: E402,F401
 import test_exits  # noqa: E402,F401
+import test_forgotten  # noqa: E402,F401
 
 
 class Timeout(harness.TestFailure):
