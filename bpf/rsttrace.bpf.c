@@ -596,6 +596,24 @@ static __noinline void owner_note_closer(struct sock *sk, struct rst_owner *o)
  * some tasks has been seen to run the tracepoint's other probes but not
  * this program, with no recursion miss counted (about 1 close in 800).
  */
+/*
+ * Since data last went either way: lsndtime and icsk_ack.lrcvtime are the
+ * jiffies of the last data segment sent and received (set at the
+ * handshake too); ACKs and keepalive probes leave them alone.
+ */
+static __always_inline __u32 idle_ms(struct tcp_sock *tp)
+{
+	__u32 now, snd, rcv, last;
+
+	if (!kernel_hz)
+		return RST_IDLE_NONE;
+	now = (__u32)bpf_jiffies64();
+	snd = BPF_CORE_READ(tp, lsndtime);
+	rcv = BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime);
+	last = (int)(snd - rcv) > 0 ? snd : rcv;
+	return (__u64)(now - last) * 1000 / kernel_hz;
+}
+
 static __always_inline void tw_owner_write(struct rst_scratch *s,
 					   struct sock *sk,
 					   const struct rst_owner *o, __u8 end)
@@ -610,6 +628,9 @@ static __always_inline void tw_owner_write(struct rst_scratch *s,
 	s->tw.end = end;
 	s->tw.pad[0] = s->tw.pad[1] = 0;
 	s->tw.cookie = sk_cookie(sk);
+	/* a server's idle timeout shows here */
+	s->tw.idle_ms = idle_ms((struct tcp_sock *)sk);
+	s->tw.pad2 = 0;
 	if (!bpf_map_update_elem(&tw_owners, &s->key, &s->tw, BPF_ANY))
 		count(RST_CNT_TW_PUT);
 	else
@@ -958,6 +979,7 @@ static __always_inline void event_set_closed(struct rst_event *ev,
 	ev->birth_ns = c->owner.birth_ns;
 	ev->conn_end = c->end;
 	ev->sock_cookie = c->cookie;
+	ev->closed_idle_ms = c->idle_ms;
 	ev->cgroup_id = c->cgroup_id;
 	ev->uid = c->uid;
 	ev->flags |= RST_F_UID;
@@ -1037,24 +1059,6 @@ static __always_inline void event_forgotten(struct rst_event *ev)
 static __always_inline bool sock_has_flag(struct sock *sk, int bit)
 {
 	return sk_flags(sk) & (1UL << bit);
-}
-
-/*
- * Since data last went either way: lsndtime and icsk_ack.lrcvtime are the
- * jiffies of the last data segment sent and received (set at the
- * handshake too); ACKs and keepalive probes leave them alone.
- */
-static __always_inline __u32 idle_ms(struct tcp_sock *tp)
-{
-	__u32 now, snd, rcv, last;
-
-	if (!kernel_hz)
-		return RST_IDLE_NONE;
-	now = (__u32)bpf_jiffies64();
-	snd = BPF_CORE_READ(tp, lsndtime);
-	rcv = BPF_CORE_READ(tp, inet_conn.icsk_ack.lrcvtime);
-	last = (int)(snd - rcv) > 0 ? snd : rcv;
-	return (__u64)(now - last) * 1000 / kernel_hz;
 }
 
 /* Settings and counters of the connection, which explain most resets. */

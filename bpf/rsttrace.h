@@ -190,6 +190,8 @@ struct rst_tw_owner {
 	__u8 end; /* enum rst_conn_end */
 	__u8 pad[2];
 	__u64 cookie; /* the socket's, 0: none was made */
+	__u32 idle_ms; /* idle at the close, RST_IDLE_NONE: not known */
+	__u32 pad2;
 };
 
 /*
@@ -272,6 +274,9 @@ struct rst_event {
 	__u32 listener_pid; /* 0: none known */
 	__u32 port_listening;
 	__u8 listener_comm[RST_COMM_LEN];
+	/* conn_end set: how long it had been idle when it was closed */
+	__u32 closed_idle_ms;
+	__u32 pad3;
 };
 
 #define RST_IDLE_NONE 0xffffffffu
@@ -321,12 +326,12 @@ _Static_assert(sizeof(struct rst_lost_key) == 16, "rst_lost_key ABI");
 _Static_assert(sizeof(struct rst_lost_val) == 24, "rst_lost_val ABI");
 _Static_assert(sizeof(struct rst_listen_key) == 8, "rst_listen_key ABI");
 _Static_assert(sizeof(struct rst_owner) == 48, "rst_owner ABI");
-_Static_assert(sizeof(struct rst_tw_owner) == 72, "rst_tw_owner ABI");
+_Static_assert(sizeof(struct rst_tw_owner) == 80, "rst_tw_owner ABI");
 _Static_assert(sizeof(struct rst_accept) == 40, "rst_accept ABI");
 _Static_assert(sizeof(struct rst_conn_key) == 44, "rst_conn_key ABI");
 _Static_assert(sizeof(struct rst_port_hist) == 64, "rst_port_hist ABI");
-_Static_assert(sizeof(struct rst_event) == 264, "rst_event ABI");
-_Static_assert(sizeof(struct rst_stack_record) == 264 + 8 * RST_KSTACK_MAX,
+_Static_assert(sizeof(struct rst_event) == 272, "rst_event ABI");
+_Static_assert(sizeof(struct rst_stack_record) == 272 + 8 * RST_KSTACK_MAX,
 	       "rst_stack_record ABI");
 
 #endif /* __RSTTRACE_H */

@@ -287,6 +287,9 @@ static void json_reset_end(struct json *j, const struct rst_event *e)
 		json__milli(j, (e->ts_ns - e->closed_ns + 500) / 1000);
 	else
 		json__null(j);
+	json__key_u64_or_null(j, "closed_idle_ms",
+			      e->conn_end && e->closed_idle_ms != RST_IDLE_NONE,
+			      e->closed_idle_ms);
 	json__key_str_or_null(j, "exit_signal",
 			      sig ? format__signal_name(sig, sbuf) : NULL);
 	json__key_u64_or_null(j, "exit_code", dying && !sig,

@@ -502,17 +502,38 @@ static size_t cause_port_change(const struct rst_event *e, char *buf,
 			dur, pc.prev_pid);
 }
 
-/* " (closed 2.1 s ago)": a closed connection whose owner did not die. */
-static size_t cause_closed_ago(const struct rst_event *e, char *buf, size_t len)
+/*
+ * A connection closed by its owner: " (closed 2.1 s ago)" once the socket
+ * is gone, " (closed after 1.0 s idle, 59 ms ago)" where it had been idle
+ * long enough for a timeout to explain the close (a timewait socket says
+ * so only then); the time since is left to a dead owner's suffix.
+ */
+static size_t cause_closed(const struct rst_event *e, char *buf, size_t len)
 {
+	bool idle = e->closed_idle_ms != RST_IDLE_NONE &&
+		    e->closed_idle_ms >= 1000;
+	bool ago = !(e->exit_flags & RST_EXIT_DYING) && e->closed_ns &&
+		   e->ts_ns >= e->closed_ns;
 	char dur[24];
+	size_t n;
 
-	if (e->owner_source != RST_OWNER_CLOSED ||
-	    (e->exit_flags & RST_EXIT_DYING) || !e->closed_ns ||
-	    e->ts_ns < e->closed_ns)
+	if (!e->conn_end || (!idle && e->owner_source != RST_OWNER_CLOSED) ||
+	    (!idle && !ago))
 		return 0;
-	cause_duration(dur, sizeof(dur), (e->ts_ns - e->closed_ns) / 1000000);
-	return snprintf(buf, len, " (closed %s ago)", dur);
+	n = snprintf(buf, len, " (closed");
+	if (idle && n < len) {
+		cause_duration(dur, sizeof(dur), e->closed_idle_ms);
+		n += snprintf(buf + n, len - n, " after %s idle%s", dur,
+			      ago ? "," : "");
+	}
+	if (ago && n < len) {
+		cause_duration(dur, sizeof(dur),
+			       (e->ts_ns - e->closed_ns) / 1000000);
+		n += snprintf(buf + n, len - n, " %s ago", dur);
+	}
+	if (n < len)
+		n += snprintf(buf + n, len - n, ")");
+	return n;
 }
 
 static void cause_suffixes(struct rst_record *r, const struct infer_opts *o)
@@ -530,7 +551,7 @@ static void cause_suffixes(struct rst_record *r, const struct infer_opts *o)
 	r->cause_stem = (uint8_t)n;
 	if (!r->cause[0])
 		return;
-	n += cause_closed_ago(e, r->cause + n, len - n);
+	n += cause_closed(e, r->cause + n, len - n);
 	if (n < len)
 		n += cause_port_change(e, r->cause + n, len - n);
 	if (n >= len)

@@ -61,7 +61,8 @@ RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
               "source", "reason_source", "cause", "errno", "prev_state", "age_ms",
               "bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
               "unsent_bytes", "srtt_us", "retransmits", "peer_pid", "peer_comm",
-              "idle_ms", "closed_ago_ms", "exit_signal", "exit_code", "oom_killed",
+              "idle_ms", "closed_ago_ms", "closed_idle_ms", "exit_signal", "exit_code",
+              "oom_killed",
               "listener_pid", "listener_comm", "previous_listener_pid",
               "previous_listener_comm", "listener_changed_ago_ms"]
 # optional, after the others and in this order: "kstack" only with --kstack,
@@ -1195,6 +1196,18 @@ def with_idle(cause, rec):
     return "%s after %.1f s idle" % (cause, idle / 1000.0)
 
 
+def with_closed_idle(cause, rec):
+    """cause as rsttrace words it for rec, a reset of a connection its
+    owner closed: once it had been idle 1 s or more at the close (a slow
+    machine gets there in any scenario), the cause says so, and how long
+    ago (closed_idle_ms itself is checked by the tests that measure it)."""
+    idle = rec.get("closed_idle_ms")
+    if idle is None or idle < 1000:
+        return cause
+    return matching(re.escape("%s (closed after %.1f s idle" % (cause, idle / 1000.0)) +
+                    r"(, (\d+ ms|\d+\.\d s) ago)?\)$")
+
+
 def at_least(lo):
     return Match(lambda v: _number(v) and v >= lo, "a number >= %r" % (lo,))
 
@@ -1313,7 +1326,7 @@ def not_runner(rec, what, *others):
 NOSOCK = {"pid": None, "tid": None, "comm": None, "uid": None, "cgroup_id": None,
           "sock_cookie": None, "state": None, "owner_source": None,
           "prev_state": None, "age_ms": None, "idle_ms": None, "closed_ago_ms": None,
-          **ALIVE, **NOLISTENER}
+          "closed_idle_ms": None, **ALIVE, **NOLISTENER}
 
 # no full socket (no socket, TIME_WAIT) or a listener: no socket counters
 NOCOUNTERS = {k: None for k in COUNTER_KEYS}

@@ -821,6 +821,7 @@ def sample_reset(**kw):
          "bytes_sent": 0, "bytes_acked": 0, "bytes_received": 0, "unread_bytes": 0,
          "unsent_bytes": 0, "srtt_us": 0, "retransmits": 0,
          "peer_pid": None, "peer_comm": None, "idle_ms": 12, "closed_ago_ms": None,
+         "closed_idle_ms": None,
          "exit_signal": None, "exit_code": None, "oom_killed": False,
          "listener_pid": None, "listener_comm": None, "previous_listener_pid": None,
          "previous_listener_comm": None, "listener_changed_ago_ms": None}

@@ -147,8 +147,9 @@ def exit_killed_peer_writes(stack):
            family="ipv4", laddr="127.0.0.1", lport=port, raddr="127.0.0.1",
            rport=c["local"][1], state="TIME_WAIT", netns=server_netns,
            **sent_fields("TCP_TIMEWAIT_SOCKET", matching(
-               r"data arrived for a closed connection \(TIME_WAIT\) \(its process "
-               r"killed by SIGKILL (\d+ ms|\d+\.\d s) earlier\)")),
+               r"data arrived for a closed connection \(TIME_WAIT\)( \(closed after "
+               r"\d+\.\d s idle\))? \(its process killed by SIGKILL (\d+ ms|\d+\.\d s) "
+               r"earlier\)$")),
            **owner_fields(server, accept_source(), exit=exit_fields("SIGKILL")),
            prev_state="FIN_WAIT2", age_ms=age_within(0, m1 - m0),
            closed_ago_ms=ms_within(m_send0 - m_kill1, m_send1 - m_kill0 + 0.05),

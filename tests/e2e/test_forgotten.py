@@ -16,7 +16,8 @@ import time
 import types
 
 from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Sock, accept_source, age_within,
-                     between, caps, check, eq, exit_fields, expect, info, listener_fields,
+                     between, caps, check, eq, exit_fields, expect, info,
+                     kernel_config_readable, listener_fields,
                      netns, not_runner, owner_fields, peer_fields, proc, received_fields, run,
                      scaled, skip, summarize, test, wait_kernel)
 from test_owner import closed_end, sent_fields, tracer
@@ -28,6 +29,15 @@ TW_FULL = ("segment for a closed connection whose TIME_WAIT was not kept "
 def ms_within(lo_s, hi_s, slack_ms=1.0):
     """A duration in milliseconds the test bracketed between lo_s and hi_s."""
     return between(max(0.0, lo_s * 1000 - slack_ms), hi_s * 1000 + slack_ms)
+
+
+def idle_at_close(lo_s, hi_s):
+    """closed_idle_ms of a connection the test saw idle between lo_s and
+    hi_s seconds before its close (jiffies: a few ms either way); null
+    where the kernel's HZ is not known."""
+    if not kernel_config_readable():
+        return None
+    return ms_within(lo_s, hi_s, slack_ms=25)
 
 
 def starting(prefix):
@@ -60,7 +70,7 @@ def write_on(tr, client, data, s, c):
 
 
 SHOWN = ("direction", "pid", "comm", "state", "reason", "owner_source", "cause",
-         "closed_ago_ms", "listener_pid", "listener_comm", "previous_listener_pid",
+         "closed_ago_ms", "closed_idle_ms", "listener_pid", "listener_comm", "previous_listener_pid",
          "previous_listener_comm", "listener_changed_ago_ms")
 
 
@@ -88,6 +98,7 @@ def closed_by_worker(stack, tag):
     worker = parent.fork(b"rst-%s-worker" % tag.encode())
     stack.callback(worker.close)
     client = proc(stack, b"rst-%s-client" % tag.encode(), netns=ns)
+    m_conn = time.monotonic()
     c = client.connect("c", 4, "127.0.0.1", port)
     eq(c["errno"], 0, "client connect() errno")
     s = worker.accept("l", "s")
@@ -97,8 +108,7 @@ def closed_by_worker(stack, tag):
     # no timewait socket: the worker's end is gone once its FIN is acked
     wait_kernel(lambda: closed_end(worker.pid, port, c["local"][1]) is None,
                 "the worker's socket to be gone (no timewait socket kept)")
-    m1 = time.monotonic()
-    return ns, parent, worker, client, port, Sock(c), Sock(s), m0, m1
+    return ns, parent, worker, client, port, Sock(c), Sock(s), m_conn, m0
 
 
 def forgotten_by_worker(stack, tag, stop_listening):
@@ -109,7 +119,7 @@ def forgotten_by_worker(stack, tag, stop_listening):
         skip("no acceptor hook inside accept() attached: the worker cannot be named")
     tr = tracer(stack)
     t0 = time.time()
-    ns, parent, worker, client, port, c, s, m0, _ = closed_by_worker(stack, tag)
+    ns, parent, worker, client, port, c, s, m_conn, m0 = closed_by_worker(stack, tag)
     m_stop0 = time.monotonic()
     if stop_listening:
         worker.call("close", "l")
@@ -117,7 +127,8 @@ def forgotten_by_worker(stack, tag, stop_listening):
     m_stop1 = time.monotonic()
     t1, m2, recs = write_on(tr, client, b"GET / HTTP/1.1\r\n\r\n", s, c)
     return types.SimpleNamespace(tr=tr, recs=recs, t0=t0, t1=t1, ns=ns, parent=parent,
-                                 worker=worker, client=client, port=port, c=c, s=s, m0=m0,
+                                 worker=worker, client=client, port=port, c=c, s=s,
+                                 m_conn=m_conn, m0=m0,
                                  m_stop0=m_stop0, m_stop1=m_stop1, m2=m2)
 
 
@@ -131,7 +142,8 @@ def expect_forgotten(x, what, reason, state, listeners):
            **sent_fields(reason, starting(TW_FULL + " (closed ")),
            **owner_fields(x.worker, "closed", listeners=listeners),
            **peer_fields(x.client), **NOCOUNTERS, idle_ms=None,
-           closed_ago_ms=ms_within(0, x.m2 - x.m0), age_ms=age_within(0, x.m2 - x.m0 + 1))
+           closed_ago_ms=ms_within(0, x.m2 - x.m0), age_ms=age_within(0, x.m2 - x.m_conn),
+           closed_idle_ms=idle_at_close(0, x.m0 - x.m_conn))
     not_runner(snt, what, x.parent, x.client)
     return snt
 
@@ -270,7 +282,7 @@ http {
     fastcgi_temp_path %(dir)s/fastcgi;
     uwsgi_temp_path %(dir)s/uwsgi;
     scgi_temp_path %(dir)s/scgi;
-    keepalive_timeout 300ms;
+    keepalive_timeout 1s;
     server {
         listen 127.0.0.1:%(port)d;
         location / { return 200 "ok\\n"; }
@@ -329,17 +341,20 @@ def reused_after_server_close(stack, tr, ns, port, request, answer, kept):
     """A client asks @request on a new connection, gets @answer, waits for
     the server to close the connection as idle, and asks again (@kept: the
     server's end waits in TIME_WAIT; else nothing of it is left). Returns
-    the client's and the server's ends, the sent resets on them, and the
-    monotonic time of the close and after the resets."""
+    the client's and the server's ends, the sent reset on them, the wall
+    time after it, the monotonic times before the request, after the
+    answer and after the close, and after the reset."""
     client = proc(stack, b"rst-%s-client" % ns.name[-3:].encode(), netns=ns)
     c = client.connect("c", 4, "127.0.0.1", port)
     eq(c["errno"], 0, "client connect() errno")
+    m_req = time.monotonic()
     client.call("send", "c", request)
     resp = client.call("recv", "c")
     check(resp.startswith(answer), "the server answered %r", resp[:80])
-    m0 = time.monotonic()
+    m_resp = time.monotonic()
     err, rest = client.call("recv_error", "c")
     eq((err, rest), (0, b""), "client read until the server closed the idle connection")
+    m0 = time.monotonic()
     end = "timewait" if kept else None
     wait_kernel(lambda: closed_end(client.pid, port, c["local"][1]) == end,
                 "the server's end of the connection to be %s" % (end or "gone"))
@@ -348,7 +363,7 @@ def reused_after_server_close(stack, tr, ns, port, request, answer, kept):
     t1, m2, recs = write_on(tr, client, request, s, c)
     snt = [r for r in recs if s.matches(r, "sent")]
     check(len(snt) == 1, "expected 1 sent reset, got:\n%s", summarize(recs[-20:]))
-    return c, s, snt[0], t1, m0, m2
+    return c, s, snt[0], t1, (m_req, m_resp, m0), m2
 
 
 def nginx_keepalive_case(stack, tag, kept):
@@ -370,22 +385,25 @@ def nginx_keepalive_case(stack, tag, kept):
     master = start_server(stack, ns, ["nginx", "-c", conf, "-e", os.path.join(d, "error.log")],
                           port, "nginx with its two workers", children=2)
     workers = children_of(master.pid)
-    c, s, snt, t1, m0, m2 = reused_after_server_close(
+    c, s, snt, t1, (m_req, m_resp, m_eof), m2 = reused_after_server_close(
         stack, tr, ns, port, b"GET / HTTP/1.1\r\nHost: rsttrace\r\n\r\n", b"HTTP/1.1 200", kept)
     check(snt["pid"] in workers, "the reset names pid %r (%r), not one of nginx's workers %s "
           "(master %d)", snt["pid"], snt["comm"], workers, master.pid)
+    # keepalive_timeout 1s: the cause says the connection was closed idle
+    hz = kernel_config_readable()
+    idle = "(closed after 1.0 s idle, " if hz else "(closed "
     if kept:
+        tw = "data arrived for a closed connection (TIME_WAIT)"
         want = dict(state="TIME_WAIT", owner_source="accept", listener_pid=None,
-                    **sent_fields("TCP_TIMEWAIT_SOCKET",
-                                  "data arrived for a closed connection (TIME_WAIT)"))
+                    **sent_fields("TCP_TIMEWAIT_SOCKET", starting(tw + " " + idle) if hz else tw))
     else:
         want = dict(state="LISTEN", owner_source="closed", listener_pid=master.pid,
                     listener_comm="nginx",
-                    **sent_fields("TCP_FLAGS", starting(TW_FULL + " (closed ")))
+                    **sent_fields("TCP_FLAGS", starting(TW_FULL + " " + idle)))
     expect(snt, "sent reset (for the connection a worker closed)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=port, raddr="127.0.0.1", rport=c.lport, netns=ns.inode,
-           comm="nginx", previous_listener_pid=None, closed_ago_ms=ms_within(0, m2 - m0),
-           **want, **NOCOUNTERS)
+           comm="nginx", previous_listener_pid=None, closed_ago_ms=ms_within(0, m2 - m_resp),
+           closed_idle_ms=idle_at_close(0.95, m_eof - m_req), **want, **NOCOUNTERS)
     info("%s: worker %d named (master %d): %s" % (tag, snt["pid"], master.pid, shown(snt)))
 
 
@@ -419,13 +437,14 @@ def redis_idle_timeout(stack):
                                      "--timeout", "1", "--save", "", "--appendonly", "no",
                                      "--dir", d, "--daemonize", "no", "--logfile", ""],
                          port, "redis-server")
-    c, s, snt, t1, m0, m2 = reused_after_server_close(stack, tr, ns, port, b"PING\r\n",
-                                                      b"+PONG", False)
+    c, s, snt, t1, (m_req, m_resp, m_eof), m2 = reused_after_server_close(
+        stack, tr, ns, port, b"PING\r\n", b"+PONG", False)
     expect(snt, "sent reset (Redis's listener, for the connection Redis closed)", t0, t1,
            family="ipv4", laddr="127.0.0.1", lport=port, raddr="127.0.0.1", rport=c.lport,
            netns=ns.inode, state="LISTEN", pid=redis.pid, comm="redis-server",
            owner_source="closed", listener_pid=redis.pid, listener_comm="redis-server",
-           previous_listener_pid=None, closed_ago_ms=ms_within(0, m2 - m0),
+           previous_listener_pid=None, closed_ago_ms=ms_within(0, m2 - m_resp),
+           closed_idle_ms=idle_at_close(0.95, m_eof - m_req),
            **sent_fields("TCP_FLAGS", starting(TW_FULL + " (closed ")), **NOCOUNTERS)
     info("redis_idle_timeout: %s" % shown(snt))
 

@@ -11,7 +11,7 @@ from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Sock, Tracer, accept_sou
                      info, netns, netns_inode, not_runner, one, one_on, owner_fields,
                      peer_fields, pick, pick_on, proc, reason_fields, received_fields,
                      run, skip, skip_part, summarize, test, closed_port, wait_kernel,
-                     with_idle)
+                     with_closed_idle, with_idle)
 
 LO = {4: "127.0.0.1", 6: "::1"}
 FAMILY = {4: "ipv4", 6: "ipv6"}
@@ -505,8 +505,8 @@ def timewait_case(stack, infer=False, collect=None, server_cookie=True):
     expect(snt, "sent reset (timewait socket)", t0, t1, family="ipv4",
            laddr="127.0.0.1", lport=port, raddr="127.0.0.1", rport=c["local"][1],
            state="TIME_WAIT", netns=netns_inode(server.pid),
-           **sent_fields("TCP_TIMEWAIT_SOCKET",
-                         "data arrived for a closed connection (TIME_WAIT)", None, infer),
+           **sent_fields("TCP_TIMEWAIT_SOCKET", with_closed_idle(
+               "data arrived for a closed connection (TIME_WAIT)", snt), None, infer),
            **owner, **peer_fields(client), **NOCOUNTERS)
     not_runner(snt, "sent reset", client)
 

@@ -182,7 +182,7 @@ UNIT_TEST(json_event_fields)
 		"\"bytes_sent\":100,\"bytes_acked\":90,\"bytes_received\":2000,"
 		"\"unread_bytes\":10,\"unsent_bytes\":5,\"srtt_us\":42,"
 		"\"retransmits\":1,\"peer_pid\":77,\"peer_comm\":\"curl\","
-		"\"idle_ms\":61200,\"closed_ago_ms\":2.000,"
+		"\"idle_ms\":61200,\"closed_ago_ms\":2.000,\"closed_idle_ms\":null,"
 		"\"exit_signal\":\"SIGKILL\",\"exit_code\":null,"
 		"\"oom_killed\":false,"
 		"\"listener_pid\":null,\"listener_comm\":null,"
@@ -222,7 +222,7 @@ UNIT_TEST(json_event_no_socket)
 			      "\"reason_source\":null,\"cause\":null,") != NULL);
 	CHECK(strstr(str(&b), "\"age_ms\":null,\"bytes_sent\":null,") != NULL);
 	CHECK(strstr(str(&b), "\"peer_pid\":null,\"peer_comm\":null,"
-			      "\"idle_ms\":null,\"closed_ago_ms\":null,"
+			      "\"idle_ms\":null,\"closed_ago_ms\":null,\"closed_idle_ms\":null,"
 			      "\"exit_signal\":null,\"exit_code\":null,"
 			      "\"oom_killed\":false,"
 			      "\"listener_pid\":null,") != NULL);

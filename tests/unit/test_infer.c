@@ -448,3 +448,41 @@ UNIT_TEST(causes_port_stopped)
 	CHECK_EQ_STR(finished(&r, "NO_SOCKET"),
 		     "nothing listening on port 8080");
 }
+
+UNIT_TEST(causes_closed_idle)
+{
+	struct rst_record r = {};
+
+	/* a server's idle timeout: closed after 1.0 s idle */
+	r.ev = forgotten(RST_END_TW_FULL);
+	r.ev.closed_idle_ms = 1004;
+	CHECK_EQ_STR(finished(&r, "TCP_FLAGS"),
+		     "segment for a closed connection whose TIME_WAIT was "
+		     "not kept (net.ipv4.tcp_max_tw_buckets reached) (closed "
+		     "after 1.0 s idle, 512 ms ago)");
+	r.ev.closed_idle_ms = RST_IDLE_NONE;
+	CHECK_EQ_STR(finished(&r, "TCP_FLAGS"),
+		     "segment for a closed connection whose TIME_WAIT was "
+		     "not kept (net.ipv4.tcp_max_tw_buckets reached) (closed "
+		     "512 ms ago)");
+	/* a timewait socket says so only when the idle time explains it */
+	r.ev = forgotten(RST_END_TIMEWAIT);
+	r.ev.owner_source = RST_OWNER_ACCEPT;
+	r.ev.flags |= RST_F_TIMEWAIT;
+	r.ev.closed_idle_ms = 300;
+	CHECK_EQ_STR(finished(&r, "TCP_TIMEWAIT_SOCKET"),
+		     "data arrived for a closed connection (TIME_WAIT)");
+	r.ev.closed_idle_ms = 75000;
+	CHECK_EQ_STR(finished(&r, "TCP_TIMEWAIT_SOCKET"),
+		     "data arrived for a closed connection (TIME_WAIT) (closed "
+		     "after 75.0 s idle, 512 ms ago)");
+	CHECK_EQ_INT(r.cause_stem,
+		     strlen("data arrived for a closed connection (TIME_WAIT)"));
+	/* a dead owner's suffix gives the time since */
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 9;
+	CHECK_EQ_STR(finished(&r, "TCP_TIMEWAIT_SOCKET"),
+		     "data arrived for a closed connection (TIME_WAIT) (closed "
+		     "after 75.0 s idle) (its process killed by SIGKILL 512 ms "
+		     "earlier)");
+}
