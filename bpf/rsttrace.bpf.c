@@ -696,7 +696,9 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate,
 	if (!o)
 		o = owner_create(sk);
 	owner_claim_closer(sk, o);
-	owner_note_closer(sk, o);
+	/* in softirq (most closes) it has nothing to do: spare the call */
+	if (sk->sk_lock.owned)
+		owner_note_closer(sk, o);
 	if (oldstate == TCP_LISTEN)
 		port_unlisten(sk, o, level);
 	if (legacy_owners && oldstate == TCP_LISTEN && o) {
