@@ -263,8 +263,9 @@ static __always_inline void sk_tuple(struct sock *sk, __u8 *laddr, __u8 *raddr,
 
 static __always_inline void key_from_sk(struct rst_conn_key *k, struct sock *sk)
 {
+	/* the slot is reused: an IPv4 key must not keep an IPv6 one's bytes */
+	__builtin_memset(k, 0, sizeof(*k));
 	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
-	k->pad = 0;
 	sk_tuple(sk, k->laddr, k->raddr, &k->lport, &k->rport, &k->family);
 }
 
@@ -375,12 +376,17 @@ static __always_inline struct rst_port_hist *port_get(struct sock *sk,
  */
 static __always_inline void port_listen(struct sock *sk, __u32 level)
 {
-	struct rst_port_hist *h = port_get(sk, true, level);
 	__u32 pid = bpf_get_current_pid_tgid() >> 32;
+	struct rst_port_hist *h;
 
+	/* listen() without bind(): the port is chosen after this */
+	if (!BPF_CORE_READ((struct inet_sock *)sk, inet_sport))
+		return;
+	h = port_get(sk, true, level);
 	if (!h)
 		return;
-	if (h->pid != pid) {
+	if (h->pid != pid || !h->listening) {
+		/* the same process listening again after none did: its own */
 		if (h->pid) {
 			h->prev_pid = h->pid;
 			__builtin_memcpy(h->prev_comm, h->comm,
@@ -389,10 +395,8 @@ static __always_inline void port_listen(struct sock *sk, __u32 level)
 		h->pid = pid;
 		bpf_get_current_comm(h->comm, sizeof(h->comm));
 		h->started_ns = bpf_ktime_get_boot_ns();
-	} else if (!h->listening) {
-		h->started_ns = bpf_ktime_get_boot_ns();
 	}
-	h->listening++;
+	__sync_fetch_and_add(&h->listening, 1);
 	h->stopped_ns = 0;
 }
 
@@ -413,9 +417,21 @@ port_unlisten(struct sock *sk, const struct rst_owner *o, __u32 level)
 		__builtin_memcpy(h->comm, o->comm, sizeof(h->comm));
 	}
 	if (h->listening)
-		h->listening--;
-	if (!h->listening)
+		__sync_fetch_and_add(&h->listening, -1);
+	if (!h->listening) {
 		h->stopped_ns = bpf_ktime_get_boot_ns();
+		return;
+	}
+	/*
+	 * Others still listen: if this one had taken the port over (a second
+	 * instance, or a listen() whose port was taken), the port is theirs.
+	 */
+	if (o && h->pid == o->pid && h->prev_pid && h->prev_pid != o->pid &&
+	    o->birth_ns >= h->started_ns) {
+		h->pid = h->prev_pid;
+		__builtin_memcpy(h->comm, h->prev_comm, sizeof(h->comm));
+		h->prev_pid = 0;
+	}
 }
 
 /* Process context: connect() or listen() made this socket. */
@@ -590,13 +606,6 @@ static __noinline void owner_note_closer(struct sock *sk, struct rst_owner *o)
 }
 
 /*
- * Leave owner @o under the cookie of @sk, which a timewait socket inherits.
- * Written when the closer's task enters FIN_WAIT1, not only at the switch
- * to TIME_WAIT: that one runs in softirq, and on 6.18 a softirq on top of
- * some tasks has been seen to run the tracepoint's other probes but not
- * this program, with no recursion miss counted (about 1 close in 800).
- */
-/*
  * Since data last went either way: lsndtime and icsk_ack.lrcvtime are the
  * jiffies of the last data segment sent and received (set at the
  * handshake too); ACKs and keepalive probes leave them alone.
@@ -614,6 +623,14 @@ static __always_inline __u32 idle_ms(struct tcp_sock *tp)
 	return (__u64)(now - last) * 1000 / kernel_hz;
 }
 
+/*
+ * Leave owner @o as the closed connection of @sk, keyed by its 4-tuple
+ * (s->key). Written when the closer's task enters FIN_WAIT1, not only at
+ * the switch to TIME_WAIT: that one runs in softirq, and on 6.18 a softirq
+ * on top of some tasks has been seen to run the tracepoint's other probes
+ * but not this program, with no recursion miss counted (about 1 close in
+ * 800).
+ */
 static __always_inline void tw_owner_write(struct rst_scratch *s,
 					   struct sock *sk,
 					   const struct rst_owner *o, __u8 end)
@@ -660,11 +677,12 @@ tw_owner_end(struct sock *sk, const struct rst_owner *o, __u8 end, __u32 level)
 	struct rst_scratch *s = scratch_get(level);
 	struct rst_tw_owner *two;
 
-	if (!s)
+	if (!s || o->source == RST_OWNER_NONE)
 		return;
 	key_from_sk(&s->key, sk);
 	two = bpf_map_lookup_elem(&tw_owners, &s->key);
-	if (two) {
+	/* not an earlier connection's record on the same 4-tuple */
+	if (two && two->cookie == sk_cookie(sk)) {
 		two->owner = *o;
 		two->end = end;
 	} else {
@@ -676,7 +694,8 @@ tw_owner_end(struct sock *sk, const struct rst_owner *o, __u8 end, __u32 level)
 static __always_inline bool
 closed_by_abort(struct sock *sk, const struct rst_owner *o, int oldstate)
 {
-	if (!o->closed_ns || !sk->sk_lock.owned)
+	/* a reset received (tcp_reset() sets sk_err first) is the peer's */
+	if (!o->closed_ns || !sk->sk_lock.owned || sk->sk_err)
 		return false;
 	return oldstate == TCP_ESTABLISHED || oldstate == TCP_CLOSE_WAIT ||
 	       oldstate == TCP_FIN_WAIT1 || oldstate == TCP_SYN_RECV;
@@ -684,8 +703,8 @@ closed_by_abort(struct sock *sk, const struct rst_owner *o, int oldstate)
 
 /*
  * x->CLOSE: remember the state left, because active resets are traced after
- * the switch to CLOSE. A socket heading for TIME_WAIT leaves its owner under
- * its cookie, which the timewait socket inherits.
+ * the switch to CLOSE. A socket heading for TIME_WAIT, or aborted by its
+ * owner, brings its closed connection's record up to date.
  */
 static __always_inline void owner_note_close(struct sock *sk, int oldstate,
 					     __u32 level)
@@ -713,7 +732,9 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate,
 	if (!o)
 		return;
 	o->close_from = oldstate;
-	if (oldstate == TCP_FIN_WAIT2 || oldstate == TCP_CLOSING)
+	/* the way into TIME_WAIT, unless a reset came (sk_err) */
+	if ((oldstate == TCP_FIN_WAIT2 || oldstate == TCP_CLOSING) &&
+	    !sk->sk_err)
 		tw_owner_end(sk, o,
 			     tw_table_full(sk) ? RST_END_TW_FULL :
 						 RST_END_TIMEWAIT,
@@ -999,6 +1020,9 @@ static __always_inline struct cgroup *event_from_timewait(struct rst_event *ev,
 	/* as the kernel's own tracepoint: TIME_WAIT, whatever the substate */
 	ev->state = ev->tp_state = TCP_TIME_WAIT;
 	two = closed_lookup(ev);
+	/* an earlier connection's record on the same 4-tuple is not its own */
+	if (two && cookie && two->cookie && two->cookie != cookie)
+		two = NULL;
 	if (two) {
 		event_set_closed(ev, two);
 		ev->prev_state = two->owner.close_from;
@@ -1051,7 +1075,7 @@ static __always_inline void event_forgotten(struct rst_event *ev)
 	}
 	/* the listener's counters and settings are not the connection's */
 	ev->flags &= ~RST_F_TCPINFO;
-	ev->sk_flags = 0;
+	ev->sk_flags = ev->probes_out = 0;
 	ev->prev_state = 0;
 	ev->idle_ms = RST_IDLE_NONE;
 	event_set_closed(ev, c);

@@ -54,7 +54,7 @@ enum rst_event_flags {
 	RST_F_NOSOCK = 1 << 3, /* no socket at all (sk == NULL) */
 	RST_F_PASSIVE = 1 << 4, /* answer to an incoming segment */
 	RST_F_TCPINFO = 1 << 5, /* bytes_*, unread, unsent, srtt, retrans */
-	RST_F_IN_CGROUP = 1 << 6, /* timewait: in -c's cgroup at close */
+	RST_F_IN_CGROUP = 1 << 6, /* closed connection: in -c's cgroup then */
 	RST_F_PORT = 1 << 7, /* port_*: the listeners of lport are known */
 };
 
@@ -88,7 +88,7 @@ enum rst_counter {
 	RST_CNT_COVERED = 10, /* skipped resets a stand-in program reported */
 	RST_CNT_SET_STATE_COVERED = 11, /* ... skipped transitions likewise */
 	RST_CNT_TW_FAIL = 12, /* tw_owners refused a write (no free slot) */
-	/* resets without a socket that found their closed connection */
+	/* resets from a listener or no socket that found their connection */
 	RST_CNT_CLOSED_FOUND = 13,
 	RST_CNT_MAX = 14,
 };

@@ -287,14 +287,17 @@ void infer__port_change(const struct rst_event *e, struct port_change *pc)
 	if (!port)
 		return;
 	if ((e->flags & RST_F_NOSOCK) && !e->port_listening &&
-	    e->port_stopped_ns && e->port_pid) {
+	    e->port_stopped_ns && e->port_pid &&
+	    e->port_stopped_ns <= e->ts_ns) {
 		pc->stopped = true;
 		pc->prev_pid = e->port_pid;
 		pc->prev_comm = e->port_comm;
 		pc->changed_ns = e->port_stopped_ns;
-	} else if (e->port_prev_pid && e->port_started_ns && e->birth_ns &&
+	} else if (e->owner_source == RST_OWNER_CLOSED && e->port_prev_pid &&
+		   e->port_started_ns && e->birth_ns &&
 		   e->birth_ns < e->port_started_ns &&
 		   e->port_started_ns <= e->ts_ns) {
+		/* a connection older than the port's current listener */
 		pc->restarted = true;
 		pc->prev_pid = e->port_prev_pid;
 		pc->prev_comm = e->port_prev_comm;
@@ -493,6 +496,10 @@ static size_t cause_port_change(const struct rst_event *e, char *buf,
 		return snprintf(buf, len,
 				" (%s pid %u stopped listening %s ago)", comm,
 				pc.prev_pid, dur);
+	if (pc.has_listener && pc.prev_pid == pc.listener_pid)
+		return snprintf(buf, len,
+				" (listener restarted %s ago by pid %u)", dur,
+				pc.prev_pid);
 	if (pc.has_listener)
 		return snprintf(buf, len,
 				" (service restarted %s ago: pid %u -> %u)",

@@ -486,3 +486,37 @@ UNIT_TEST(causes_closed_idle)
 		     "after 75.0 s idle) (its process killed by SIGKILL 512 ms "
 		     "earlier)");
 }
+
+UNIT_TEST(causes_restart_only_for_closed_connections)
+{
+	struct rst_record r = {};
+	struct port_change pc;
+
+	r.ev = forgotten(RST_END_TW_FULL);
+	r.ev.flags |= RST_F_PORT;
+	r.ev.birth_ns = r.ev.ts_ns - 9000000000ULL;
+	r.ev.port_started_ns = r.ev.ts_ns - 2100000000ULL;
+	r.ev.port_prev_pid = 4890;
+	r.ev.port_pid = 4890;
+	r.ev.port_listening = 1;
+	r.ev.listener_pid = 4890;
+	/* the same process listening again after none did */
+	CHECK_EQ_STR(finished(&r, "TCP_FLAGS"),
+		     "segment for a closed connection whose TIME_WAIT was "
+		     "not kept (net.ipv4.tcp_max_tw_buckets reached) (closed "
+		     "512 ms ago) (listener restarted 2.1 s ago by pid 4890)");
+	/* a listener's own reset, its birth before a newer start: no claim */
+	r.ev.owner_source = RST_OWNER_LISTEN;
+	r.ev.pid = 4711;
+	r.ev.port_prev_pid = 4711;
+	infer__port_change(&r.ev, &pc);
+	CHECK(!pc.restarted && pc.has_listener && pc.listener_pid == 4711);
+	/* a stop stamped after the reset's own time: not "stopped" */
+	r.ev = forgotten(RST_END_TW_FULL);
+	r.ev.owner_source = RST_OWNER_NONE;
+	r.ev.flags = RST_F_NOSOCK | RST_F_PASSIVE | RST_F_PORT;
+	r.ev.port_pid = 4711;
+	r.ev.port_stopped_ns = r.ev.ts_ns + 1000;
+	infer__port_change(&r.ev, &pc);
+	CHECK(!pc.stopped);
+}
