@@ -54,6 +54,22 @@ def no_timewait_netns(stack, tag):
     return ns
 
 
+def wait_end(pid, lport, rport, want, what):
+    """Wait until the closed socket @lport -> @rport (namespace of @pid)
+    ends as @want (closed_end(): "timewait", or None: gone). An orphan
+    whose FIN was acked while close() still held it waits on a 60 s
+    FIN_WAIT2 timer instead (the kernel's race that timewait_forgotten
+    meets too): the scenario cannot happen then, and the test says so."""
+    done = (want or "gone", "fin_wait2")
+
+    def ended():
+        end = closed_end(pid, lport, rport) or "gone"
+        return end if end in done else None
+    if wait_kernel(ended, "%s to end as %s" % (what, done[0])) == "fin_wait2":
+        skip("the kernel left %s on its FIN_WAIT2 timer (a race in "
+             "tcp_rcv_state_process): scenario not reached" % what)
+
+
 def write_on(tr, client, data, s, c):
     """The client writes @data on connection "c", which the host's end @s no
     longer has, and both resets come; its next write fails as the reset
@@ -106,8 +122,8 @@ def closed_by_worker(stack, tag):
     worker.call("close", "s")
     eq(client.call("recv_error", "c"), (0, b""), "client read after the worker's close")
     # no timewait socket: the worker's end is gone once its FIN is acked
-    wait_kernel(lambda: closed_end(worker.pid, port, c["local"][1]) is None,
-                "the worker's socket to be gone (no timewait socket kept)")
+    wait_end(worker.pid, port, c["local"][1], None,
+             "the worker's socket (no timewait socket kept)")
     return ns, parent, worker, client, port, Sock(c), Sock(s), m_conn, m0
 
 
@@ -187,6 +203,50 @@ def forgotten_nosock(stack):
     info("forgotten_nosock: %s" % shown(snt))
 
 
+@test("forgotten_families")
+def forgotten_families(stack):
+    """The closed connections' key across families, from one CPU (the key
+    is built in a per-CPU slot that an IPv6 key fills whole): an IPv6
+    connection, then an IPv4 one, then IPv4 on a dual-stack IPv6 listener
+    (IPv4-mapped). Each closed by the server, each written to again: each
+    reset names its own closed connection."""
+    tr = tracer(stack)
+    t0 = time.time()
+    ns = no_timewait_netns(stack, "fam")
+    cpu = {min(os.sched_getaffinity(0))}
+    rounds = []
+    for fam, listen_addr, addr in ((6, "::1", "::1"), (4, "127.0.0.1", "127.0.0.1"),
+                                   (6, "::", "127.0.0.1")):
+        server = proc(stack, b"rst-fam%d-server" % len(rounds), netns=ns)
+        os.sched_setaffinity(server.pid, cpu)
+        client = proc(stack, b"rst-fam%d-client" % len(rounds), netns=ns)
+        port = server.listen("l", fam, listen_addr)
+        c = client.connect("c", 4 if "." in addr else 6, addr, port)
+        eq(c["errno"], 0, "client connect() errno")
+        s = Sock(server.accept("l", "s"))
+        m0 = time.monotonic()
+        server.call("close", "s")
+        eq(client.call("recv_error", "c"), (0, b""), "client read after the server's close")
+        wait_end(client.pid, port, c["local"][1], None, "the server's end (%s)" % addr)
+        c = Sock(c)
+        client.call("send", "c", b"late")
+        tr.wait_on((s, "sent"), (c, "received"), what="both resets (%s)" % addr)
+        m2 = time.monotonic()
+        rounds.append((server, port, c, s, m0, m2))
+    tr.stop()
+    recs = tr.records()
+    t1 = time.time()
+    for server, port, c, s, m0, m2 in rounds:
+        snt = the_one(recs, "sent (%s)" % c.raddr, s, "sent")
+        expect(snt, "sent reset (listener, for %s's closed connection)" % c.raddr, t0, t1,
+               family="ipv6" if ":" in c.raddr else "ipv4", laddr=c.raddr, lport=port,
+               raddr=c.laddr, rport=c.lport, state="LISTEN", netns=ns.inode,
+               sock_cookie=s.cookie, **sent_fields("TCP_FLAGS", starting(TW_FULL + " (closed ")),
+               **owner_fields(server, "closed", listeners=listener_fields(server)),
+               closed_ago_ms=ms_within(0, m2 - m0), **NOCOUNTERS)
+        info("forgotten_families: %s" % shown(snt))
+
+
 @test("restart_refused")
 def restart_refused(stack):
     """A service stopped listening; a new connection is refused, and the
@@ -243,8 +303,8 @@ def restart_forgotten(stack):
     old.call("close", "s")
     old.call("close", "l")
     eq(client.call("recv_error", "c"), (0, b""), "client read after the old server's close")
-    wait_kernel(lambda: closed_end(client.pid, port, c["local"][1]) is None,
-                "the old server's socket to be gone (no timewait socket kept)")
+    wait_end(client.pid, port, c["local"][1], None,
+             "the old server's socket (no timewait socket kept)")
     m_new0 = time.monotonic()
     new = proc(stack, b"rst-rsf-new", netns=ns)
     eq(new.listen("l", 4, "127.0.0.1", port), port, "the new instance's port")
@@ -305,8 +365,12 @@ def listening_in(pid, port):
 
 
 def children_of(pid):
-    with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-        return [int(x) for x in f.read().split()]
+    """The children of @pid (CONFIG_PROC_CHILDREN); [] once it is gone."""
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except (FileNotFoundError, ProcessLookupError):
+        return []
 
 
 def start_server(stack, ns, argv, port, what, children=0):
@@ -318,15 +382,20 @@ def start_server(stack, ns, argv, port, what, children=0):
     # stderr to a file: a pipe nobody reads could fill and stop the server
     err = stack.enter_context(tempfile.TemporaryFile())
     p = subprocess.Popen(["ip", "netns", "exec", ns.name, exe] + argv[1:],
-                         stdout=subprocess.DEVNULL, stderr=err)
+                         stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
 
     def stop():
         p.terminate()
         try:
             p.wait(scaled(10))
         except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+            pass
+        # the server and whatever it forked, should it not have stopped
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        p.wait()
     stack.callback(stop)
     wait_kernel(lambda: p.poll() is not None or (
         listening_in(p.pid, port) and len(children_of(p.pid)) == children),
@@ -355,9 +424,8 @@ def reused_after_server_close(stack, tr, ns, port, request, answer, kept):
     err, rest = client.call("recv_error", "c")
     eq((err, rest), (0, b""), "client read until the server closed the idle connection")
     m0 = time.monotonic()
-    end = "timewait" if kept else None
-    wait_kernel(lambda: closed_end(client.pid, port, c["local"][1]) == end,
-                "the server's end of the connection to be %s" % (end or "gone"))
+    wait_end(client.pid, port, c["local"][1], "timewait" if kept else None,
+             "the server's end of the connection")
     c = Sock(c)
     s = Sock({"cookie": None, "local": c.peer, "peer": c.local})
     t1, m2, recs = write_on(tr, client, request, s, c)
@@ -419,6 +487,8 @@ def nginx_keepalive(stack):
 def nginx_keepalive_timewait(stack):
     """The same race where the TIME_WAIT socket is kept: it answers, and
     names the worker."""
+    if not caps()["nosock_resets"]:
+        skip("resets sent by timewait sockets are not visible on this kernel")
     nginx_keepalive_case(stack, "ngt", True)
 
 
@@ -480,6 +550,8 @@ def aborted_then_written(stack, tag, how):
     server.call("wait_readable", "s", 19)
     m0 = time.monotonic()
     if how == "linger0":
+        # read: unread data would abort the close before SO_LINGER does
+        eq(server.call("recv_exact", "s", 19), 19, "the server's read")
         server.call("linger0", "s")
         server.call("close", "s")
     else:
@@ -489,9 +561,10 @@ def aborted_then_written(stack, tag, how):
     client.call("send", "c", b"late")
     tr.wait_for(lambda r: s.matches(r, "sent") and r.get("owner_source") == "closed",
                 what="the reset for the aborted connection")
+    # the client retransmits what its reset answered: more may follow
+    tr.stop()
     t1 = time.time()
     m2 = time.monotonic()
-    tr.stop()
     later = [r for r in tr.records() if s.matches(r, "sent") and r["owner_source"] == "closed"]
     return ns, server, client, port, c, s, later, t0, t1, m0, m2
 

@@ -603,18 +603,22 @@ def nfreject(stack):
 
 
 def closed_end(pid, lport, rport):
-    """How the socket @lport -> @rport in the network namespace of process
-    @pid waits after its close(): "timewait" (a timewait socket), "fin_wait2"
-    (a full socket on its FIN_WAIT2 timer), "fin_wait1", or None."""
-    with open("/proc/%d/net/tcp" % pid) as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            local, remote, st, timer = fields[1], fields[2], fields[3], fields[5]
-            if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) != (lport, rport):
-                continue
-            if timer.startswith("03:"):
-                return "timewait"
-            return {"04": "fin_wait1", "05": "fin_wait2"}.get(st, "state " + st)
+    """How the socket @lport -> @rport (IPv4 or IPv6) in the network
+    namespace of process @pid waits after its close(): "timewait" (a
+    timewait socket), "fin_wait2" (a full socket on its FIN_WAIT2 timer),
+    "fin_wait1", or None."""
+    lines = []
+    for name in ("tcp", "tcp6"):
+        with open("/proc/%d/net/%s" % (pid, name)) as f:
+            lines += f.readlines()[1:]
+    for line in lines:
+        fields = line.split()
+        local, remote, st, timer = fields[1], fields[2], fields[3], fields[5]
+        if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) != (lport, rport):
+            continue
+        if timer.startswith("03:"):
+            return "timewait"
+        return {"04": "fin_wait1", "05": "fin_wait2"}.get(st, "state " + st)
     return None
 
 
