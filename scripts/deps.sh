@@ -75,13 +75,9 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # servers among them must not start as system services: the tests start
 # their own (invoke-rc.d and deb-systemd-invoke ask policy-rc.d)
-policy=
 if [ ! -e /usr/sbin/policy-rc.d ]; then
-	policy=/usr/sbin/policy-rc.d
-	printf '#!/bin/sh\nexit 101\n' | $sudo tee $policy >/dev/null
-	$sudo chmod 755 $policy
+	trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+	printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+	$sudo chmod 755 /usr/sbin/policy-rc.d
 fi
-rc=0
-$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null || rc=$?
-[ -z "$policy" ] || $sudo rm -f "$policy"
-exit $rc
+$sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

@@ -5,9 +5,9 @@
  *
  * With socket storage (5.11+) an owner lives and dies with its socket;
  * only two tables are bounded: closed connections (a timewait socket has
- * no storage, and a forgotten connection no socket) and, on kernels whose acceptor hooks cannot reach storage, the
- * accept() results waiting for a hook that can. The legacy store (< 5.11)
- * keeps every owner in a table.
+ * no storage, and a forgotten connection no socket) and, on kernels whose
+ * acceptor hooks cannot reach storage, the accept() results waiting for a
+ * hook that can. The legacy store (< 5.11) keeps every owner in a table.
  */
 #ifndef __TABLES_H
 #define __TABLES_H
