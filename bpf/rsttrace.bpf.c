@@ -265,7 +265,8 @@ static __always_inline void key_from_sk(struct rst_conn_key *k, struct sock *sk)
 {
 	/* the slot is reused: an IPv4 key must not keep an IPv6 one's bytes */
 	__builtin_memset(k, 0, sizeof(*k));
-	k->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	/* BTF-typed: a direct load, not two probe reads */
+	k->netns = sk->__sk_common.skc_net.net->ns.inum;
 	sk_tuple(sk, k->laddr, k->raddr, &k->lport, &k->rport, &k->family);
 }
 
@@ -346,7 +347,7 @@ static __always_inline void owner_set_current(struct rst_owner *o, __u8 source)
 	o->close_from = 0;
 	o->state_from = o->state_at = 0; /* the usual way: from CLOSE */
 	o->closed_ns = 0;
-	o->exit_code = o->exit_flags = 0;
+	o->exit_code = o->exit_flags = o->closed_rec = 0;
 }
 
 /* The history of @sk's port, created empty if @create; NULL if none. */
@@ -475,7 +476,7 @@ static __always_inline void owner_adopt_child(struct sock *sk)
 		return;
 	o->birth_ns = bpf_ktime_get_boot_ns();
 	o->source = RST_OWNER_INHERITED;
-	o->close_from = 0;
+	o->close_from = o->closed_rec = 0;
 	o->state_from = o->state_at = 0; /* the usual way: from LISTEN */
 }
 
@@ -638,6 +639,9 @@ static __always_inline void tw_owner_write(struct rst_scratch *s,
 	if (o->source == RST_OWNER_NONE)
 		return;
 	s->tw.owner = *o;
+	/* written ahead of the end: the usual way into TIME_WAIT */
+	if (!s->tw.owner.close_from && end != RST_END_ABORTED)
+		s->tw.owner.close_from = TCP_FIN_WAIT2;
 	s->tw.cgroup_id = sk_cgroup_id(sk);
 	s->tw.in_cgroup = filter_cgroup_id &&
 			  cgroup_is_under(sk_cgroup(sk), filter_cgroup_id);
@@ -645,8 +649,9 @@ static __always_inline void tw_owner_write(struct rst_scratch *s,
 	s->tw.end = end;
 	s->tw.pad[0] = s->tw.pad[1] = 0;
 	s->tw.cookie = sk_cookie(sk);
-	/* a server's idle timeout shows here */
-	s->tw.idle_ms = idle_ms((struct tcp_sock *)sk);
+	/* a server's idle timeout shows here; an abort says it itself */
+	s->tw.idle_ms = end == RST_END_ABORTED ? RST_IDLE_NONE :
+						 idle_ms((struct tcp_sock *)sk);
 	s->tw.pad2 = 0;
 	if (!bpf_map_update_elem(&tw_owners, &s->key, &s->tw, BPF_ANY))
 		count(RST_CNT_TW_PUT);
@@ -663,6 +668,26 @@ tw_owner_put(struct sock *sk, const struct rst_owner *o, __u8 end, __u32 level)
 		return;
 	key_from_sk(&s->key, sk);
 	tw_owner_write(s, sk, o, end);
+}
+
+/*
+ * The closer's close() or shutdown(): the record is written as it will
+ * most likely end, through FIN_WAIT2 into TIME_WAIT (kept, or not for a
+ * full table), so that the switch to CLOSE, in softirq, has nothing to
+ * do (a lookup there cost more than the write). A reset or a FIN_WAIT2
+ * timeout that ends it otherwise leaves the label as it was.
+ */
+static __always_inline void tw_owner_closing(struct sock *sk,
+					     struct rst_owner *o, __u32 level)
+{
+	struct rst_scratch *s = scratch_get(level);
+
+	if (!s || o->source == RST_OWNER_NONE)
+		return;
+	key_from_sk(&s->key, sk);
+	tw_owner_write(s, sk, o,
+		       tw_table_full(sk) ? RST_END_TW_FULL : RST_END_TIMEWAIT);
+	o->closed_rec = 1;
 }
 
 /*
@@ -732,15 +757,19 @@ static __always_inline void owner_note_close(struct sock *sk, int oldstate,
 	if (!o)
 		return;
 	o->close_from = oldstate;
-	/* the way into TIME_WAIT, unless a reset came (sk_err) */
+	/*
+	 * The way into TIME_WAIT, unless a reset came (sk_err): written at
+	 * FIN_WAIT1 already, but for a socket seeded after its close. An
+	 * abort writes at once: a record of its own found would be the same.
+	 */
 	if ((oldstate == TCP_FIN_WAIT2 || oldstate == TCP_CLOSING) &&
-	    !sk->sk_err)
+	    !sk->sk_err && !o->closed_rec)
 		tw_owner_end(sk, o,
 			     tw_table_full(sk) ? RST_END_TW_FULL :
 						 RST_END_TIMEWAIT,
 			     level);
 	else if (closed_by_abort(sk, o, oldstate))
-		tw_owner_end(sk, o, RST_END_ABORTED, level);
+		tw_owner_put(sk, o, RST_END_ABORTED, level);
 }
 
 /*
@@ -815,7 +844,7 @@ static __always_inline void owner_note_transition(struct sock *sk, int oldstate,
 	owner_claim_closer(sk, o);
 	owner_note_closer(sk, o);
 	if (o && newstate == TCP_FIN_WAIT1)
-		tw_owner_put(sk, o, RST_END_CLOSING, level);
+		tw_owner_closing(sk, o, level);
 }
 
 static __always_inline void set_state(struct sock *sk, int oldstate,

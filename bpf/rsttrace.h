@@ -139,7 +139,8 @@ struct rst_owner {
 	/* RST_EXIT_DYING: the exit code of the owner that closed it dying */
 	__u16 exit_code;
 	__u8 exit_flags; /* enum rst_exit_flags */
-	__u8 pad;
+	/* its closed connection's record was written by the closer's task */
+	__u8 closed_rec;
 };
 
 /* Bits of rst_owner.exit_flags and rst_event.exit_flags. */
@@ -156,7 +157,7 @@ enum rst_exit_flags {
  */
 enum rst_conn_end {
 	RST_END_NONE = 0,
-	RST_END_CLOSING = 1, /* its holder closed it (FIN_WAIT1), no more yet */
+	RST_END_CLOSING = 1, /* its holder closed it; how it ended, not known */
 	RST_END_TIMEWAIT = 2, /* a timewait socket took it over */
 	/* none did: the namespace held tcp_max_tw_buckets of them already */
 	RST_END_TW_FULL = 3,

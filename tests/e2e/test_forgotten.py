@@ -585,7 +585,8 @@ def forgotten_linger0(stack):
                rport=c.lport, state="LISTEN", netns=ns.inode, sock_cookie=s.cookie,
                **sent_fields("TCP_FLAGS", starting(ABORTED + " (closed ")),
                **owner_fields(server, "closed", listeners=listener_fields(server)),
-               **NOCOUNTERS, **NOPEER, closed_ago_ms=ms_within(0, m2 - m0))
+               **NOCOUNTERS, **NOPEER, closed_ago_ms=ms_within(0, m2 - m0),
+               closed_idle_ms=None)
     info("forgotten_linger0: %d reset(s), the first: %s" % (len(later), shown(later[0])))
 
 
@@ -606,7 +607,8 @@ def forgotten_killed(stack):
                    ABORTED + " (rst-abk-server pid %d stopped listening " % server.pid)),
                **owner_fields(server, "closed", exit=exit_fields("SIGKILL"),
                               listeners=listener_fields(None, server, ms_within(0, m2 - m0))),
-               **NOCOUNTERS, **NOPEER, closed_ago_ms=ms_within(0, m2 - m0))
+               **NOCOUNTERS, **NOPEER, closed_ago_ms=ms_within(0, m2 - m0),
+               closed_idle_ms=None)
         check(" (its process killed by SIGKILL " in r["cause"],
               "the cause does not say the owner was killed: %r", r["cause"])
     info("forgotten_killed: %d reset(s), the first: %s" % (len(later), shown(later[0])))
