@@ -8,8 +8,8 @@ import tempfile
 
 from harness import (Cgroup, Sock, TestFailure, Tracer, caps, cgroup, cgroup2_mount, cgroup_move, eq,
                      expect, free_ports, on, one, one_on, owner_fields, pick, proc, skip,
-                     skip_part, summarize, test, wait_kernel)
-from test_owner import LO, connected, timewait_socket, tracer
+                     skip_part, summarize, test)
+from test_owner import LO, timewait_conn, tracer
 
 
 def refuse(p, family, port, name):
@@ -217,14 +217,10 @@ def filter_cgroup_timewait(stack):
     child = Cgroup(os.path.join(parent.path, "child"))
     stack.callback(child.remove)
     tr = tracer(stack, "-c", parent.path)
-    server, client, c, s = connected(stack, server_comm=b"rst-cgtw-srv",
-                                     client_comm=b"rst-cgtw-cli",
-                                     server_kw={"cgroup": child})
-    port = s["local"][1]
-    server.call("close", "s")
-    eq(client.call("recv_error", "c"), (0, b""), "client read after the server's close")
-    wait_kernel(lambda: timewait_socket(port, c["local"][1]),
-                "the server's socket to become a timewait socket")
+    server, client, c, s, _ = timewait_conn(stack, "the server's socket",
+                                            server_comm=b"rst-cgtw-srv",
+                                            client_comm=b"rst-cgtw-cli",
+                                            server_kw={"cgroup": child})
     client.call("send", "c", b"late data")
     tr.wait_on((s, "sent"), what="the timewait socket's reset, in a child cgroup")
     tr.stop()

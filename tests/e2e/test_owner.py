@@ -6,7 +6,8 @@ import os
 import re
 import time
 
-from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Sock, Tracer, accept_source,
+from harness import (NOCOUNTERS, NOPEER, NOSOCK, Match, Sock, TestFailure, Tracer,
+                     accept_source,
                      age_within, between, caps, check, cookies_on_demand, eq, expect,
                      info, netns, netns_inode, not_runner, one, one_on, owner_fields,
                      peer_fields, pick, pick_on, proc, reason_fields, received_fields,
@@ -436,20 +437,29 @@ def netns_case(stack):
     eq(snt["unread_bytes"], rcv["bytes_sent"], "server's unread_bytes vs the client's bytes_sent")
 
 
-def timewait_socket(lport, rport):
-    """Whether the kernel holds a timewait socket (inet_timewait_sock, any
-    substate) for 127.0.0.1:lport <-> :rport: /proc/net/tcp shows it with
-    the timewait timer (3), and its substate (FIN_WAIT2 here). Not ss: socket
-    diagnostics create the socket's cookie, which the legacy owner store
-    cannot (a test without a cookie needs it absent)."""
-    with open("/proc/net/tcp") as f:
-        for line in f.readlines()[1:]:
-            fields = line.split()
-            local, remote, timer = fields[1], fields[2], fields[5]
-            if (int(local.split(":")[1], 16), int(remote.split(":")[1], 16)) == (lport, rport):
-                if timer.startswith("03:"):
-                    return True
-    return False
+def timewait_conn(stack, what, close=lambda server: server.call("close", "s"),
+                  tries=3, **kw):
+    """A connection (connected(**kw)) whose server end @close() ends and
+    the client reads the FIN of: the server's socket becomes a timewait
+    socket. Unless the kernel leaves an orphan on its FIN_WAIT2 timer
+    instead, as it does when the client's ACK of the FIN is backlogged
+    while close() still owns the socket ("Bad case" in
+    tcp_rcv_state_process; seen twice in CI): then a new connection is
+    tried. Returns (server, client, c, s, what @close returned)."""
+    for attempt in range(tries):
+        server, client, c, s = connected(stack, **kw)
+        closed = close(server)
+        eq(client.call("recv_error", "c"), (0, b""), "client read after the server's close")
+
+        def ended():
+            end = closed_end(client.pid, s["local"][1], c["local"][1]) or "gone"
+            return end if end in ("timewait", "fin_wait2") else None
+        if wait_kernel(ended, "%s to become a timewait socket" % what) == "timewait":
+            return server, client, c, s, closed
+        info("%s was left on its FIN_WAIT2 timer (attempt %d): a new connection"
+             % (what, attempt + 1))
+        client.call("close", "c")
+    raise TestFailure("%s never became a timewait socket in %d tries" % (what, tries))
 
 
 def timewait_case(stack, infer=False, collect=None, server_cookie=True):
@@ -461,15 +471,11 @@ def timewait_case(stack, infer=False, collect=None, server_cookie=True):
     tr = scenario_tracer(stack, infer)
     t0 = time.time()
     m0 = time.monotonic()
-    server, client, c, s = connected(stack, server_comm=b"rst-tw-server",
-                                     client_comm=b"rst-tw-client",
-                                     server_cookie=server_cookie)
+    server, client, c, s, _ = timewait_conn(stack, "the server's socket",
+                                            server_comm=b"rst-tw-server",
+                                            client_comm=b"rst-tw-client",
+                                            server_cookie=server_cookie)
     port = s["local"][1]
-    server.call("close", "s")
-    eof, data = client.call("recv_error", "c")  # the server's FIN
-    eq((eof, data), (0, b""), "client read after the server's close")
-    wait_kernel(lambda: timewait_socket(port, c["local"][1]),
-                "the server's socket to become a timewait socket")
     client.call("send", "c", b"late data")
     t1 = time.time()
     nosock = caps()["nosock_resets"]
@@ -620,11 +626,6 @@ def closed_end(pid, lport, rport):
             return "timewait"
         return {"04": "fin_wait1", "05": "fin_wait2"}.get(st, "state " + st)
     return None
-
-
-def timewait_in(pid, lport, rport):
-    """timewait_socket(), in the network namespace of process @pid."""
-    return closed_end(pid, lport, rport) == "timewait"
 
 
 @test("timewait_forgotten")
