@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <fcntl.h>
@@ -11,6 +12,9 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include "cgroup.h"
+
+/* deeper than any hierarchy seen; bounds the walk's recursion */
+#define RST_CGROUP_WALK_DEPTH 32
 
 int cgroup__resolve(const char *path, uint64_t *id, char *err, size_t errlen)
 {
@@ -107,4 +111,208 @@ int cgroup__open_root(char *err, size_t errlen)
 	umount2(tmp, MNT_DETACH);
 	rmdir(tmp);
 	return fd;
+}
+
+/* A mountinfo field with its \ooo escapes (space, tab, newline, \) undone. */
+static void unescape_field(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
+/* Try the cgroup2 mount at @dir; true when it is the global root. */
+static bool tree_try(struct cgroup_tree *t, const char *dir, bool ns_root)
+{
+	struct stat st;
+	int fd;
+
+	if (strlen(dir) >= sizeof(t->dir))
+		return false;
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	/* the root cgroup's id is 1 in every namespace's eyes */
+	if (fstat(fd, &st) || (st.st_ino != 1 && (!ns_root || t->fd >= 0))) {
+		close(fd);
+		return false;
+	}
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = fd;
+	t->host = st.st_ino == 1;
+	strcpy(t->dir, dir);
+	t->dirlen = strlen(dir);
+	/* "/" as a mount point: paths below it start with no prefix */
+	if (t->dirlen == 1)
+		t->dirlen = 0;
+	return t->host;
+}
+
+int cgroup__open_tree(struct cgroup_tree *t, char *err, size_t errlen)
+{
+	char *line = NULL, *f[5], *sep, *p;
+	size_t cap = 0;
+	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	bool host = false;
+	int i;
+
+	t->fd = -1;
+	t->host = false;
+	if (!mi) {
+		snprintf(err, errlen, "cannot read /proc/self/mountinfo: %s",
+			 strerror(errno));
+		return -1;
+	}
+	while (!host && getline(&line, &cap, mi) > 0) {
+		sep = strstr(line, " - ");
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+			continue;
+		p = line;
+		for (i = 0; i < 5 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ' ');
+			if (p)
+				*p++ = '\0';
+		}
+		if (i < 5)
+			continue;
+		unescape_field(f[4]);
+		host = tree_try(t, f[4], !strcmp(f[3], "/"));
+	}
+	free(line);
+	fclose(mi);
+	if (t->fd < 0) {
+		snprintf(err, errlen,
+			 "no cgroup2 mount of a hierarchy's root in "
+			 "/proc/self/mountinfo");
+		return -1;
+	}
+	return 0;
+}
+
+void cgroup__close_tree(struct cgroup_tree *t)
+{
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+}
+
+/* Whether @rel below the tree's root is the cgroup @id. */
+static bool same_cgroup(const struct cgroup_tree *t, const char *rel,
+			uint64_t id)
+{
+	struct stat st;
+
+	while (*rel == '/')
+		rel++;
+	return !fstatat(t->fd, *rel ? rel : ".", &st, AT_SYMLINK_NOFOLLOW) &&
+	       st.st_ino == id;
+}
+
+/* kernfs file handles are the node's 64-bit id (FILEID_KERNFS) */
+#define FILEID_KERNFS 0xfe
+
+int cgroup__path(const struct cgroup_tree *t, uint64_t id, char *out,
+		 size_t len)
+{
+	struct {
+		struct file_handle fh;
+		uint64_t id;
+	} h = { .fh = { .handle_bytes = sizeof(uint64_t),
+			.handle_type = FILEID_KERNFS },
+		.id = id };
+	char link[64], buf[4096 + 16];
+	ssize_t n;
+	int fd, err;
+
+	if (len < 2)
+		return -ENAMETOOLONG;
+	fd = open_by_handle_at(t->fd, &h.fh, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ESTALE : -errno;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	n = readlink(link, buf, sizeof(buf) - 1);
+	err = errno;
+	close(fd);
+	if (n < 0)
+		return -err;
+	buf[n] = '\0';
+	if ((size_t)n < t->dirlen || strncmp(buf, t->dir, t->dirlen) ||
+	    (buf[t->dirlen] && buf[t->dirlen] != '/'))
+		return -EXDEV; /* not below the tree's mount */
+	/* removed between the open and the readlink, or so named */
+	if (n > 10 && !strcmp(buf + n - 10, " (deleted)") &&
+	    !same_cgroup(t, buf + t->dirlen, id))
+		return -ESTALE;
+	snprintf(out, len, "%s", buf[t->dirlen] ? buf + t->dirlen : "/");
+	return strlen(buf + t->dirlen) >= len ? -ENAMETOOLONG : 0;
+}
+
+struct walk {
+	int (*fn)(const char *path, uint64_t id, void *ctx);
+	void *ctx;
+	char path[4096];
+};
+
+static int walk_dir(struct walk *w, int dfd, size_t plen, int depth)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd, err = 0;
+	size_t n;
+
+	d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return 0;
+	}
+	while (!err && (de = readdir(d))) {
+		if (de->d_type != DT_DIR || de->d_name[0] == '.')
+			continue;
+		n = strlen(de->d_name);
+		if (plen + 1 + n >= sizeof(w->path) ||
+		    depth >= RST_CGROUP_WALK_DEPTH)
+			continue;
+		fd = openat(dirfd(d), de->d_name,
+			    O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd < 0)
+			continue; /* gone meanwhile */
+		if (fstat(fd, &st)) {
+			close(fd);
+			continue;
+		}
+		w->path[plen] = '/';
+		memcpy(w->path + plen + 1, de->d_name, n + 1);
+		err = w->fn(w->path, st.st_ino, w->ctx);
+		if (!err)
+			err = walk_dir(w, fd, plen + 1 + n, depth + 1);
+		else
+			close(fd);
+		w->path[plen] = '\0';
+	}
+	closedir(d);
+	return err;
+}
+
+int cgroup__walk(const struct cgroup_tree *t,
+		 int (*fn)(const char *path, uint64_t id, void *ctx), void *ctx)
+{
+	struct walk w = { .fn = fn, .ctx = ctx };
+	int fd = openat(t->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	return walk_dir(&w, fd, 0, 0);
 }

@@ -2,6 +2,7 @@
 #ifndef __CGROUP_H
 #define __CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,5 +19,39 @@ int cgroup__resolve(const char *path, uint64_t *id, char *err, size_t errlen);
  * is detached again at once. Returns the fd, or -1 with a message in @err.
  */
 int cgroup__open_root(char *err, size_t errlen);
+
+/*
+ * The cgroup v2 hierarchy that records name cgroups in: a mount of the
+ * global root where one is visible (its id is 1: paths are the host's,
+ * also from inside a pod's cgroup namespace when the host's hierarchy is
+ * mounted in), else a mount of this namespace's root (host = false).
+ */
+struct cgroup_tree {
+	int fd;
+	bool host;
+	size_t dirlen;
+	char dir[4096]; /* where it is mounted */
+};
+
+/* 0, or -1 with a message in @err (no cgroup2 mount). */
+int cgroup__open_tree(struct cgroup_tree *t, char *err, size_t errlen);
+void cgroup__close_tree(struct cgroup_tree *t);
+
+/*
+ * The path of the cgroup with id @id, relative to the tree's root ("/",
+ * "/system.slice/nginx.service"), by file handle: no walk. Returns 0, or
+ * -errno: -ESTALE when the cgroup is gone.
+ */
+int cgroup__path(const struct cgroup_tree *t, uint64_t id, char *out,
+		 size_t len);
+
+/*
+ * Every cgroup below the tree's root, parents first: @fn(path, id, @ctx)
+ * as cgroup__path() names them; a non-zero return stops the walk and is
+ * returned. Directories that vanish meanwhile are skipped.
+ */
+int cgroup__walk(const struct cgroup_tree *t,
+		 int (*fn)(const char *path, uint64_t id, void *ctx),
+		 void *ctx);
 
 #endif /* __CGROUP_H */
