@@ -21,6 +21,11 @@ enum {
 	OPT_LEGACY,
 	OPT_ACCEPTOR,
 	OPT_TW_OWNERS,
+	OPT_UNIT,
+	OPT_CONTAINER,
+	OPT_POD,
+	OPT_K8S_LOGS,
+	OPT_BY,
 };
 
 static const char doc[] =
@@ -32,6 +37,8 @@ static const char doc[] =
 	"                [--direction sent|received] [-c CGROUP_PATH]\n"
 	"                [-d SECONDS] [--count N] [--ringbuf-size SIZE]\n"
 	"                [--kstack] [--summary[=SECONDS]] [--acceptor HOOKS]\n"
+	"                [--unit NAME] [--container ID] [--pod [NS/]NAME]\n"
+	"                [--k8s-logs DIR] [--by comm|unit|pod]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    rsttrace                      # table of resets until Ctrl-C\n"
@@ -48,6 +55,9 @@ static const char doc[] =
 	"    rsttrace --summary=60         # counts by cause and port, every "
 	"minute\n"
 	"    rsttrace -w --kstack          # with causes and kernel stacks\n"
+	"    rsttrace --unit nginx.service # sockets of that systemd unit\n"
+	"    rsttrace --pod default/web-0  # that Kubernetes pod's sockets\n"
+	"    rsttrace --summary --by pod   # counts per pod, every 10 s\n"
 	"\n"
 	"The owner (PID, COMM) is the process that connected or accepted the "
 	"socket,\nnot the task that happened to run when the reset was "
@@ -59,7 +69,8 @@ static const struct argp_option opts[] = {
 	{ "json", 'j', NULL, 0, "One JSON object per line", 0 },
 	{ "timestamp", 'T', NULL, 0, "Include a wall-clock time column", 0 },
 	{ "wide", 'w', NULL, 0, "Wide columns (fits IPv6 addresses)", 0 },
-	{ "pid", 'p', "PID,...", 0, "Only sockets owned by these processes", 0 },
+	{ "pid", 'p', "PID,...", 0, "Only sockets owned by these processes",
+	  0 },
 	{ "localport", 'L', "PORT,...", 0, "Only these local ports", 0 },
 	{ "remoteport", 'D', "PORT,...", 0, "Only these remote ports", 0 },
 	{ "port", 'P', "PORT,...", 0, "Only these ports, at either end", 0 },
@@ -69,6 +80,18 @@ static const struct argp_option opts[] = {
 	  "Only resets this host sent, or received", 0 },
 	{ "cgroup", 'c', "PATH", 0,
 	  "Only sockets of this cgroup v2 directory or below", 0 },
+	{ "unit", OPT_UNIT, "NAME", 0,
+	  "Only sockets of this systemd unit (nginx.service, "
+	  "session-3.scope)",
+	  0 },
+	{ "container", OPT_CONTAINER, "ID", 0,
+	  "Only sockets of the container whose id starts with ID", 0 },
+	{ "pod", OPT_POD, "[NS/]NAME", 0,
+	  "Only sockets of this Kubernetes pod (namespace default)", 0 },
+	{ "k8s-logs", OPT_K8S_LOGS, "DIR", 0,
+	  "Where the kubelet's pods/ and containers/ logs are, for pod "
+	  "names (default /var/log)",
+	  0 },
 	{ "duration", 'd', "SECONDS", 0, "Stop after SECONDS", 0 },
 	{ "count", OPT_COUNT, "N", 0, "Stop after N events", 0 },
 	{ "ringbuf-size", OPT_RINGBUF, "SIZE", 0,
@@ -81,11 +104,15 @@ static const struct argp_option opts[] = {
 	  0 },
 	{ "tw-owners", OPT_TW_OWNERS, "N", OPTION_HIDDEN,
 	  "closed connections kept (default: net.ipv4.tcp_max_tw_buckets)", 0 },
-	{ "kstack", OPT_KSTACK, NULL, 0,
-	  "Add the kernel stack of each reset", 0 },
+	{ "kstack", OPT_KSTACK, NULL, 0, "Add the kernel stack of each reset",
+	  0 },
 	{ "summary", OPT_SUMMARY, "SECONDS", OPTION_ARG_OPTIONAL,
 	  "Instead of events, counts by direction, cause, process and port "
 	  "every SECONDS (default 10) and at exit",
+	  0 },
+	{ "by", OPT_BY, "comm|unit|pod", 0,
+	  "What --summary groups resets by besides cause and port "
+	  "(default comm)",
 	  0 },
 	{ "infer-reasons", OPT_INFER, NULL, OPTION_HIDDEN,
 	  "Infer reasons even where the kernel gives them (for testing)", 0 },
@@ -104,8 +131,7 @@ struct parse_state {
 	bool exit_ok; /* --help or --usage was handled */
 };
 
-static unsigned long list_get(const void *out, size_t elem_size,
-			      unsigned int i)
+static unsigned long list_get(const void *out, size_t elem_size, unsigned int i)
 {
 	return elem_size == sizeof(uint16_t) ? ((const uint16_t *)out)[i] :
 					       ((const uint32_t *)out)[i];
@@ -155,8 +181,10 @@ int args__parse_list(const char *arg, unsigned long min, unsigned long max,
 		for (i = 0; i < *n && list_get(out, elem_size, i) != v; i++)
 			;
 		if (i == *n && *n >= max_elems) {
-			snprintf(err, errlen, "list '%.64s' (more than %u values "
-				 "in all)", arg, max_elems);
+			snprintf(err, errlen,
+				 "list '%.64s' (more than %u values "
+				 "in all)",
+				 arg, max_elems);
 			return -1;
 		}
 		if (i == *n) {
@@ -253,6 +281,51 @@ static bool parse_switch(int key, struct rst_config *cfg)
 	return true;
 }
 
+/* --unit, --container, --pod: checked here, resolved at start-up. */
+static error_t parse_identity(int key, char *arg, struct argp_state *state)
+{
+	struct rst_config *cfg = ((struct parse_state *)state->input)->cfg;
+	size_t i, n = strlen(arg);
+
+	switch (key) {
+	case OPT_UNIT:
+		if (!n || strchr(arg, '/')) {
+			argp_error(state,
+				   "invalid unit '%s' (a unit name such "
+				   "as nginx.service)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->unit = arg;
+		break;
+	case OPT_CONTAINER:
+		for (i = 0; i < n && strchr("0123456789abcdef", arg[i]); i++)
+			;
+		if (n < 4 || n > 64 || i < n) {
+			argp_error(state,
+				   "invalid container id '%s' (4 to 64 "
+				   "lowercase hex digits)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->container = arg;
+		break;
+	case OPT_POD:
+		if (!n || arg[n - 1] == '/' || strchr(arg, '_') ||
+		    (strchr(arg, '/') &&
+		     strchr(arg, '/') != strrchr(arg, '/'))) {
+			argp_error(state,
+				   "invalid pod '%s' (NAME or "
+				   "NAMESPACE/NAME)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->pod = arg;
+		break;
+	}
+	return 0;
+}
+
 /* What a reset must match: -4/-6, -p, -L/-D/-P, --direction, -c. */
 static error_t parse_filter(int key, char *arg, struct argp_state *state)
 {
@@ -313,6 +386,10 @@ static error_t parse_filter(int key, char *arg, struct argp_state *state)
 		}
 		cfg->cgroup = arg;
 		break;
+	case OPT_UNIT:
+	case OPT_CONTAINER:
+	case OPT_POD:
+		return parse_identity(key, arg, state);
 	default:
 		return ARGP_ERR_UNKNOWN;
 	}
@@ -329,8 +406,8 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case 'd':
 		if (parse_ulong(arg, 1, 86400UL * 365, &v)) {
-			argp_error(state, "invalid duration '%s' (seconds, > 0)",
-				   arg);
+			argp_error(state,
+				   "invalid duration '%s' (seconds, > 0)", arg);
 			return EINVAL;
 		}
 		cfg->duration_s = v;
@@ -343,8 +420,7 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 		cfg->count = v;
 		break;
 	case OPT_RINGBUF:
-		if (args__parse_size(arg, &v) || (v & (v - 1)) ||
-		    v < 4096) {
+		if (args__parse_size(arg, &v) || (v & (v - 1)) || v < 4096) {
 			argp_error(state,
 				   "invalid ring buffer size '%s' (a power of "
 				   "two from 4K to 2G)",
@@ -370,12 +446,36 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 		}
 		cfg->tw_owners = (uint32_t)v;
 		break;
+	case OPT_BY:
+		if (!strcmp(arg, "comm")) {
+			cfg->summary_by = RST_BY_COMM;
+		} else if (!strcmp(arg, "unit")) {
+			cfg->summary_by = RST_BY_UNIT;
+		} else if (!strcmp(arg, "pod")) {
+			cfg->summary_by = RST_BY_POD;
+		} else {
+			argp_error(state,
+				   "invalid --by '%s' (expected comm, "
+				   "unit or pod)",
+				   arg);
+			return EINVAL;
+		}
+		break;
+	case OPT_K8S_LOGS:
+		if (!*arg) {
+			argp_error(state, "empty --k8s-logs directory");
+			return EINVAL;
+		}
+		cfg->k8s_logs = arg;
+		break;
 	case OPT_SUMMARY:
 		cfg->summary_s = RST_SUMMARY_DEFAULT_S;
-		if (arg && parse_ulong(arg, 1, 86400UL * 365, &cfg->summary_s)) {
-			argp_error(state,
-				   "invalid summary interval '%s' (seconds, > 0)",
-				   arg);
+		if (arg &&
+		    parse_ulong(arg, 1, 86400UL * 365, &cfg->summary_s)) {
+			argp_error(
+				state,
+				"invalid summary interval '%s' (seconds, > 0)",
+				arg);
 			return EINVAL;
 		}
 		break;
@@ -415,6 +515,25 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	}
 }
 
+/* What no single option can tell: the combinations. */
+static int args__check(const struct rst_config *cfg)
+{
+	int nsel = !!cfg->cgroup + !!cfg->unit + !!cfg->container + !!cfg->pod;
+
+	if (nsel > 1) {
+		fprintf(stderr,
+			"rsttrace: -c, --unit, --container and --pod each name "
+			"one cgroup: give only one of them\n");
+		return -1;
+	}
+	if (cfg->summary_by && !cfg->summary_s) {
+		fprintf(stderr, "rsttrace: --by groups --summary's counts: "
+				"add --summary\n");
+		return -1;
+	}
+	return 0;
+}
+
 int args__parse(int argc, char **argv, struct rst_config *cfg)
 {
 	static const struct argp argp = {
@@ -426,10 +545,13 @@ int args__parse(int argc, char **argv, struct rst_config *cfg)
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
+	cfg->k8s_logs = RST_K8S_LOGS_DEFAULT;
 	/* NO_EXIT keeps parsing testable; NO_HELP because we own -h */
-	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP,
-			 NULL, &ps);
+	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
+			 &ps);
 	if (err)
+		return -1;
+	if (!ps.exit_ok && args__check(cfg))
 		return -1;
 	return ps.exit_ok ? 1 : 0;
 }

@@ -32,7 +32,19 @@ struct rst_config {
 	bool infer_reasons; /* hidden --infer-reasons: ignore the kernel's */
 	bool legacy_owners; /* hidden: the < 5.11 owner store, for tests */
 	unsigned long summary_s; /* --summary interval, 0: events */
+	uint8_t summary_by; /* --by: enum rst_summary_by */
+	/* --unit, --container, --pod: at most one of them and -c */
+	const char *unit, *container, *pod;
+	const char *k8s_logs; /* --k8s-logs DIR: the kubelet's logs' root */
 };
+
+enum rst_summary_by {
+	RST_BY_COMM = 0,
+	RST_BY_UNIT,
+	RST_BY_POD,
+};
+
+#define RST_K8S_LOGS_DEFAULT "/var/log"
 
 #define RST_SUMMARY_DEFAULT_S 10
 

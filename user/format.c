@@ -271,6 +271,23 @@ static void json_reset_who(struct json *j, const struct rst_event *e)
 	json__key_str_or_null(j, "state", tcp_state__name(e->state));
 }
 
+/* Where the socket lives, in names a person knows. */
+static void json_identity(struct json *j, const struct rst_record *r)
+{
+	static const struct rst_identity none;
+	const struct rst_identity *id = r->ident ? r->ident : &none;
+
+	json__key_str_or_null(j, "netns_name", r->netns_name);
+	json__key_str_or_null(j, "cgroup", id->cgroup);
+	json__key_str_or_null(j, "unit", id->unit);
+	json__key_str_or_null(j, "container_id", id->container_id);
+	json__key_str_or_null(j, "container_runtime", id->container_runtime);
+	json__key_str_or_null(j, "pod_uid", id->pod_uid);
+	json__key_str_or_null(j, "namespace", id->k8s_namespace);
+	json__key_str_or_null(j, "pod", id->pod);
+	json__key_str_or_null(j, "container", id->container);
+}
+
 /* How the connection ended: idle time, its owner's close and exit. */
 static void json_reset_end(struct json *j, const struct rst_event *e)
 {
@@ -368,6 +385,7 @@ void format__json_record(struct outbuf *b, const struct rst_record *r,
 	json__str_lit(&j, "reset");
 	json_time(&j, r->ev.ts_ns, o);
 	json_reset_who(&j, &r->ev);
+	json_identity(&j, r);
 	json_reset_why(&j, r);
 	if (o->ksyms)
 		json_kstack(&j, r, o);
@@ -427,11 +445,50 @@ void format__table_header(struct outbuf *b, const struct fmt_opts *o)
 
 	if (o->timestamp)
 		outbuf__printf(b, "%-8s ", "TIME");
-	outbuf__printf(b, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n", (int)c->dir,
-		       "DIR", (int)c->pid, "PID", (int)c->comm, "COMM",
-		       (int)c->addr, "LOCAL", (int)c->addr, "REMOTE",
-		       (int)c->state, "STATE",
-		       o->wide ? "REASON                   CAUSE" : "REASON");
+	outbuf__printf(
+		b, "%-*s %-*s %-*s %-*s %-*s %-*s %s\n", (int)c->dir, "DIR",
+		(int)c->pid, "PID", (int)c->comm, "COMM", (int)c->addr, "LOCAL",
+		(int)c->addr, "REMOTE", (int)c->state, "STATE",
+		o->wide ?
+			"WHERE                    REASON                   CAUSE" :
+			"REASON");
+}
+
+/*
+ * The -w WHERE column: the pod (namespace/pod/container), else the
+ * container (runtime:short id), else the systemd unit, else the network
+ * namespace's name; "-" when none. Names from other users are escaped.
+ */
+static void table_where(struct outbuf *b, const struct rst_record *r)
+{
+	const struct rst_identity *id = r->ident;
+	size_t start = b->len;
+
+	if (id && id->pod) {
+		format__table_escape(
+			b, id->k8s_namespace ? id->k8s_namespace : "-",
+			SIZE_MAX, 64);
+		outbuf__putc(b, '/');
+		format__table_escape(b, id->pod, SIZE_MAX, 64);
+		if (id->container) {
+			outbuf__putc(b, '/');
+			format__table_escape(b, id->container, SIZE_MAX, 64);
+		}
+	} else if (id && id->container_id) {
+		outbuf__puts(b, id->container_runtime ? id->container_runtime :
+							"container");
+		outbuf__putc(b, ':');
+		outbuf__put(b, id->container_id, 12);
+	} else if (id && id->unit) {
+		format__table_escape(b, id->unit, SIZE_MAX, 64);
+	} else if (r->netns_name) {
+		outbuf__lit(b, "netns:");
+		format__table_escape(b, r->netns_name, SIZE_MAX, 64);
+	} else {
+		outbuf__putc(b, '-');
+	}
+	outbuf__pad(b, start, 24);
+	outbuf__putc(b, ' ');
 }
 
 static void table_endpoint(struct outbuf *b, const struct rst_event *e,
@@ -500,6 +557,8 @@ void format__table_record(struct outbuf *b, const struct rst_record *r,
 	outbuf__pad(b, start, c->state);
 	outbuf__putc(b, ' ');
 
+	if (o->wide)
+		table_where(b, r);
 	reason = r->reason;
 	if (reason && !o->wide && !strncmp(reason, "TCP_", 4))
 		reason += 4;

@@ -16,6 +16,7 @@
 
 /* Before correlation, in order: each sees one record alone. */
 static const struct stage *const enrich_stages[] = {
+	&identity_stage,
 	&reason_stage,
 };
 
@@ -153,12 +154,15 @@ static int open_step(const char *name,
 {
 	if (wanted && !wanted(env))
 		return 1;
+	errno = ENOMEM;
 	*st = open ? open(env) : NULL;
-	if (open && !*st) {
+	if (open && !*st && errno) {
 		fprintf(stderr, "rsttrace: cannot set up %s: %s\n", name,
 			strerror(errno));
 		return -1;
 	}
+	if (open && !*st)
+		return -1;
 	return 0;
 }
 

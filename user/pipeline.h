@@ -5,7 +5,8 @@
  *   ring -> decode -> enrich -> correlate -> finish -> sinks
  *
  *   decode     the ring's bytes into a struct rst_record, its stack once
- *   enrich     what one record alone tells (the reason; later identity)
+ *   enrich     what one record alone tells: the socket's unit, container
+ *              and pod; the reason
  *   correlate  hold a moment, so that the two ends of a reset meet
  *   finish     the cause in words, its suffixes and errno, peer known
  *   sinks      where records go: the table or JSON lines, or --summary
@@ -27,6 +28,9 @@ struct ksyms;
 struct fmt_opts;
 struct output;
 struct rst_clock;
+struct features;
+struct sources;
+struct lost;
 
 /* What stages and sinks may read; set up before the run, owned by main. */
 struct pipe_env {
@@ -36,13 +40,19 @@ struct pipe_env {
 	const struct fmt_opts *fmt;
 	const struct rst_clock *clock;
 	struct output *out; /* stdout */
+	const struct features *feat; /* what this kernel offers */
+	const struct sources *src; /* what is attached */
+	const struct lost *lost; /* resets lost so far */
 };
 
 struct stage {
 	const char *name;
 	/* NULL, or false where this run has no use for the stage */
 	bool (*wanted)(const struct pipe_env *env);
-	/* NULL, or the stage's state: NULL with errno set on failure */
+	/*
+	 * NULL, or the stage's state: NULL with errno set on failure (0:
+	 * the stage said why itself)
+	 */
 	void *(*open)(const struct pipe_env *env);
 	void (*run)(void *st, const struct pipe_env *env, struct rst_record *r);
 	void (*close)(void *st);
@@ -62,6 +72,7 @@ struct sink {
 	void (*close)(void *st);
 };
 
+extern const struct stage identity_stage;
 extern const struct stage reason_stage;
 extern const struct stage finish_stage;
 extern const struct sink print_sink;

@@ -13,6 +13,18 @@ enum rst_reason_source {
 };
 
 /*
+ * Who a socket's cgroup says it belongs to (README, "Running on every
+ * node"). Each string is NULL when it does not apply; all live as long as
+ * the identity stage that resolved them.
+ */
+struct rst_identity {
+	const char *cgroup; /* path below the host's cgroup v2 root */
+	const char *unit; /* systemd unit */
+	const char *container_id, *container_runtime;
+	const char *pod_uid, *k8s_namespace, *pod, *container;
+};
+
+/*
  * One reset as userspace reports it: the kernel's event plus what was
  * worked out from it (reason when the kernel gave none, cause, errno) and
  * from other events (the peer on this host).
@@ -31,6 +43,9 @@ struct rst_record {
 	uint8_t cause_stem;
 	uint32_t peer_pid;
 	uint8_t peer_comm[RST_COMM_LEN];
+	/* NULL: no cgroup known, or identity not wanted in this run */
+	const struct rst_identity *ident;
+	const char *netns_name; /* as ip netns names it, NULL: none */
 	unsigned int kstack_n; /* frames of kstack */
 	uint64_t kstack[RST_KSTACK_MAX]; /* as the ring carried them */
 };

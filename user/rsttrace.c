@@ -23,6 +23,7 @@
 #include <bpf/libbpf.h>
 #include "args.h"
 #include "cgroup.h"
+#include "selector.h"
 #include "clock.h"
 #include "features.h"
 #include "format.h"
@@ -269,7 +270,7 @@ static struct btf *detect(struct tracer *t)
 static int prepare(struct tracer *t, const struct btf *vmlinux)
 {
 	const struct rst_config *cfg = t->cfg;
-	char msg[256];
+	char msg[1024], path[4096];
 
 	if (!has_privileges()) {
 		fprintf(stderr,
@@ -286,6 +287,14 @@ static int prepare(struct tracer *t, const struct btf *vmlinux)
 		fprintf(stderr, "rsttrace: -c: %s\n", msg);
 		return 2;
 	}
+	if (selector__resolve(cfg, &t->ld.cgroup_id, path, sizeof(path), msg,
+			      sizeof(msg))) {
+		fprintf(stderr, "rsttrace: %s\n", msg);
+		return 2;
+	}
+	if (t->ld.cgroup_id && !cfg->cgroup)
+		fprintf(stderr, "rsttrace: only the cgroup %s (id %llu)\n",
+			path, (unsigned long long)t->ld.cgroup_id);
 	if (!vmlinux) {
 		fprintf(stderr,
 			"rsttrace: no kernel BTF at /sys/kernel/btf/vmlinux: "
@@ -349,7 +358,7 @@ static int start(struct tracer *t)
 		.see_all_senders = t->feat.send_reset_nosock && !cfg->npids &&
 				   !cfg->nlports && !cfg->nrports &&
 				   !cfg->nports && !cfg->direction &&
-				   !cfg->cgroup,
+				   !t->ld.cgroup_id,
 	};
 	t->fmt = (struct fmt_opts){
 		.wide = cfg->wide,
@@ -363,18 +372,24 @@ static int start(struct tracer *t)
 				    .ksyms = t->ksyms,
 				    .fmt = &t->fmt,
 				    .clock = &t->clock,
-				    .out = &t->out };
+				    .out = &t->out,
+				    .feat = &t->feat,
+				    .src = &t->ld.src };
 	t->lost = (struct lost_reporter){ .cfg = cfg,
 					  .ld = &t->ld,
 					  .reasons = &t->reasons,
 					  .fmt = &t->fmt,
 					  .out = &t->out,
 					  .lost = lost__new() };
-	t->pipe = pipeline__new(&t->env);
-	if (!t->pipe || !t->lost.lost) {
+	t->env.lost = t->lost.lost;
+	if (!t->lost.lost) {
 		fprintf(stderr, "rsttrace: out of memory\n");
 		return 1;
 	}
+	/* it says why itself */
+	t->pipe = pipeline__new(&t->env);
+	if (!t->pipe)
+		return 1;
 	t->rb = ring_buffer__new(bpf_map__fd(t->ld.skel->maps.events),
 				 handle_event, t, NULL);
 	if (!t->rb) {

@@ -28,7 +28,7 @@ static void *summary_open(const struct pipe_env *env)
 
 	if (!ss)
 		return NULL;
-	ss->s = summary__new();
+	ss->s = summary__new_by(env->cfg->summary_by);
 	if (!ss->s) {
 		free(ss);
 		return NULL;

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "format.h"
@@ -26,8 +27,11 @@ struct summary_row {
 	uint8_t direction;
 	uint8_t has_comm;
 	uint8_t cause_len;
-	/* up to the first NUL, zero after it: equal names compare equal */
-	uint8_t comm[RST_COMM_LEN];
+	/*
+	 * The process name, unit or namespace/pod (--by), up to the first
+	 * NUL and zero after it: equal names compare equal.
+	 */
+	uint8_t comm[SUMMARY_WHO_LEN];
 	char cause[CAUSE_LEN]; /* cause_len bytes, not NUL-terminated */
 };
 
@@ -38,6 +42,7 @@ struct summary {
 	size_t nslots; /* a power of two, at least twice nrows */
 	uint64_t total;
 	uint64_t other; /* counted in total, without a row */
+	enum rst_summary_by by;
 };
 
 _Static_assert(CAUSE_LEN < 256, "cause_len is a uint8_t");
@@ -45,7 +50,16 @@ _Static_assert(SUMMARY_MAX_ROWS < UINT32_MAX, "slots hold row indexes");
 
 struct summary *summary__new(void)
 {
-	return calloc(1, sizeof(struct summary));
+	return summary__new_by(RST_BY_COMM);
+}
+
+struct summary *summary__new_by(enum rst_summary_by by)
+{
+	struct summary *s = calloc(1, sizeof(struct summary));
+
+	if (s)
+		s->by = by;
+	return s;
 }
 
 void summary__free(struct summary *s)
@@ -81,8 +95,35 @@ static uint64_t load64(const void *p, size_t n)
 	return v;
 }
 
+/* What --by groups by, into @k->comm; false when the record has none. */
+static bool row_who(struct summary_row *k, const struct rst_record *r,
+		    enum rst_summary_by by)
+{
+	const struct rst_identity *id = r->ident;
+	size_t n;
+
+	memset(k->comm, 0, sizeof(k->comm));
+	if (by == RST_BY_UNIT) {
+		if (!id || !id->unit)
+			return false;
+		snprintf((char *)k->comm, sizeof(k->comm), "%s", id->unit);
+	} else if (by == RST_BY_POD) {
+		if (!id || !id->pod)
+			return false;
+		snprintf((char *)k->comm, sizeof(k->comm), "%s/%s",
+			 id->k8s_namespace ? id->k8s_namespace : "", id->pod);
+	} else {
+		if (r->ev.owner_source == RST_OWNER_NONE)
+			return false;
+		n = strnlen((const char *)r->ev.comm, sizeof(r->ev.comm));
+		memcpy(k->comm, r->ev.comm, n);
+	}
+	return true;
+}
+
 /* The key of @r in @k (count and hash aside). */
-static void row_key(struct summary_row *k, const struct rst_record *r)
+static void row_key(struct summary_row *k, const struct rst_record *r,
+		    enum rst_summary_by by)
 {
 	size_t n;
 
@@ -98,12 +139,7 @@ static void row_key(struct summary_row *k, const struct rst_record *r)
 		k->rport = 0;
 	}
 	k->direction = r->ev.direction;
-	k->has_comm = r->ev.owner_source != RST_OWNER_NONE;
-	memset(k->comm, 0, sizeof(k->comm));
-	if (k->has_comm) {
-		n = strnlen((const char *)r->ev.comm, sizeof(r->ev.comm));
-		memcpy(k->comm, r->ev.comm, n);
-	}
+	k->has_comm = row_who(k, r, by);
 	/* the cause comes from our own code, but may fill the whole array */
 	n = strnlen(r->cause, CAUSE_LEN);
 	/* "after 61.2 s idle" and the like would split a row per record */
@@ -120,8 +156,8 @@ static uint32_t row_hash(const struct summary_row *k)
 
 	h = mix(h, (uint64_t)k->rport << 32 | (uint64_t)k->lport << 16 |
 			   (uint64_t)k->direction << 8 | k->has_comm);
-	h = mix(h, load64(k->comm, 8));
-	h = mix(h, load64(k->comm + 8, 8));
+	for (i = 0; i < sizeof(k->comm) && k->comm[i]; i += 8)
+		h = mix(h, load64(k->comm + i, 8));
 	for (i = 0; i < k->cause_len; i += 8)
 		h = mix(h, load64(k->cause + i, k->cause_len - i));
 	h = mix(h, k->cause_len);
@@ -131,9 +167,8 @@ static uint32_t row_hash(const struct summary_row *k)
 static int row_eq(const struct summary_row *a, const struct summary_row *b)
 {
 	return a->hash == b->hash && a->lport == b->lport &&
-	       a->rport == b->rport &&
-	       a->direction == b->direction && a->has_comm == b->has_comm &&
-	       a->cause_len == b->cause_len &&
+	       a->rport == b->rport && a->direction == b->direction &&
+	       a->has_comm == b->has_comm && a->cause_len == b->cause_len &&
 	       !memcmp(a->comm, b->comm, sizeof(a->comm)) &&
 	       !memcmp(a->cause, b->cause, a->cause_len);
 }
@@ -199,7 +234,7 @@ int summary__add(struct summary *s, const struct rst_record *r)
 	if (r->drop)
 		return 0;
 	s->total++;
-	row_key(&k, r);
+	row_key(&k, r, s->by);
 	k.hash = row_hash(&k);
 	if (s->nslots) {
 		mask = s->nslots - 1;
@@ -316,6 +351,32 @@ static void print_port(struct outbuf *b, uint16_t port)
 #define DIR_W 8
 #define PORT_W 5
 #define COMM_W RST_COMM_LEN
+/* units and namespace/pod names run longer than process names */
+#define WHO_W 40
+
+static const char *const who_header[] = {
+	[RST_BY_COMM] = "COMM",
+	[RST_BY_UNIT] = "UNIT",
+	[RST_BY_POD] = "POD",
+};
+
+/* The --by cell: escaped, "-" when the record had none, then padding. */
+static void print_who(struct outbuf *b, const struct summary_row *r,
+		      enum rst_summary_by by)
+{
+	size_t start = b->len;
+
+	if (by == RST_BY_COMM) {
+		format__table_comm(b, r->comm, r->has_comm, COMM_W);
+		return;
+	}
+	if (r->has_comm)
+		format__table_escape(b, r->comm, sizeof(r->comm), SIZE_MAX);
+	else
+		outbuf__putc(b, '-');
+	outbuf__pad(b, start, WHO_W);
+	outbuf__putc(b, ' ');
+}
 
 void summary__print_table(struct summary *s, struct outbuf *b,
 			  const char *title)
@@ -337,9 +398,9 @@ void summary__print_table(struct summary *s, struct outbuf *b,
 	if (digits(s->other) > count_w)
 		count_w = digits(s->other);
 
-	outbuf__printf(b, "%*s %-*s %-*s %-*s %-*s %s\n", (int)count_w,
-		       "COUNT", DIR_W, "DIR", PORT_W, "LPORT", PORT_W, "RPORT",
-		       COMM_W, "COMM", "CAUSE");
+	outbuf__printf(b, "%*s %-*s %-*s %-*s %-*s %s\n", (int)count_w, "COUNT",
+		       DIR_W, "DIR", PORT_W, "LPORT", PORT_W, "RPORT",
+		       s->by ? WHO_W : COMM_W, who_header[s->by], "CAUSE");
 	for (i = 0; i < s->nrows; i++) {
 		r = &s->rows[i];
 		outbuf__printf(b, "%*" PRIu64 " ", (int)count_w, r->count);
@@ -347,7 +408,7 @@ void summary__print_table(struct summary *s, struct outbuf *b,
 		outbuf__printf(b, "%-*s ", DIR_W, dir ? dir : "-");
 		print_port(b, r->lport);
 		print_port(b, r->rport);
-		format__table_comm(b, r->comm, r->has_comm, COMM_W);
+		print_who(b, r, s->by);
 		if (r->cause_len)
 			format__table_escape(b, r->cause, r->cause_len,
 					     SIZE_MAX);
@@ -358,19 +419,27 @@ void summary__print_table(struct summary *s, struct outbuf *b,
 	if (s->other)
 		outbuf__printf(b, "%*" PRIu64 " %-*s %-*s %-*s %-*s %s\n",
 			       (int)count_w, s->other, DIR_W, "-", PORT_W, "-",
-			       PORT_W, "-", COMM_W, "-",
+			       PORT_W, "-", s->by ? WHO_W : COMM_W, "-",
 			       "(other: too many keys in this interval)");
 }
 
-static void json_row(struct json *j, const struct summary_row *r)
+static void json_row(struct json *j, const struct summary_row *r,
+		     enum rst_summary_by by)
 {
 	json__begin_object(j);
 	json__key_str_or_null(j, "direction",
 			      format__direction_name(r->direction));
 	json__key_u64_or_null(j, "lport", r->lport, r->lport);
 	json__key_u64_or_null(j, "rport", r->rport, r->rport);
-	json__key_bytes_or_null(j, "comm", r->has_comm, r->comm,
-				sizeof(r->comm));
+	if (by == RST_BY_UNIT)
+		json__key_bytes_or_null(j, "unit", r->has_comm, r->comm,
+					sizeof(r->comm));
+	else if (by == RST_BY_POD)
+		json__key_bytes_or_null(j, "pod", r->has_comm, r->comm,
+					sizeof(r->comm));
+	else
+		json__key_bytes_or_null(j, "comm", r->has_comm, r->comm,
+					sizeof(r->comm));
 	json__key_bytes_or_null(j, "cause", r->cause_len, r->cause,
 				r->cause_len);
 	json__key_u64(j, "count", r->count);
@@ -395,7 +464,7 @@ void summary__print_json(struct summary *s, struct outbuf *b,
 	json__key(&j, "rows");
 	json__begin_array(&j);
 	for (i = 0; i < s->nrows; i++)
-		json_row(&j, &s->rows[i]);
+		json_row(&j, &s->rows[i], s->by);
 	json__end_array(&j);
 	if (s->other) {
 		json__key_u64(&j, "other", s->other);

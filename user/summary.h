@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "outbuf.h"
+#include "args.h"
 #include "record.h"
 
 /*
@@ -21,8 +22,12 @@
 
 struct summary;
 
-/* NULL when out of memory. */
+/* a namespace (63), '/' and a pod name (253), and the NUL */
+#define SUMMARY_WHO_LEN 320
+
+/* NULL when out of memory. By process name, or as --by says. */
 struct summary *summary__new(void);
+struct summary *summary__new_by(enum rst_summary_by by);
 void summary__free(struct summary *s);
 
 /*

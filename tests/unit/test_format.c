@@ -143,6 +143,16 @@ static void sample_record(struct rst_record *r)
 
 UNIT_TEST(json_event_fields)
 {
+	static const struct rst_identity ident = {
+		.cgroup = "/kubepods/pod1/c\"1",
+		.unit = "u.scope",
+		.container_id = "c1",
+		.container_runtime = "cri-o",
+		.pod_uid = "pod1",
+		.k8s_namespace = "shop",
+		.pod = "web-0",
+		.container = "nginx",
+	};
 	struct rst_clock clock = { 0 };
 	struct fmt_opts o = { .clock = &clock };
 	struct outbuf b = {};
@@ -166,6 +176,8 @@ UNIT_TEST(json_event_fields)
 	r.ev.closed_ns = r.ev.ts_ns - 2000400;
 	r.ev.exit_flags = RST_EXIT_DYING;
 	r.ev.exit_code = 9;
+	r.ident = &ident;
+	r.netns_name = "blue";
 	format__json_record(&b, &r, &o);
 	CHECK_EQ_STR(
 		str(&b),
@@ -175,6 +187,10 @@ UNIT_TEST(json_event_fields)
 		"\"netns\":4026531840,\"sock_cookie\":99,\"family\":\"ipv4\","
 		"\"laddr\":\"127.0.0.1\",\"lport\":8080,\"raddr\":\"127.0.0.2\","
 		"\"rport\":41234,\"state\":\"ESTABLISHED\","
+		"\"netns_name\":\"blue\",\"cgroup\":\"/kubepods/pod1/c\\\"1\","
+		"\"unit\":\"u.scope\",\"container_id\":\"c1\","
+		"\"container_runtime\":\"cri-o\",\"pod_uid\":\"pod1\","
+		"\"namespace\":\"shop\",\"pod\":\"web-0\",\"container\":\"nginx\","
 		"\"reason\":\"TCP_ABORT_ON_CLOSE\",\"owner_source\":\"accept\","
 		"\"source\":\"tcp\",\"reason_source\":\"kernel\","
 		"\"cause\":\"application closed socket with 10 unread bytes\","
@@ -217,7 +233,11 @@ UNIT_TEST(json_event_no_socket)
 	CHECK(strstr(str(&b), "\"sock_cookie\":null,\"family\":\"ipv6\","
 			      "\"laddr\":\"::1\"") != NULL);
 	CHECK(strstr(str(&b), "\"raddr\":\"2001:db8::5\"") != NULL);
-	CHECK(strstr(str(&b), "\"state\":null,\"reason\":null,"
+	CHECK(strstr(str(&b), "\"state\":null,\"netns_name\":null,"
+			      "\"cgroup\":null,\"unit\":null,"
+			      "\"container_id\":null,\"container_runtime\":null,"
+			      "\"pod_uid\":null,\"namespace\":null,\"pod\":null,"
+			      "\"container\":null,\"reason\":null,"
 			      "\"owner_source\":null,\"source\":\"tcp\","
 			      "\"reason_source\":null,\"cause\":null,") != NULL);
 	CHECK(strstr(str(&b), "\"age_ms\":null,\"bytes_sent\":null,") != NULL);

@@ -349,3 +349,54 @@ UNIT_TEST(summary_throughput)
 	free(recs);
 	summary__free(s);
 }
+
+/* --by unit and --by pod: rows by those names, longer than a comm. */
+UNIT_TEST(summary_by_unit_and_pod)
+{
+	static const struct rst_identity web = {
+		.unit = "a-unit-name-longer-than-sixteen.service",
+		.k8s_namespace = "shop",
+		.pod = "web-0",
+	};
+	static const struct rst_identity hostile = {
+		.unit = "x\n\"y.service",
+	};
+	struct summary *u = summary__new_by(RST_BY_UNIT);
+	struct summary *p = summary__new_by(RST_BY_POD);
+	struct outbuf b = {};
+	struct rst_record r;
+	int i;
+
+	CHECK(u && p);
+	if (!u || !p)
+		return;
+	rec(&r, RST_DIR_SENT, "nginx", "closed with unread data", 80);
+	r.ident = &web;
+	for (i = 0; i < 3; i++) {
+		summary__add(u, &r);
+		summary__add(p, &r);
+	}
+	r.ident = &hostile;
+	summary__add(u, &r);
+	summary__add(p, &r);
+	r.ident = NULL;
+	summary__add(u, &r);
+	CHECK_EQ_INT(summary__nrows(u), 3);
+	CHECK_EQ_INT(summary__nrows(p), 2);
+	summary__print_json(u, &b, "t", 1.0);
+	CHECK(strstr(str(&b), "\"unit\":\"a-unit-name-longer-than-sixteen."
+			      "service\",\"cause\":\"closed with unread data\","
+			      "\"count\":3}") != NULL);
+	CHECK(strstr(str(&b), "\"unit\":\"x\\n\\\"y.service\"") != NULL);
+	CHECK(strstr(str(&b), "\"unit\":null,") != NULL);
+	CHECK(strstr(str(&b), "\"comm\"") == NULL);
+	b.len = 0;
+	summary__print_table(p, &b, NULL);
+	CHECK(strstr(str(&b), " POD ") != NULL);
+	CHECK(strstr(str(&b), "shop/web-0 ") != NULL);
+	/* one line per row, whatever the names hold */
+	CHECK_EQ_INT(count_char(str(&b), '\n'), 4);
+	outbuf__free(&b);
+	summary__free(u);
+	summary__free(p);
+}

@@ -1,0 +1,271 @@
+"""Identity: the cgroup path, systemd unit, container and Kubernetes pod of
+each reset's socket, and the network namespace's name. Real cgroup v2
+directories shaped as systemd, Docker, containerd, CRI-O and podman make
+them (systemd and cgroupfs drivers); the test's own processes are moved
+in and refused a connection. A kubelet log layout under a temporary
+--k8s-logs root names namespace, pod and container."""
+import hashlib
+import os
+import re
+import subprocess
+import tempfile
+import uuid
+
+from harness import (Cgroup, Tracer, cgroup, cgroup2_mount, check, eq, expect, free_ports, info,
+                     netns, one_on, proc, rsttrace_cmd, test)
+from test_filters import only, refuse
+from test_owner import tracer
+
+
+def cid(tag):
+    """A container id: 64 lowercase hex digits."""
+    return hashlib.sha256(tag.encode()).hexdigest()
+
+
+def shaped(stack, root, rel):
+    """The cgroups root/rel, made one level at a time (removed in reverse,
+    after the processes in them): returns the innermost."""
+    path = root.path
+    for part in rel.split("/"):
+        path = os.path.join(path, part)
+        if os.path.isdir(path):  # made for another shape
+            continue
+        c = Cgroup(path)
+        stack.callback(c.remove)
+    return c
+
+
+def host_path(cg):
+    """A cgroup's path as rsttrace names it: below the hierarchy's root."""
+    return "/" + os.path.relpath(cg.path, cgroup2_mount())
+
+
+class K8sLogs:
+    """The kubelet's log layout: pods/NS_POD_UID/CONTAINER/0.log and
+    containers/POD_NS_CONTAINER-ID.log (a symlink to it)."""
+
+    def __init__(self, stack):
+        self.root = tempfile.mkdtemp(prefix="rsttrace-k8s-")
+        stack.callback(subprocess.run, ["rm", "-rf", self.root])
+        os.makedirs(os.path.join(self.root, "pods"))
+        os.makedirs(os.path.join(self.root, "containers"))
+
+    def add(self, ns, pod, uid, container, container_id):
+        d = os.path.join(self.root, "pods", "%s_%s_%s" % (ns, pod, uid), container)
+        os.makedirs(d, exist_ok=True)
+        log = os.path.join(d, "0.log")
+        open(log, "w").close()
+        os.symlink(log, os.path.join(self.root, "containers", "%s_%s_%s-%s.log" % (
+            pod, ns, container, container_id)))
+
+
+NONE = {"unit": None, "container_id": None, "container_runtime": None, "pod_uid": None,
+        "namespace": None, "pod": None, "container": None}
+
+
+def shapes():
+    """(tag, cgroup path below the test's root, identity expected)."""
+    u = [str(uuid.uuid4()) for _ in range(4)]
+    c = [cid("rst-%s-%d" % (u[0], i)) for i in range(8)]
+    return u, c, [
+        ("service", "system.slice/rst-web.service", {**NONE, "unit": "rst-web.service"}),
+        ("user", "user.slice/user-1000.slice/user@1000.service/app.slice/rst-app.service",
+         {**NONE, "unit": "user@1000.service"}),
+        ("docker-systemd", "system.slice/docker-%s.scope" % c[0],
+         {**NONE, "unit": "docker-%s.scope" % c[0], "container_id": c[0],
+          "container_runtime": "docker"}),
+        ("docker-cgroupfs", "docker/%s" % c[1],
+         {**NONE, "container_id": c[1], "container_runtime": "docker"}),
+        ("containerd-systemd",
+         "kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod%s.slice/"
+         "cri-containerd-%s.scope" % (u[0].replace("-", "_"), c[2]),
+         {"unit": "cri-containerd-%s.scope" % c[2], "container_id": c[2],
+          "container_runtime": "containerd", "pod_uid": u[0], "namespace": "shop",
+          "pod": "web-0", "container": "nginx"}),
+        ("containerd-cgroupfs", "kubepods/besteffort/pod%s/%s" % (u[1], c[3]),
+         {**NONE, "container_id": c[3], "container_runtime": "containerd", "pod_uid": u[1],
+          "namespace": "shop", "pod": "cache-1", "container": "redis"}),
+        ("crio-systemd", "kubepods.slice/kubepods-pod%s.slice/crio-%s.scope" % (
+            u[2].replace("-", "_"), c[4]),
+         {"unit": "crio-%s.scope" % c[4], "container_id": c[4], "container_runtime": "cri-o",
+          "pod_uid": u[2], "namespace": "kube-system", "pod": "dns-x",
+          "container": "coredns"}),
+        # no logs for this pod: its uid, but no names
+        ("crio-cgroupfs", "kubepods/pod%s/crio-%s" % (u[3], c[5]),
+         {**NONE, "container_id": c[5], "container_runtime": "cri-o", "pod_uid": u[3]}),
+        ("podman", "machine.slice/libpod-%s.scope" % c[6],
+         {**NONE, "unit": "libpod-%s.scope" % c[6], "container_id": c[6],
+          "container_runtime": "podman"}),
+    ]
+
+
+def kubelet_logs(stack, u, c):
+    logs = K8sLogs(stack)
+    logs.add("shop", "web-0", u[0], "nginx", c[2])
+    logs.add("shop", "cache-1", u[1], "redis", c[3])
+    logs.add("kube-system", "dns-x", u[2], "coredns", c[4])
+    return logs
+
+
+@test("identity_shapes")
+def identity_shapes(stack):
+    """Every shape names its unit, container, runtime and pod; the kubelet's
+    logs name namespace, pod and container; -w shows them in the table."""
+    root = cgroup(stack, "id")
+    u, c, table = shapes()
+    logs = kubelet_logs(stack, u, c)
+    port, = free_ports(1)
+    leaves = [(tag, shaped(stack, root, rel), want) for tag, rel, want in table]
+    ns = netns(stack, "idn")
+    ns.ip("link", "set", "lo", "up")
+    tr = tracer(stack, "--k8s-logs", logs.root)
+    wide = Tracer("-w", "--k8s-logs", logs.root, json_mode=False)
+    stack.callback(wide.kill)
+    wide.start()
+    socks = []
+    for tag, leaf, want in leaves:
+        p = proc(stack, b"rst-id-" + tag.encode()[:8], cgroup=leaf)
+        socks.append((tag, leaf, want, refuse(p, 4, port, tag)))
+    in_ns = proc(stack, b"rst-id-netns", netns=ns)
+    s_ns = refuse(in_ns, 4, port, "netns")
+    tr.wait_on(*[(s, "received") for _, _, _, s in socks], (s_ns, "received"),
+               what="a reset from every shaped cgroup")
+    tr.stop()
+    wide.stop()
+    recs = tr.records()
+    for tag, leaf, want, s in socks:
+        r = one_on(recs, tag, s, "received")
+        expect(r, "reset in %s" % tag, cgroup_id=leaf.id, cgroup=host_path(leaf),
+               netns_name=None, **want)
+    expect(one_on(recs, "netns", s_ns, "received"), "reset in netns %s" % ns.name,
+           netns_name=ns.name, container_id=None, pod=None)
+    lines = b"\n".join(wide.lines).decode("utf-8", "replace")
+    check("WHERE" in lines.splitlines()[0], "-w header: %r", lines.splitlines()[:1])
+    for what in ("shop/web-0/nginx", "shop/cache-1/redis", "kube-system/dns-x/coredns",
+                 "cri-o:%s" % c[5][:12], "docker:%s" % c[1][:12], "podman:%s" % c[6][:12],
+                 "rst-web.service", "netns:" + ns.name):
+        check(what in lines, "-w table without %r:\n%s", what, lines[-3000:])
+
+
+def filtered(stack, args, pos, negs, port, what):
+    """A tracer with @args: the reset of @pos passes, those of @negs not."""
+    tr = tracer(stack, *args)
+    tag = "".join(ch for ch in what if ch.isalnum())
+    for i, n in enumerate(negs):
+        refuse(n, 4, port, "%s-neg%d" % (tag, i))
+    s = refuse(pos, 4, port, tag + "-pos")
+    tr.wait_on((s, "received"), what="the reset of %s" % what)
+    tr.stop()
+    recs = tr.records()
+    only(recs, " ".join(args), lambda r: r["cgroup_id"] is not None and
+         r["pid"] == pos.pid)
+    return one_on(recs, what, s, "received")
+
+
+@test("identity_filters")
+def identity_filters(stack):
+    """--unit, --container and --pod pass their cgroup's resets (and those
+    below it) and drop the rest; each resolves to one cgroup at start."""
+    root = cgroup(stack, "idf")
+    u, c, table = shapes()
+    logs = kubelet_logs(stack, u, c)
+    port, = free_ports(1)
+    leaf = {tag: shaped(stack, root, rel) for tag, rel, _ in table}
+    ps = {tag: proc(stack, b"rst-if-" + tag.encode()[:8], cgroup=leaf[tag]) for tag in leaf}
+    r = filtered(stack, ["--unit", "rst-web.service"], ps["service"],
+                 [ps["docker-systemd"], ps["user"]], port, "--unit")
+    expect(r, "--unit rst-web.service", unit="rst-web.service")
+    # a unit name without a type is a service, as systemctl takes it
+    filtered(stack, ["--unit", "rst-web"], ps["service"], [ps["podman"]], port,
+             "--unit without .service")
+    r = filtered(stack, ["--container", c[2][:10]], ps["containerd-systemd"],
+                 [ps["docker-systemd"], ps["containerd-cgroupfs"]], port, "--container")
+    expect(r, "--container", container_id=c[2])
+    r = filtered(stack, ["--pod", "shop/cache-1", "--k8s-logs", logs.root],
+                 ps["containerd-cgroupfs"], [ps["containerd-systemd"], ps["service"]], port,
+                 "--pod")
+    expect(r, "--pod shop/cache-1", pod="cache-1", namespace="shop")
+
+
+def refused_start(args, want):
+    r = subprocess.run(rsttrace_cmd(*args), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, timeout=60)
+    err = r.stderr.decode("utf-8", "replace").strip().splitlines()
+    eq(r.returncode, 2, "%s: exit status (stderr %r)" % (" ".join(args), err))
+    check(err and all(w in err[-1] for w in want), "%s: stderr %r, expected %r",
+          " ".join(args), err, want)
+    return err
+
+
+@test("identity_filters_bad")
+def identity_filters_bad(stack):
+    """A unit, container or pod that is not there, or a prefix that names
+    two containers: one line naming it, status 2, nothing loaded."""
+    root = cgroup(stack, "idb")
+    a, b = "abcd" + cid("a")[4:], "abcd" + cid("b")[4:]
+    shaped(stack, root, "system.slice/docker-%s.scope" % a)
+    shaped(stack, root, "system.slice/docker-%s.scope" % b)
+    refused_start(["--unit", "rst-no-such.service"], ["--unit rst-no-such.service",
+                                                      "no such cgroup"])
+    refused_start(["--container", "abcd"], ["--container abcd", "matches 2 cgroups"])
+    refused_start(["--container", "0123456789ab"], ["no such cgroup"])
+    refused_start(["--pod", "nowhere/none", "--k8s-logs", "/nonexistent"],
+                  ["--pod nowhere/none", "no such cgroup"])
+    for args, want in ((["--container", "XYZ1"], "invalid container id 'XYZ1'"),
+                       (["--pod", "a/b/c"], "invalid pod 'a/b/c'"),
+                       (["--unit", "a/b"], "invalid unit 'a/b'"),
+                       (["--unit", "x.service", "-c", "/"], "give only one of them"),
+                       (["--by", "pid"], "invalid --by 'pid'")):
+        r = subprocess.run(rsttrace_cmd(*args), stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=60)
+        err = r.stderr.decode("utf-8", "replace")
+        check(r.returncode != 0 and want in err, "%s: rc %d, stderr %r", " ".join(args),
+              r.returncode, err)
+
+
+@test("identity_cgroupns")
+def identity_cgroupns(stack):
+    """rsttrace in its own cgroup namespace, as in a DaemonSet pod that
+    mounts the host's hierarchy: paths are still the host's."""
+    root = cgroup(stack, "idns")
+    pod = shaped(stack, root, "kubepods/pod%s" % uuid.uuid4())
+    leaf = shaped(stack, root, "system.slice/rst-ns.service")
+    port, = free_ports(1)
+    tr = Tracer(preexec_fn=pod.join)
+    tr.args = ["unshare", "--cgroup"] + tr.args
+    stack.callback(tr.kill)
+    tr.start()
+    p = proc(stack, b"rst-idns", cgroup=leaf)
+    s = refuse(p, 4, port, "c")
+    tr.wait_on((s, "received"), what="the reset, seen from a cgroup namespace")
+    theirs = os.stat("/proc/%d/ns/cgroup" % tr.proc.pid).st_ino
+    tr.stop()
+    check(theirs != os.stat("/proc/self/ns/cgroup").st_ino,
+          "rsttrace is not in a cgroup namespace of its own")
+    expect(one_on(tr.records(), "ns", s, "received"), "reset seen from a cgroup namespace",
+           cgroup=host_path(leaf), unit="rst-ns.service")
+
+
+@test("summary_by")
+def summary_by(stack):
+    """--summary --by unit and --by pod group by them."""
+    root = cgroup(stack, "idsum")
+    u, c, table = shapes()
+    logs = kubelet_logs(stack, u, c)
+    port, = free_ports(1)
+    leaf = {tag: shaped(stack, root, rel) for tag, rel, _ in table if tag in (
+        "service", "containerd-systemd")}
+    ps = {tag: proc(stack, b"rst-sb-" + tag.encode()[:8], cgroup=leaf[tag]) for tag in leaf}
+    for by, want in (("unit", "rst-web.service"), ("pod", "shop/web-0")):
+        tr = tracer(stack, "--summary=3600", "--by", by, "--k8s-logs", logs.root)
+        for i in range(3):
+            refuse(ps["service"], 4, port, "%s-s%d" % (by, i))
+        refuse(ps["containerd-systemd"], 4, port, by + "-k")
+        tr.stop()
+        rows = [row for r in tr.records() if r["type"] == "summary" for row in r["rows"]
+                if row["direction"] == "received" and row["rport"] == port]
+        got = {row[by]: row["count"] for row in rows}
+        info("summary_by %s: %r" % (by, got))
+        check(got.get(want) == (3 if by == "unit" else 1), "--by %s: rows %r", by, rows)
+        check(all(by in row and "comm" not in row for row in rows), "--by %s: rows %r",
+              by, rows)
