@@ -31,7 +31,7 @@ CFLAGS  ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	      -I$(OUTPUT) -iquote bpf -iquote user
 # libbpf is linked statically, its own dependencies dynamically.
-LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz
+LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -pthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
 	      -Wall -Werror -Wno-unused-function
 
@@ -87,7 +87,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # The skeleton must exist before the first compile; after that the -MMD
 # files say which objects really include it (and every other header).
 # -V prints the version
-$(OUTPUT)/user/report.o: $(VERSION_H)
+$(OUTPUT)/user/report.o $(OUTPUT)/user/sink_metrics.o: $(VERSION_H)
 $(OUTPUT)/user/%.o: user/%.c | $(SKEL) $(OUTPUT)/user
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@

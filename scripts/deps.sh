@@ -25,6 +25,7 @@ build)
 		'test -e /usr/lib/$(gcc -print-multiarch)/libbpf.a'
 	want libelf-dev 'test -e /usr/include/libelf.h'
 	want zlib1g-dev 'test -e /usr/include/zlib.h'
+	want libmicrohttpd-dev 'test -e /usr/include/microhttpd.h'
 	;;
 test)
 	want python3 'test -x /usr/bin/python3'
@@ -35,6 +36,8 @@ test)
 	# real servers the tests start themselves, on loopback in a namespace
 	want nginx 'test -x /usr/sbin/nginx'
 	want redis-server 'test -x /usr/bin/redis-server'
+	# --metrics: a real Prometheus scrapes rsttrace; promtool checks it
+	want prometheus 'test -x /usr/bin/prometheus' 'test -x /usr/bin/promtool'
 	;;
 vmtest)
 	# make vmtest: boots Debian kernels under QEMU (scripts/vmtest/)

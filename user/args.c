@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include "args.h"
 #include "features.h"
+#include "metrics_http.h"
 
 enum {
 	OPT_DIRECTION = 0x100,
@@ -26,6 +27,9 @@ enum {
 	OPT_POD,
 	OPT_K8S_LOGS,
 	OPT_BY,
+	OPT_METRICS,
+	OPT_MAX_SERIES,
+	OPT_QUIET,
 };
 
 static const char doc[] =
@@ -39,6 +43,7 @@ static const char doc[] =
 	"                [--kstack] [--summary[=SECONDS]] [--acceptor HOOKS]\n"
 	"                [--unit NAME] [--container ID] [--pod [NS/]NAME]\n"
 	"                [--k8s-logs DIR] [--by comm|unit|pod]\n"
+	"                [--metrics [ADDR:]PORT] [--metrics-max-series N] [-q]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    rsttrace                      # table of resets until Ctrl-C\n"
@@ -58,6 +63,7 @@ static const char doc[] =
 	"    rsttrace --unit nginx.service # sockets of that systemd unit\n"
 	"    rsttrace --pod default/web-0  # that Kubernetes pod's sockets\n"
 	"    rsttrace --summary --by pod   # counts per pod, every 10 s\n"
+	"    rsttrace --metrics 9465 -q    # Prometheus metrics only\n"
 	"\n"
 	"The owner (PID, COMM) is the process that connected or accepted the "
 	"socket,\nnot the task that happened to run when the reset was "
@@ -114,6 +120,14 @@ static const struct argp_option opts[] = {
 	  "What --summary groups resets by besides cause and port "
 	  "(default comm)",
 	  0 },
+	{ "metrics", OPT_METRICS, "[ADDR:]PORT", 0,
+	  "Serve Prometheus metrics at http://ADDR:PORT/metrics (ADDR "
+	  "default: all)",
+	  0 },
+	{ "metrics-max-series", OPT_MAX_SERIES, "N", 0,
+	  "Reset series kept (default 2000); more go to one 'other' series",
+	  0 },
+	{ "quiet", 'q', NULL, 0, "No records on stdout (with --metrics)", 0 },
 	{ "infer-reasons", OPT_INFER, NULL, OPTION_HIDDEN,
 	  "Infer reasons even where the kernel gives them (for testing)", 0 },
 	{ "legacy-owners", OPT_LEGACY, NULL, OPTION_HIDDEN,
@@ -274,6 +288,9 @@ static bool parse_switch(int key, struct rst_config *cfg)
 		break;
 	case OPT_LEGACY:
 		cfg->legacy_owners = true;
+		break;
+	case 'q':
+		cfg->quiet = true;
 		break;
 	default:
 		return false;
@@ -468,6 +485,28 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 		}
 		cfg->k8s_logs = arg;
 		break;
+	case OPT_METRICS:
+		if (!*arg) {
+			argp_error(state, "empty --metrics address");
+			return EINVAL;
+		}
+		if (metrics_server__check(arg, err, sizeof(err))) {
+			argp_error(state, "invalid --metrics '%s': %s", arg,
+				   err);
+			return EINVAL;
+		}
+		cfg->metrics = arg;
+		break;
+	case OPT_MAX_SERIES:
+		if (parse_ulong(arg, 1, 1000000, &v)) {
+			argp_error(state,
+				   "invalid series bound '%s' (1 to "
+				   "1000000)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->metrics_max_series = (unsigned int)v;
+		break;
 	case OPT_SUMMARY:
 		cfg->summary_s = RST_SUMMARY_DEFAULT_S;
 		if (arg &&
@@ -526,6 +565,11 @@ static int args__check(const struct rst_config *cfg)
 			"one cgroup: give only one of them\n");
 		return -1;
 	}
+	if (cfg->quiet && !cfg->metrics) {
+		fprintf(stderr, "rsttrace: --quiet without --metrics would "
+				"report nothing\n");
+		return -1;
+	}
 	if (cfg->summary_by && !cfg->summary_s) {
 		fprintf(stderr, "rsttrace: --by groups --summary's counts: "
 				"add --summary\n");
@@ -546,6 +590,7 @@ int args__parse(int argc, char **argv, struct rst_config *cfg)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->k8s_logs = RST_K8S_LOGS_DEFAULT;
+	cfg->metrics_max_series = RST_METRICS_MAX_SERIES_DEFAULT;
 	/* NO_EXIT keeps parsing testable; NO_HELP because we own -h */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
 			 &ps);

@@ -36,6 +36,9 @@ struct rst_config {
 	/* --unit, --container, --pod: at most one of them and -c */
 	const char *unit, *container, *pod;
 	const char *k8s_logs; /* --k8s-logs DIR: the kubelet's logs' root */
+	const char *metrics; /* --metrics [ADDR:]PORT, NULL: none */
+	unsigned int metrics_max_series;
+	bool quiet; /* --quiet: no records on stdout (metrics only) */
 };
 
 enum rst_summary_by {
@@ -45,6 +48,7 @@ enum rst_summary_by {
 };
 
 #define RST_K8S_LOGS_DEFAULT "/var/log"
+#define RST_METRICS_MAX_SERIES_DEFAULT 2000
 
 #define RST_SUMMARY_DEFAULT_S 10
 

@@ -589,3 +589,85 @@ void infer__finish(struct rst_record *r, const struct infer_opts *o)
 	r->errno_name = infer__errno(r);
 	cause_suffixes(r, o);
 }
+
+/* The cause_class of a sent reset that depends on more than its reason. */
+static const char *class_sent(const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+	struct port_change pc;
+
+	infer__port_change(e, &pc);
+	if (pc.restarted)
+		return "restarted";
+	if (pc.stopped)
+		return "stopped";
+	if (e->owner_source == RST_OWNER_CLOSED)
+		return e->conn_end == RST_END_TW_FULL ? "timewait_full" :
+		       e->conn_end == RST_END_ABORTED ? "closed_aborted" :
+							"closed";
+	if (reason_is(r, "NO_SOCKET"))
+		return (e->tcp_flags & (TH_SYN | TH_ACK)) == TH_SYN ?
+			       "refused" :
+			       "unknown_connection";
+	if (reason_is(r, "TCP_ABORT_ON_CLOSE"))
+		return "abort_unread";
+	if (reason_is(r, "TCP_STATE")) {
+		if (e->tp_state == RST_TCP_CLOSE &&
+		    (e->sk_flags & RST_SK_LINGER0))
+			return "linger0";
+		if (e->state == RST_TCP_FIN_WAIT2 &&
+		    (e->sk_flags & RST_SK_DEAD))
+			return "fin_wait2_timeout";
+		return e->tp_state != RST_TCP_CLOSE ? "socket_killed" :
+						      "disconnect";
+	}
+	return NULL;
+}
+
+static const struct {
+	const char *reason, *cls;
+} reason_classes[] = {
+	{ "TCP_KEEPALIVE_TIMEOUT", "keepalive" },
+	{ "TCP_ABORT_ON_DATA", "abort_on_data" },
+	{ "TCP_TIMEWAIT_SOCKET", "timewait" },
+	{ "TCP_ABORT_ON_MEMORY", "memory" },
+	{ "TCP_ABORT_ON_LINGER", "linger2" },
+	{ "TCP_DISCONNECT_WITH_DATA", "disconnect_unsent" },
+	{ "TCP_FLAGS", "handshake" },
+	{ "INVALID_SYN", "handshake" },
+	{ "TCP_INVALID_ACK_SEQUENCE", "handshake" },
+	{ "TCP_RFC7323_PAWS", "handshake" },
+	{ "TCP_TOO_OLD_ACK", "handshake" },
+	{ "TCP_OLD_ACK", "handshake" },
+	{ "TCP_ACK_UNSENT_DATA", "handshake" },
+};
+
+const char *infer__cause_class(const struct rst_record *r)
+{
+	const struct rst_event *e = &r->ev;
+	const char *cls;
+	unsigned int i;
+
+	if (e->source == RST_SRC_NETFILTER)
+		return "firewall";
+	if (e->direction == RST_DIR_RECEIVED)
+		return e->state == RST_TCP_SYN_SENT ? "refused" : "peer_reset";
+	/* how the owner died says more than how its socket went */
+	if ((e->exit_flags & RST_EXIT_DYING) &&
+	    e->owner_source != RST_OWNER_CLOSED &&
+	    !(e->flags & RST_F_TIMEWAIT))
+		return e->exit_flags & RST_EXIT_OOM ? "oom_killed" :
+		       format__exit_signal(e)	    ? "killed" :
+						      "exited";
+	if (!r->reason)
+		return "unknown";
+	cls = class_sent(r);
+	if (cls)
+		return cls;
+	if (!strncmp(r->reason, "MPTCP_", 6))
+		return "mptcp";
+	for (i = 0; i < sizeof(reason_classes) / sizeof(reason_classes[0]); i++)
+		if (reason_is(r, reason_classes[i].reason))
+			return reason_classes[i].cls;
+	return "other";
+}

@@ -61,6 +61,13 @@ void infer__port_change(const struct rst_event *e, struct port_change *pc);
 /* A short plain-English cause into @buf ("" when unknown). */
 void infer__cause(const struct rst_record *r, char *buf, size_t len);
 
+/*
+ * The cause as one word of a fixed vocabulary, for metric labels:
+ * "refused", "peer_reset", "abort_unread", "linger0", "keepalive",
+ * "timewait", "killed", ... (README, "Metrics"). Never NULL.
+ */
+const char *infer__cause_class(const struct rst_record *r);
+
 /* What the owning application sees from its next call, NULL if unknown. */
 const char *infer__errno(const struct rst_record *r);
 

@@ -29,6 +29,7 @@ static const struct stage *const finish_stages[] = {
 static const struct sink *const sinks[] = {
 	&print_sink,
 	&summary_sink,
+	&metrics_sink,
 };
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

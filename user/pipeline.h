@@ -9,7 +9,8 @@
  *              and pod; the reason
  *   correlate  hold a moment, so that the two ends of a reset meet
  *   finish     the cause in words, its suffixes and errno, peer known
- *   sinks      where records go: the table or JSON lines, or --summary
+ *   sinks      where records go: the table or JSON lines, --summary,
+ *              --metrics
  *
  * A stage or a sink is a file that defines one struct stage or struct
  * sink, and one line in pipeline.c's tables.
@@ -77,6 +78,7 @@ extern const struct stage reason_stage;
 extern const struct stage finish_stage;
 extern const struct sink print_sink;
 extern const struct sink summary_sink;
+extern const struct sink metrics_sink;
 
 struct pipeline;
 

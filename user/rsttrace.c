@@ -397,7 +397,7 @@ static int start(struct tracer *t)
 			strerror(errno));
 		return 1;
 	}
-	if (!cfg->json && !cfg->summary_s) {
+	if (!cfg->json && !cfg->summary_s && !cfg->quiet) {
 		format__table_header(&t->out.buf, &t->fmt);
 		output__flush(&t->out);
 	}

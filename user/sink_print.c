@@ -10,7 +10,7 @@
 
 static bool print_wanted(const struct pipe_env *env)
 {
-	return !env->cfg->summary_s;
+	return !env->cfg->summary_s && !env->cfg->quiet;
 }
 
 static void print_write(void *st, const struct pipe_env *env,

@@ -41,6 +41,7 @@ import test_acceptor  # noqa: E402,F401
 import test_exits  # noqa: E402,F401
 import test_forgotten  # noqa: E402,F401
 import test_identity  # noqa: E402,F401
+import test_metrics  # noqa: E402,F401
 
 
 class Timeout(harness.TestFailure):

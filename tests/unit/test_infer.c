@@ -7,6 +7,7 @@
 #include <string.h>
 #include "infer.h"
 #include "reasons.h"
+#include "tcp_state.h"
 #include "unit.h"
 
 static struct rst_event sent(uint8_t tp_state, uint8_t state)
@@ -519,4 +520,58 @@ UNIT_TEST(causes_restart_only_for_closed_connections)
 	r.ev.port_stopped_ns = r.ev.ts_ns + 1000;
 	infer__port_change(&r.ev, &pc);
 	CHECK(!pc.stopped);
+}
+
+static const char *class_of(struct rst_record *r, const char *reason)
+{
+	r->reason = reason;
+	return infer__cause_class(r);
+}
+
+/* Metric labels: one word per cause, from a fixed vocabulary. */
+UNIT_TEST(cause_classes)
+{
+	struct rst_record r = {};
+
+	r.ev = sent(RST_TCP_ESTABLISHED, RST_TCP_ESTABLISHED);
+	CHECK_EQ_STR(class_of(&r, "TCP_ABORT_ON_CLOSE"), "abort_unread");
+	CHECK_EQ_STR(class_of(&r, "TCP_KEEPALIVE_TIMEOUT"), "keepalive");
+	CHECK_EQ_STR(class_of(&r, "TCP_TIMEWAIT_SOCKET"), "timewait");
+	CHECK_EQ_STR(class_of(&r, "INVALID_SYN"), "handshake");
+	CHECK_EQ_STR(class_of(&r, "MPTCP_RST_EPROHIBIT"), "mptcp");
+	CHECK_EQ_STR(class_of(&r, "SOMETHING_NEW"), "other");
+	CHECK_EQ_STR(class_of(&r, NULL), "unknown");
+	r.ev.tp_state = RST_TCP_CLOSE;
+	r.ev.sk_flags = RST_SK_LINGER0;
+	CHECK_EQ_STR(class_of(&r, "TCP_STATE"), "linger0");
+	r.ev.sk_flags = 0;
+	CHECK_EQ_STR(class_of(&r, "TCP_STATE"), "disconnect");
+	r.ev.tp_state = RST_TCP_ESTABLISHED;
+	CHECK_EQ_STR(class_of(&r, "TCP_STATE"), "socket_killed");
+	r.ev.exit_flags = RST_EXIT_DYING;
+	r.ev.exit_code = 9;
+	CHECK_EQ_STR(class_of(&r, "TCP_ABORT_ON_CLOSE"), "killed");
+	r.ev.exit_flags |= RST_EXIT_OOM;
+	CHECK_EQ_STR(class_of(&r, "TCP_ABORT_ON_CLOSE"), "oom_killed");
+	/* a TIME_WAIT socket's reset, after its owner died: TIME_WAIT's */
+	r.ev.flags |= RST_F_TIMEWAIT;
+	CHECK_EQ_STR(class_of(&r, "TCP_TIMEWAIT_SOCKET"), "timewait");
+	r.ev.flags &= ~RST_F_TIMEWAIT;
+	r.ev.exit_flags = 0;
+	r.ev.owner_source = RST_OWNER_CLOSED;
+	r.ev.conn_end = RST_END_TW_FULL;
+	CHECK_EQ_STR(class_of(&r, "TCP_FLAGS"), "timewait_full");
+	r.ev.owner_source = RST_OWNER_NONE;
+	r.ev.flags = RST_F_NOSOCK;
+	r.ev.tcp_flags = 0x02; /* SYN */
+	CHECK_EQ_STR(class_of(&r, "NO_SOCKET"), "refused");
+	r.ev.tcp_flags = 0x10; /* ACK */
+	CHECK_EQ_STR(class_of(&r, "NO_SOCKET"), "unknown_connection");
+	r.ev.direction = RST_DIR_RECEIVED;
+	r.ev.state = RST_TCP_SYN_SENT;
+	CHECK_EQ_STR(class_of(&r, NULL), "refused");
+	r.ev.state = RST_TCP_ESTABLISHED;
+	CHECK_EQ_STR(class_of(&r, NULL), "peer_reset");
+	r.ev.source = RST_SRC_NETFILTER;
+	CHECK_EQ_STR(class_of(&r, NULL), "firewall");
 }
