@@ -9,14 +9,18 @@
  * through what rsttrace does with each: copy out of the ring, reason
  * inference, the correlator that pairs the two ends, cause and errno, then
  * JSON or table formatting and write(2) to FILE (default /dev/null) in
- * 64 KiB chunks. Prints one JSON line: events per second, best of ROUNDS,
- * for "json" and "table", and for formatting alone ("json_format_only").
+ * 64 KiB chunks. Identity (the identity stage, as rsttrace runs it: the
+ * events carry fmtbench's own cgroup and network namespace) is in "json"
+ * and "table", and left out of "json_no_identity". Prints one JSON line:
+ * events per second, best of ROUNDS, for each, and for formatting alone
+ * ("json_format_only").
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <sched.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +28,14 @@
 #include <unistd.h>
 #include <bpf/btf.h>
 
+#include "args.h"
+#include "cgroup.h"
 #include "clock.h"
 #include "correlate.h"
 #include "format.h"
 #include "infer.h"
 #include "output.h"
+#include "pipeline.h"
 #include "reasons.h"
 
 #define HOLD_NS (100 * 1000000ULL) /* as rsttrace */
@@ -43,6 +50,8 @@ struct bench {
 	struct correlator *corr;
 	bool json;
 	unsigned long long emitted;
+	void *ident; /* the identity stage's state; NULL: left out */
+	struct pipe_env env;
 };
 
 /* Format @r and write in 64 KiB chunks, as rsttrace's emit_record(). */
@@ -176,6 +185,8 @@ static double run(struct bench *b, const struct rst_event *evs,
 		}
 		/* the event's own time moves on, as in a real storm */
 		r.ev.ts_ns += (i / 4096) * 4096 * SPACING_NS;
+		if (b->ident)
+			identity_stage.run(b->ident, &b->env, &r);
 		infer__resolve(&r, NULL, 0, &b->infer);
 		correlator__add(b->corr, &r, r.ev.ts_ns);
 		if (i % BATCH == BATCH - 1)
@@ -191,6 +202,32 @@ static double run(struct bench *b, const struct rst_event *evs,
 		exit(1);
 	}
 	return n / t;
+}
+
+/* This process's cgroup v2 id and network namespace, for the events. */
+static void own_ids(uint64_t *cgroup_id, uint64_t *netns)
+{
+	char line[4096], path[8192];
+	struct cgroup_tree tree;
+	struct stat st;
+	FILE *f;
+
+	*cgroup_id = 1;
+	*netns = stat("/proc/self/ns/net", &st) ? 0 : st.st_ino;
+	if (cgroup__open_tree(&tree, line, sizeof(line)))
+		return;
+	f = fopen("/proc/self/cgroup", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (strncmp(line, "0::", 3))
+			continue;
+		snprintf(path, sizeof(path), "%s%s", tree.dir, line + 3);
+		if (!stat(path, &st))
+			*cgroup_id = st.st_ino;
+	}
+	if (f)
+		fclose(f);
+	cgroup__close_tree(&tree);
 }
 
 static unsigned long long parse_num(const char *what, const char *s,
@@ -213,7 +250,10 @@ int main(int argc, char **argv)
 {
 	unsigned long long n = 2000000, rounds = 5, k;
 	static struct rst_event evs[4096];
-	double json = 0, table = 0, fmt_only = 0, v;
+	double json = 0, table = 0, fmt_only = 0, json_noid = 0, v;
+	struct rst_config cfg = { .k8s_logs = RST_K8S_LOGS_DEFAULT };
+	uint64_t cgroup_id, netns;
+	void *ident;
 	struct reasons reasons = {};
 	struct rst_clock clock;
 	const char *path = "/dev/null";
@@ -267,8 +307,19 @@ int main(int argc, char **argv)
 		if (!strcmp(reasons.names[k].name, "TCP_ABORT_ON_LINGER"))
 			r_close = reasons.names[k].value;
 	}
-	for (k = 0; k < 4096; k++)
+	own_ids(&cgroup_id, &netns);
+	for (k = 0; k < 4096; k++) {
 		make_event(&evs[k], k, r_noport, r_close);
+		evs[k].cgroup_id = evs[k].owner_source ? cgroup_id : 0;
+		evs[k].netns = netns;
+	}
+	b.env.cfg = &cfg;
+	ident = identity_stage.open(&b.env);
+	if (!ident) {
+		fprintf(stderr, "fmtbench: identity stage: %s\n",
+			strerror(errno));
+		return 1;
+	}
 
 	clock__refresh(&clock);
 	b.fmt.clock = &clock;
@@ -276,6 +327,7 @@ int main(int argc, char **argv)
 	b.infer.active_reasons = true;
 	/* rounds alternate the three, so that drift hits all alike */
 	for (k = 0; k < rounds; k++) {
+		b.ident = ident;
 		b.json = true;
 		v = run(&b, evs, n, false);
 		json = v > json ? v : json;
@@ -285,10 +337,15 @@ int main(int argc, char **argv)
 		b.json = true;
 		v = run(&b, evs, n, true);
 		fmt_only = v > fmt_only ? v : fmt_only;
+		b.ident = NULL;
+		v = run(&b, evs, n, false);
+		json_noid = v > json_noid ? v : json_noid;
 	}
 	printf("{\"events\":%llu,\"rounds\":%llu,\"json_eps\":%.0f,"
-	       "\"table_eps\":%.0f,\"json_format_only_eps\":%.0f}\n",
-	       n, rounds, json, table, fmt_only);
+	       "\"table_eps\":%.0f,\"json_format_only_eps\":%.0f,"
+	       "\"json_no_identity_eps\":%.0f}\n",
+	       n, rounds, json, table, fmt_only, json_noid);
+	identity_stage.close(ident);
 	outbuf__free(&b.out.buf);
 	close(b.out.fd);
 	reasons__free(&reasons);
