@@ -30,6 +30,7 @@ build)
 test)
 	want python3 'test -x /usr/bin/python3'
 	want python3-jsonschema '/usr/bin/python3 -c "import jsonschema"'
+	want python3-yaml '/usr/bin/python3 -c "import yaml"'
 	want iproute2 'command -v ip'
 	want nftables 'command -v nft'
 	want procps 'command -v pgrep'

@@ -269,3 +269,54 @@ def summary_by(stack):
         check(got.get(want) == (3 if by == "unit" else 1), "--by %s: rows %r", by, rows)
         check(all(by in row and "comm" not in row for row in rows), "--by %s: rows %r",
               by, rows)
+
+
+DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                      "deploy")
+
+
+@test("deploy_files")
+def deploy_files(stack):
+    """The DaemonSet passes options rsttrace has and mounts what the README
+    says identity needs; promtool accepts the hosts' scrape config (Debian's
+    has no Kubernetes discovery: the other one is YAML-checked only)."""
+    import yaml
+    with open(os.path.join(DEPLOY, "rsttrace-daemonset.yaml")) as f:
+        ds = yaml.safe_load(f)
+    spec = ds["spec"]["template"]["spec"]
+    c, = spec["containers"]
+    check(spec.get("hostPID") and c["securityContext"].get("privileged"),
+          "DaemonSet: hostPID and privileged: %r", spec)
+    helptext = subprocess.run(rsttrace_cmd("--help"), stdout=subprocess.PIPE,
+                              timeout=30).stdout.decode()
+    for a in c["args"]:
+        check(a.split("=")[0] in helptext, "DaemonSet arg %r is not in --help", a)
+    mounts = {m["mountPath"]: m for m in c["volumeMounts"]}
+    paths = {v["name"]: v["hostPath"]["path"] for v in spec["volumes"]}
+    for host in ("/sys/fs/cgroup", "/var/log", "/run/netns"):
+        check(any(paths[m["name"]] == host and m.get("readOnly") for m in mounts.values()),
+              "DaemonSet does not mount the host's %s read-only", host)
+    logs = [m for m in mounts.values() if paths[m["name"]] == "/var/log"][0]["mountPath"]
+    check("--k8s-logs=" + logs in c["args"], "--k8s-logs is not the mount of /var/log")
+    r = subprocess.run(["/usr/bin/promtool", "check", "config",
+                        os.path.join(DEPLOY, "prometheus.yml")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    eq(r.returncode, 0, "promtool check config: %s" % r.stdout.decode()[-400:])
+    with open(os.path.join(DEPLOY, "prometheus-kubernetes.yml")) as f:
+        job, = yaml.safe_load(f)["scrape_configs"]
+    check(any(r.get("replacement") == "$1:9465" for r in job["relabel_configs"]),
+          "the Kubernetes scrape config does not scrape port 9465: %r", job)
+
+
+@test("readme_options")
+def readme_options(stack):
+    """The README's option list is --help's."""
+    def longs(text):
+        return sorted(set(re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", text, re.M)))
+    helptext = subprocess.run(rsttrace_cmd("--help"), stdout=subprocess.PIPE,
+                              timeout=30).stdout.decode()
+    with open(os.path.join(DEPLOY, "..", "..", "README.md")) as f:
+        readme = f.read()
+    block = readme.split("## Options", 1)[1].split("```", 2)[1]
+    eq(longs(block), [o for o in longs(helptext) if o != "--usage"],
+       "README options vs --help")
