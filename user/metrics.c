@@ -404,6 +404,12 @@ static struct series *metrics__add(struct metrics *m, uint64_t hash)
 
 void metrics__count_reset(struct metrics *m, const struct metrics_labels *l)
 {
+	metrics__count_resets(m, l, 1);
+}
+
+void metrics__count_resets(struct metrics *m, const struct metrics_labels *l,
+			   unsigned long long n)
+{
 	struct series *s = NULL;
 	uint64_t hash;
 
@@ -419,11 +425,11 @@ void metrics__count_reset(struct metrics *m, const struct metrics_labels *l)
 	}
 	if (!s) {
 		s = m->other;
-		m->dropped++;
+		m->dropped += n;
 	}
 	if (s == m->other)
 		m->other_used = true;
-	s->count++;
+	s->count += n;
 	pthread_mutex_unlock(&m->lock);
 }
 

@@ -40,6 +40,9 @@ void metrics__free(struct metrics *m);
  * that finds no memory for a new series goes there too.
  */
 void metrics__count_reset(struct metrics *m, const struct metrics_labels *l);
+/* @n resets of one label set at once. */
+void metrics__count_resets(struct metrics *m, const struct metrics_labels *l,
+			   unsigned long long n);
 
 /* totals set by the caller from its own counters */
 void metrics__set_totals(struct metrics *m, unsigned long long events,
