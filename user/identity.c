@@ -13,6 +13,7 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define CONTAINER_ID_LEN 64
 #define POD_UID_LEN 36
+#define STATIC_POD_UID_LEN 32
 
 /* A path component: not NUL-terminated, of any length. */
 struct comp {
@@ -69,11 +70,18 @@ static bool is_container_id(struct comp c)
 /*
  * 8-4-4-4-12 lowercase hex, the groups joined by @sep: systemd escapes the
  * dashes of a slice name's own part to underscores, as "-" nests slices.
+ * A static (mirror) pod's uid is 32 hex digits: the hash of its manifest.
  */
 static bool is_pod_uid(struct comp c, char sep)
 {
 	size_t i;
 
+	if (c.len == STATIC_POD_UID_LEN) {
+		for (i = 0; i < c.len; i++)
+			if (!is_lower_hex(c.s[i]))
+				return false;
+		return true;
+	}
 	if (c.len != POD_UID_LEN)
 		return false;
 	for (i = 0; i < c.len; i++) {
@@ -145,15 +153,21 @@ static bool pod_slice_uid(struct comp c, struct comp *uid)
 {
 	static const char *const heads[] = { "kubepods-", "kubepods-burstable-",
 					     "kubepods-besteffort-" };
-	struct comp head = c;
-	size_t i, n;
+	static const size_t lens[] = { POD_UID_LEN, STATIC_POD_UID_LEN };
+	struct comp head;
+	size_t i, n, l;
 
-	if (!comp__strip_suffix(&head, ".slice") || head.len < POD_UID_LEN)
-		return false;
-	uid->s = head.s + head.len - POD_UID_LEN;
-	uid->len = POD_UID_LEN;
-	head.len -= POD_UID_LEN;
-	if (!is_pod_uid(*uid, '_') || !comp__strip_suffix(&head, "pod"))
+	for (l = 0; l < 2; l++) {
+		head = c;
+		if (!comp__strip_suffix(&head, ".slice") || head.len < lens[l])
+			return false;
+		uid->s = head.s + head.len - lens[l];
+		uid->len = lens[l];
+		head.len -= lens[l];
+		if (is_pod_uid(*uid, '_') && comp__strip_suffix(&head, "pod"))
+			break;
+	}
+	if (l == 2)
 		return false;
 	for (i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
 		n = strlen(heads[i]);

@@ -18,6 +18,8 @@
 #define UID "8f1c2b3a-4d5e-6f70-8192-a3b4c5d6e7f8"
 #define UID_ "8f1c2b3a_4d5e_6f70_8192_a3b4c5d6e7f8"
 #define UID2 "00112233-4455-6677-8899-aabbccddeeff"
+#define SUID "5a1b2c3d4e5f60718293a4b5c6d7e8f9"
+#define SUIDUP "5A1B2C3D4E5F60718293A4B5C6D7E8F9"
 #define KBURST "/kubepods.slice/kubepods-burstable.slice"
 #define KBEST "/kubepods.slice/kubepods-besteffort.slice"
 #define SEC 1000000000ULL
@@ -125,6 +127,14 @@ static const struct path_case path_cases[] = {
 	{ "/docker/x/" ID, "", "", NULL, "" },
 	{ "/" ID, "", "", NULL, "" },
 	{ "/machine.slice/libpod-" ID, "", "", NULL, "" },
+
+	/* a static (mirror) pod's uid is its manifest's hash, 32 hex */
+	{ KBURST "/kubepods-burstable-pod" SUID ".slice/cri-containerd-" ID
+		 ".scope",
+	  "cri-containerd-" ID ".scope", ID, "containerd", SUID },
+	{ "/kubepods/pod" SUID "/" ID, "", ID, "containerd", SUID },
+	{ "/kubepods/pod" SUID "0/" ID, "", "", NULL, "" },
+	{ "/kubepods/pod" SUIDUP "/" ID, "", "", NULL, "" },
 
 	/* pod uids: 8-4-4-4-12 lowercase hex, "_" in slices, "-" in dirs */
 	{ KBURST "/kubepods-burstable-pod" UID_ "0.slice", "", "", NULL, "" },
