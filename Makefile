@@ -31,7 +31,7 @@ CFLAGS  ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	      -I$(OUTPUT) -iquote bpf -iquote user
 # libbpf is linked statically, its own dependencies dynamically.
-LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lmicrohttpd -pthread
+LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -ldl -pthread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
 	      -Wall -Werror -Wno-unused-function
 

@@ -12,8 +12,79 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <dlfcn.h>
 #include <microhttpd.h>
 #include "metrics_http.h"
+
+/*
+ * libmicrohttpd is loaded when --metrics asks for it, not linked: Debian's
+ * brings GnuTLS and six more libraries, 2.5 MB of resident memory and
+ * their start-up work, into every run, metrics or not.
+ */
+#define MHD_SONAME "libmicrohttpd.so.12"
+
+static struct {
+	__typeof__(&MHD_start_daemon) start_daemon;
+	__typeof__(&MHD_stop_daemon) stop_daemon;
+	__typeof__(&MHD_get_daemon_info) get_daemon_info;
+	__typeof__(&MHD_create_response_from_buffer) create_response;
+	__typeof__(&MHD_destroy_response) destroy_response;
+	__typeof__(&MHD_add_response_header) add_header;
+	__typeof__(&MHD_queue_response) queue_response;
+	__typeof__(&MHD_lookup_connection_value) lookup_value;
+} mhd;
+
+/* 0, or -1 with what to install in @err. Once; never unloaded. */
+static int mhd_load(char *err, size_t errlen)
+{
+	static const char *const names[] = {
+		"MHD_start_daemon",
+		"MHD_stop_daemon",
+		"MHD_get_daemon_info",
+		"MHD_create_response_from_buffer",
+		"MHD_destroy_response",
+		"MHD_add_response_header",
+		"MHD_queue_response",
+		"MHD_lookup_connection_value",
+	};
+	void **fn = (void **)&mhd;
+	void *h;
+	size_t i;
+
+	_Static_assert(sizeof(mhd) == sizeof(names) / sizeof(names[0]) *
+						  sizeof(void *),
+		       "one name per function");
+	if (mhd.start_daemon)
+		return 0;
+	h = dlopen(MHD_SONAME, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(err, errlen,
+			 "%s (install libmicrohttpd12: apt-get install "
+			 "libmicrohttpd12)",
+			 dlerror());
+		return -1;
+	}
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		fn[i] = dlsym(h, names[i]);
+		if (!fn[i]) {
+			snprintf(err, errlen, "%s has no %s", MHD_SONAME,
+				 names[i]);
+			memset(&mhd, 0, sizeof(mhd));
+			dlclose(h);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+#define MHD_start_daemon (*mhd.start_daemon)
+#define MHD_stop_daemon (*mhd.stop_daemon)
+#define MHD_get_daemon_info (*mhd.get_daemon_info)
+#define MHD_create_response_from_buffer (*mhd.create_response)
+#define MHD_destroy_response (*mhd.destroy_response)
+#define MHD_add_response_header (*mhd.add_header)
+#define MHD_queue_response (*mhd.queue_response)
+#define MHD_lookup_connection_value (*mhd.lookup_value)
 
 /*
  * Scrapers are few and their requests small: anything that holds more
@@ -355,11 +426,15 @@ struct metrics_server *metrics_server__start(const char *listen,
 	struct metrics_server *s;
 	struct listen_addr a;
 	sigset_t all, old;
-	char why[128];
+	char why[256];
 	int e = 0;
 
 	if (parse_listen(listen, &a, why, sizeof(why))) {
 		snprintf(err, errlen, "rsttrace: --metrics %s: %s", shown, why);
+		return NULL;
+	}
+	if (mhd_load(why, sizeof(why))) {
+		snprintf(err, errlen, "rsttrace: --metrics: %s", why);
 		return NULL;
 	}
 	s = calloc(1, sizeof(*s));

@@ -233,6 +233,21 @@ def metrics_http(stack):
     tr.wait_on((s, "received"), what="a reset after the HTTP requests")
 
 
+def maps_mhd(tr):
+    with open("/proc/%d/maps" % tr.proc.pid) as f:
+        return "libmicrohttpd" in f.read()
+
+
+@test("metrics_lazy_library")
+def metrics_lazy_library(stack):
+    """libmicrohttpd (and the GnuTLS it brings, 2.5 MB resident) is loaded
+    only by a run that serves metrics."""
+    plain = tracer(stack)
+    check(not maps_mhd(plain), "rsttrace without --metrics mapped libmicrohttpd")
+    served = tracer(stack, "--metrics", "127.0.0.1:0")
+    check(maps_mhd(served), "rsttrace --metrics did not map libmicrohttpd")
+
+
 @test("metrics_bad")
 def metrics_bad(stack):
     """A bad address or a port in use: one message naming it, exit 1 or
