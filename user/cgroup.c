@@ -42,22 +42,43 @@ int cgroup__resolve(const char *path, uint64_t *id, char *err, size_t errlen)
 	return 0;
 }
 
+/* A mountinfo field with its \ooo escapes (space, tab, newline, \) undone. */
+static void unescape_field(char *s)
+{
+	char *d = s;
+
+	for (; *s; s++) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
+				      (s[3] - '0'));
+			s += 3;
+		} else {
+			*d++ = *s;
+		}
+	}
+	*d = '\0';
+}
+
 /*
- * The mount point of a cgroup2 mount of the hierarchy's root (mountinfo
- * field 4 is "/"), into @dir. Fields are separated by single spaces; the
- * optional ones end at " - ", after which the filesystem type comes.
+ * @fn(root, mount point, @ctx) for each cgroup2 mount in mountinfo, until
+ * it returns true; -1 when mountinfo cannot be read. Fields are separated
+ * by single spaces; the optional ones end at " - ", after which the
+ * filesystem type comes.
  */
-static bool find_root_mount(char *dir, size_t len)
+static int cgroup2_mounts(bool (*fn)(const char *root, const char *dir,
+				     void *ctx),
+			  void *ctx)
 {
 	char *line = NULL, *f[5], *sep, *p;
-	size_t cap = 0;
-	bool found = false;
 	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	bool stop = false;
+	size_t cap = 0;
 	int i;
 
 	if (!mi)
-		return false;
-	while (!found && getline(&line, &cap, mi) > 0) {
+		return -1;
+	while (!stop && getline(&line, &cap, mi) > 0) {
 		sep = strstr(line, " - ");
 		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
 			continue;
@@ -68,16 +89,41 @@ static bool find_root_mount(char *dir, size_t len)
 			if (p)
 				*p++ = '\0';
 		}
-		/* mount points with spaces are escaped as \040: skip them */
-		if (i == 5 && !strcmp(f[3], "/") && !strchr(f[4], '\\') &&
-		    strlen(f[4]) < len) {
-			strcpy(dir, f[4]);
-			found = true;
-		}
+		if (i < 5)
+			continue;
+		unescape_field(f[3]);
+		unescape_field(f[4]);
+		stop = fn(f[3], f[4], ctx);
 	}
 	free(line);
 	fclose(mi);
-	return found;
+	return 0;
+}
+
+struct root_mount {
+	char *dir;
+	size_t len;
+	bool found;
+};
+
+/* A mount of a hierarchy's root (mountinfo field 4 is "/"). */
+static bool root_mount(const char *root, const char *dir, void *ctx)
+{
+	struct root_mount *rm = ctx;
+
+	if (strcmp(root, "/") || strlen(dir) >= rm->len)
+		return false;
+	strcpy(rm->dir, dir);
+	rm->found = true;
+	return true;
+}
+
+static bool find_root_mount(char *dir, size_t len)
+{
+	struct root_mount rm = { .dir = dir, .len = len };
+
+	cgroup2_mounts(root_mount, &rm);
+	return rm.found;
 }
 
 int cgroup__open_root(char *err, size_t errlen)
@@ -113,24 +159,6 @@ int cgroup__open_root(char *err, size_t errlen)
 	return fd;
 }
 
-/* A mountinfo field with its \ooo escapes (space, tab, newline, \) undone. */
-static void unescape_field(char *s)
-{
-	char *d = s;
-
-	for (; *s; s++) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
-			*d++ = (char)((s[1] - '0') << 6 | (s[2] - '0') << 3 |
-				      (s[3] - '0'));
-			s += 3;
-		} else {
-			*d++ = *s;
-		}
-	}
-	*d = '\0';
-}
-
 /* Try the cgroup2 mount at @dir; true when it is the global root. */
 static bool tree_try(struct cgroup_tree *t, const char *dir, bool ns_root)
 {
@@ -159,39 +187,20 @@ static bool tree_try(struct cgroup_tree *t, const char *dir, bool ns_root)
 	return t->host;
 }
 
+static bool tree_mount(const char *root, const char *dir, void *ctx)
+{
+	return tree_try(ctx, dir, !strcmp(root, "/"));
+}
+
 int cgroup__open_tree(struct cgroup_tree *t, char *err, size_t errlen)
 {
-	char *line = NULL, *f[5], *sep, *p;
-	size_t cap = 0;
-	FILE *mi = fopen("/proc/self/mountinfo", "re");
-	bool host = false;
-	int i;
-
 	t->fd = -1;
 	t->host = false;
-	if (!mi) {
+	if (cgroup2_mounts(tree_mount, t)) {
 		snprintf(err, errlen, "cannot read /proc/self/mountinfo: %s",
 			 strerror(errno));
 		return -1;
 	}
-	while (!host && getline(&line, &cap, mi) > 0) {
-		sep = strstr(line, " - ");
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
-			continue;
-		p = line;
-		for (i = 0; i < 5 && p; i++) {
-			f[i] = p;
-			p = strchr(p, ' ');
-			if (p)
-				*p++ = '\0';
-		}
-		if (i < 5)
-			continue;
-		unescape_field(f[4]);
-		host = tree_try(t, f[4], !strcmp(f[3], "/"));
-	}
-	free(line);
-	fclose(mi);
 	if (t->fd < 0) {
 		snprintf(err, errlen,
 			 "no cgroup2 mount of a hierarchy's root in "

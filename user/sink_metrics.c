@@ -12,6 +12,7 @@
 #include "args.h"
 #include "features.h"
 #include "format.h"
+#include "hash.h"
 #include "infer.h"
 #include "lost.h"
 #include "metrics.h"
@@ -122,23 +123,18 @@ static unsigned int service_port(const struct rst_event *e)
 	return e->owner_source == RST_OWNER_CONNECT ? e->rport : e->lport;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
-
 static uint64_t pending_hash(const struct pending *k)
 {
-	uint64_t h = mix(0, (uintptr_t)k->reason ^ k->port);
+	uint64_t h = hash__mix(0, (uintptr_t)k->reason ^ k->port);
 	uint64_t c[2];
 
 	memcpy(c, k->comm, sizeof(c));
-	h = mix(h, (uintptr_t)k->direction ^ ((uintptr_t)k->cause_class << 1));
-	h = mix(h, (uintptr_t)k->unit ^ ((uintptr_t)k->pod << 1));
-	h = mix(h,
-		(uintptr_t)k->k8s_namespace ^ ((uintptr_t)k->container << 1));
-	return mix(mix(h, c[0]), c[1]);
+	h = hash__mix(h, (uintptr_t)k->direction ^
+				 ((uintptr_t)k->cause_class << 1));
+	h = hash__mix(h, (uintptr_t)k->unit ^ ((uintptr_t)k->pod << 1));
+	h = hash__mix(h, (uintptr_t)k->k8s_namespace ^
+				 ((uintptr_t)k->container << 1));
+	return hash__mix(hash__mix(h, c[0]), c[1]);
 }
 
 static bool pending_eq(const struct pending *a, const struct pending *b)

@@ -17,6 +17,7 @@
 #include "args.h"
 #include "cgroup.h"
 #include "clock.h"
+#include "hash.h"
 #include "identity.h"
 #include "pipeline.h"
 
@@ -55,9 +56,7 @@ struct identity_stage {
 
 static size_t slot_of(const struct identity_stage *s, uint64_t id)
 {
-	uint64_t h = id * 0x9e3779b97f4a7c15ULL;
-
-	return (h ^ (h >> 29)) & (s->nslots - 1);
+	return hash__mix(0, id) & (s->nslots - 1);
 }
 
 static struct cg_entry **find_slot(struct identity_stage *s, uint64_t id)
@@ -217,7 +216,7 @@ static void *identity_open(const struct pipe_env *env)
  */
 static const char *netns_name(struct identity_stage *s, uint64_t ino)
 {
-	struct netns_memo *m = &s->memo[(ino * 0x9e3779b97f4a7c15ULL) >> 58];
+	struct netns_memo *m = &s->memo[hash__mix(0, ino) % NETNS_MEMO];
 	uint64_t now;
 
 	if (m->ino == ino && m->asked_ns) {

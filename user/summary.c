@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "format.h"
+#include "hash.h"
 #include "json.h"
 #include "summary.h"
 
@@ -81,12 +82,6 @@ size_t summary__nrows(const struct summary *s)
 	return s->nrows;
 }
 
-static uint64_t mix(uint64_t h, uint64_t v)
-{
-	h = (h ^ v) * 0x9e3779b97f4a7c15ULL;
-	return h ^ (h >> 29);
-}
-
 static uint64_t load64(const void *p, size_t n)
 {
 	uint64_t v = 0;
@@ -154,13 +149,13 @@ static uint32_t row_hash(const struct summary_row *k)
 	uint64_t h = 0;
 	size_t i;
 
-	h = mix(h, (uint64_t)k->rport << 32 | (uint64_t)k->lport << 16 |
-			   (uint64_t)k->direction << 8 | k->has_comm);
+	h = hash__mix(h, (uint64_t)k->rport << 32 | (uint64_t)k->lport << 16 |
+				 (uint64_t)k->direction << 8 | k->has_comm);
 	for (i = 0; i < sizeof(k->comm) && k->comm[i]; i += 8)
-		h = mix(h, load64(k->comm + i, 8));
+		h = hash__mix(h, load64(k->comm + i, 8));
 	for (i = 0; i < k->cause_len; i += 8)
-		h = mix(h, load64(k->cause + i, k->cause_len - i));
-	h = mix(h, k->cause_len);
+		h = hash__mix(h, load64(k->cause + i, k->cause_len - i));
+	h = hash__mix(h, k->cause_len);
 	return (uint32_t)(h ^ (h >> 32));
 }
 
