@@ -167,3 +167,51 @@ CHECK_KERNELS ?= 5.10 6.1
 check: test
 	$(Q)$(MAKE) --no-print-directory vmtest KERNELS="$(CHECK_KERNELS)"
 	$(Q)tests/vmtest/interrupt.sh
+
+# make install: the binary, man page, JSON Schema, systemd unit, sysusers.d
+# file, bash completion and a logrotate example under PREFIX (and DESTDIR,
+# for staging); make uninstall removes the same files. make deb: a Debian
+# package from such a tree (PREFIX=/usr), by scripts/package/build-deb.sh,
+# in $(OUTPUT)/deb/.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+INSTALL ?= install
+SBINDIR := $(PREFIX)/sbin
+MAN8DIR := $(PREFIX)/share/man/man8
+DATADIR := $(PREFIX)/share/rsttrace
+UNITDIR := $(PREFIX)/lib/systemd/system
+SYSUSERSDIR := $(PREFIX)/lib/sysusers.d
+COMPLETIONDIR := $(PREFIX)/share/bash-completion/completions
+DEB_DIR := $(OUTPUT)/deb
+INSTALLED := $(SBINDIR)/rsttrace $(MAN8DIR)/rsttrace.8 \
+	     $(DATADIR)/rsttrace.schema.json $(DATADIR)/rsttrace.logrotate \
+	     $(UNITDIR)/rsttrace.service $(SYSUSERSDIR)/rsttrace.conf \
+	     $(COMPLETIONDIR)/rsttrace
+.PHONY: install uninstall deb
+
+install: rsttrace
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -D -m 0755 rsttrace $(DESTDIR)$(SBINDIR)/rsttrace
+	$(Q)$(INSTALL) -D -m 0644 user/rsttrace.8 $(DESTDIR)$(MAN8DIR)/rsttrace.8
+	$(Q)$(INSTALL) -D -m 0644 user/rsttrace.schema.json \
+		$(DESTDIR)$(DATADIR)/rsttrace.schema.json
+	$(Q)$(INSTALL) -D -m 0644 scripts/package/rsttrace.logrotate \
+		$(DESTDIR)$(DATADIR)/rsttrace.logrotate
+	$(Q)sed 's|^ExecStart=/usr/sbin/rsttrace |ExecStart=$(SBINDIR)/rsttrace |' \
+		scripts/package/rsttrace.service | \
+		$(INSTALL) -D -m 0644 /dev/stdin $(DESTDIR)$(UNITDIR)/rsttrace.service
+	$(Q)$(INSTALL) -D -m 0644 scripts/package/rsttrace.sysusers \
+		$(DESTDIR)$(SYSUSERSDIR)/rsttrace.conf
+	$(Q)$(INSTALL) -D -m 0644 scripts/package/rsttrace.bash-completion \
+		$(DESTDIR)$(COMPLETIONDIR)/rsttrace
+
+uninstall:
+	$(call msg,RM,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	$(Q)rmdir --ignore-fail-on-non-empty $(DESTDIR)$(DATADIR) 2>/dev/null || true
+
+deb: rsttrace
+	$(Q)rm -rf $(DEB_DIR)/root
+	$(Q)umask 022 && $(MAKE) --no-print-directory install PREFIX=/usr \
+		DESTDIR=$(abspath $(DEB_DIR))/root
+	$(Q)umask 022 && scripts/package/build-deb.sh $(DEB_DIR)/root $(DEB_DIR)
