@@ -59,7 +59,7 @@ static void lost_one(void *ctx, const struct lost_report *r)
 
 	if (k && (k->flags & RST_LOST_REASON))
 		reason = reasons__name(lr->reasons, k->reason);
-	if (lr->cfg->json)
+	if (lr->cfg->json && output__room(lr->out))
 		do {
 			output__begin(lr->out);
 			format__json_lost(&lr->out->buf, clock__boot_ns(), r,

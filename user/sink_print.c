@@ -18,6 +18,8 @@ static void print_write(void *st, const struct pipe_env *env,
 {
 	struct output *o = env->out;
 
+	if (!output__room(o))
+		return;
 	do {
 		output__begin(o);
 		if (env->cfg->json)

@@ -70,6 +70,8 @@ static void print_interval(struct summary_sink *ss, const struct pipe_env *env,
 		strftime(title, sizeof(title), "%Y-%m-%d %H:%M:%S", &tm);
 	}
 	do {
+		if (!output__room(o))
+			break;
 		output__begin(o);
 		if (env->cfg->json)
 			summary__print_json(ss->s, &o->buf,
