@@ -26,6 +26,10 @@ build)
 	want libelf-dev 'test -e /usr/include/libelf.h'
 	want zlib1g-dev 'test -e /usr/include/zlib.h'
 	want libmicrohttpd-dev 'test -e /usr/include/microhttpd.h'
+	# -Z: drop to a user with no capabilities, as tcpdump does
+	want libcap-ng-dev 'test -e /usr/include/cap-ng.h'
+	# make STATIC=1: libelf's own dependency, as a static library
+	want libzstd-dev 'test -e /usr/include/zstd.h'
 	;;
 test)
 	want python3 'test -x /usr/bin/python3'
@@ -39,6 +43,12 @@ test)
 	want redis-server 'test -x /usr/bin/redis-server'
 	# --metrics: a real Prometheus scrapes rsttrace; promtool checks it
 	want prometheus 'test -x /usr/bin/prometheus' 'test -x /usr/bin/promtool'
+	# the install tree, the package, the man page, the unit, completion
+	want mandoc 'command -v mandoc'
+	want lintian 'command -v lintian'
+	want dpkg-dev 'command -v dpkg-shlibdeps'
+	want bash-completion 'test -e /usr/share/bash-completion/bash_completion'
+	want systemd 'command -v systemd-analyze'
 	;;
 vmtest)
 	# make vmtest: boots Debian kernels under QEMU (scripts/vmtest/)

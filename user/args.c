@@ -30,6 +30,8 @@ enum {
 	OPT_METRICS,
 	OPT_MAX_SERIES,
 	OPT_QUIET,
+	OPT_OUTPUT_MAX_SIZE,
+	OPT_OUTPUT_KEEP,
 };
 
 static const char doc[] =
@@ -44,6 +46,8 @@ static const char doc[] =
 	"                [--unit NAME] [--container ID] [--pod [NS/]NAME]\n"
 	"                [--k8s-logs DIR] [--by comm|unit|pod]\n"
 	"                [--metrics [ADDR:]PORT] [--metrics-max-series N] [-q]\n"
+	"                [-o FILE] [--output-max-size SIZE] [--output-keep N]\n"
+	"                [-Z USER]\n"
 	"\n"
 	"EXAMPLES:\n"
 	"    rsttrace                      # table of resets until Ctrl-C\n"
@@ -64,6 +68,10 @@ static const char doc[] =
 	"    rsttrace --pod default/web-0  # that Kubernetes pod's sockets\n"
 	"    rsttrace --summary --by pod   # counts per pod, every 10 s\n"
 	"    rsttrace --metrics 9465 -q    # Prometheus metrics only\n"
+	"    rsttrace -j -o /var/log/rsttrace/rsttrace.json -Z _rsttrace\n"
+	"                                  # to a file, then as _rsttrace\n"
+	"    rsttrace -j -o r.json --output-max-size 100M --output-keep 3\n"
+	"                                  # r.json, r.json.1 ... r.json.3\n"
 	"\n"
 	"The owner (PID, COMM) is the process that connected or accepted the "
 	"socket,\nnot the task that happened to run when the reset was "
@@ -128,6 +136,14 @@ static const struct argp_option opts[] = {
 	  "Reset series kept (default 2000); more go to one 'other' series",
 	  0 },
 	{ "quiet", 'q', NULL, 0, "No records on stdout (with --metrics)", 0 },
+	{ "output", 'o', "FILE", 0,
+	  "Append records to FILE (created 0640); SIGHUP reopens it", 0 },
+	{ "output-max-size", OPT_OUTPUT_MAX_SIZE, "SIZE", 0,
+	  "Rotate FILE at SIZE (e.g. 100M): FILE.1 ...", 0 },
+	{ "output-keep", OPT_OUTPUT_KEEP, "N", 0,
+	  "Rotated files kept with --output-max-size (default 5)", 0 },
+	{ "user", 'Z', "USER", 0,
+	  "Once attached, run as USER with no capabilities", 0 },
 	{ "infer-reasons", OPT_INFER, NULL, OPTION_HIDDEN,
 	  "Infer reasons even where the kernel gives them (for testing)", 0 },
 	{ "legacy-owners", OPT_LEGACY, NULL, OPTION_HIDDEN,
@@ -413,6 +429,50 @@ static error_t parse_filter(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/* -o, its rotation, and -Z: where records go, and as whom. */
+static error_t parse_output(int key, char *arg, struct argp_state *state)
+{
+	struct rst_config *cfg = ((struct parse_state *)state->input)->cfg;
+	unsigned long v;
+
+	switch (key) {
+	case 'o':
+		if (!*arg) {
+			argp_error(state, "empty output file name");
+			return EINVAL;
+		}
+		cfg->output = arg;
+		break;
+	case OPT_OUTPUT_MAX_SIZE:
+		if (args__parse_size(arg, &v) || v < 4096) {
+			argp_error(state,
+				   "invalid output size '%s' (4K to 2G, e.g. "
+				   "100M)",
+				   arg);
+			return EINVAL;
+		}
+		cfg->output_max_size = v;
+		break;
+	case OPT_OUTPUT_KEEP:
+		if (parse_ulong(arg, 1, RST_OUTPUT_KEEP_MAX, &v)) {
+			argp_error(state,
+				   "invalid --output-keep '%s' (1 to %u)", arg,
+				   RST_OUTPUT_KEEP_MAX);
+			return EINVAL;
+		}
+		cfg->output_keep = (unsigned int)v;
+		break;
+	case 'Z':
+		if (!*arg) {
+			argp_error(state, "empty user name");
+			return EINVAL;
+		}
+		cfg->user = arg;
+		break;
+	}
+	return 0;
+}
+
 /* Options with a number or a name: -d, -n, sizes, --summary, hooks. */
 static error_t parse_value(int key, char *arg, struct argp_state *state)
 {
@@ -507,6 +567,11 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 		}
 		cfg->metrics_max_series = (unsigned int)v;
 		break;
+	case 'o':
+	case OPT_OUTPUT_MAX_SIZE:
+	case OPT_OUTPUT_KEEP:
+	case 'Z':
+		return parse_output(key, arg, state);
 	case OPT_SUMMARY:
 		cfg->summary_s = RST_SUMMARY_DEFAULT_S;
 		if (arg &&
@@ -568,6 +633,16 @@ static int args__check(const struct rst_config *cfg)
 	if (cfg->quiet && !cfg->metrics) {
 		fprintf(stderr, "rsttrace: --quiet without --metrics would "
 				"report nothing\n");
+		return -1;
+	}
+	if ((cfg->output_max_size || cfg->output_keep) && !cfg->output) {
+		fprintf(stderr, "rsttrace: --output-max-size and --output-keep "
+				"rotate -o's file: add -o FILE\n");
+		return -1;
+	}
+	if (cfg->output_keep && !cfg->output_max_size) {
+		fprintf(stderr, "rsttrace: --output-keep says how many files "
+				"--output-max-size keeps: add --output-max-size\n");
 		return -1;
 	}
 	if (cfg->summary_by && !cfg->summary_s) {

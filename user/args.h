@@ -39,7 +39,14 @@ struct rst_config {
 	const char *metrics; /* --metrics [ADDR:]PORT, NULL: none */
 	unsigned int metrics_max_series;
 	bool quiet; /* --quiet: no records on stdout (metrics only) */
+	const char *output; /* -o FILE, NULL: stdout */
+	unsigned long output_max_size; /* --output-max-size, 0: never */
+	unsigned int output_keep; /* --output-keep: FILE.1 ... FILE.N */
+	const char *user; /* -Z USER: run as USER once attached */
 };
+
+#define RST_OUTPUT_KEEP_DEFAULT 5
+#define RST_OUTPUT_KEEP_MAX 1000
 
 enum rst_summary_by {
 	RST_BY_COMM = 0,

@@ -609,6 +609,44 @@ unsigned long long loader__owner_misses(const struct loader *l)
  * Only once a miss is seen: on most kernels nothing is ever skipped, and
  * each of a connection's transitions would pay for the stand-in.
  */
+static bool attach_set_state_standin(struct loader *l)
+{
+	struct rsttrace_bpf *skel = l->skel;
+
+	l->standin_tried = true;
+	skel->links.standin_set_state =
+		bpf_program__attach(skel->progs.standin_set_state);
+	/* idle until the main program marks itself busy */
+	skel->bss->set_state_standin = skel->links.standin_set_state;
+	return skel->links.standin_set_state;
+}
+
+void loader__attach_late(struct loader *l)
+{
+	if (!l->standin_tried &&
+	    bpf_program__autoload(l->skel->progs.standin_set_state) &&
+	    !attach_set_state_standin(l))
+		fprintf(stderr, "rsttrace: cannot attach the set_state "
+				"stand-in: owners may be missing\n");
+}
+
+int loader__can_read(void *ctx)
+{
+	const struct loader *l = ctx;
+	int ncpu = libbpf_num_possible_cpus(), err;
+	uint32_t idx = 0;
+	__u64 *vals;
+
+	vals = calloc(ncpu > 0 ? ncpu : 1, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	err = bpf_map_lookup_elem(bpf_map__fd(l->skel->maps.counters), &idx,
+				  vals);
+	err = err ? -errno : 0;
+	free(vals);
+	return err;
+}
+
 void loader__check_set_state(struct loader *l)
 {
 	struct rsttrace_bpf *skel = l->skel;
@@ -620,11 +658,7 @@ void loader__check_set_state(struct loader *l)
 	n = prog_misses(skel->progs.handle_set_state);
 	if (!n)
 		return;
-	l->standin_tried = true;
-	skel->links.standin_set_state =
-		bpf_program__attach(skel->progs.standin_set_state);
-	/* idle until the main program marks itself busy */
-	skel->bss->set_state_standin = skel->links.standin_set_state;
+	attach_set_state_standin(l);
 	fprintf(stderr,
 		"rsttrace: the kernel skipped handle_set_state %llu times (one "
 		"was running on that CPU: an interrupt, or a preempted task); "

@@ -56,6 +56,13 @@ void loader__close(struct loader *l);
  * now on. Called once a second; does something only the first time.
  */
 void loader__check_set_state(struct loader *l);
+/*
+ * What would otherwise be attached later, attached now: -Z leaves no
+ * privilege to attach anything once the run has started.
+ */
+void loader__attach_late(struct loader *l);
+/* Whether the maps can still be read (a lookup): 0 or -errno. */
+int loader__can_read(void *ctx);
 /* A per-CPU counter (enum rst_counter), summed. */
 unsigned long long loader__counter(const struct loader *l, uint32_t idx);
 /*

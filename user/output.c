@@ -313,6 +313,6 @@ bool output__is_pipe(int fd)
 {
 	struct stat st;
 
-	return fstat(fd, &st) == 0 && (S_ISFIFO(st.st_mode) ||
-				       S_ISSOCK(st.st_mode));
+	return fstat(fd, &st) == 0 &&
+	       (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 }

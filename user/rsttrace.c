@@ -4,9 +4,10 @@
  *
  * main() in steps: detect what the kernel offers; prepare (privileges,
  * arguments that need the system); load and attach (loader.h); seed the
- * owners of existing sockets; run the event loop, which feeds each ring
- * buffer record through the pipeline (pipeline.h); finish: say what was
- * lost and what the tables forgot.
+ * owners of existing sockets; start the pipeline; drop privileges (-Z);
+ * say it is ready; run the event loop, which feeds each ring buffer record
+ * through the pipeline (pipeline.h); finish: say what was lost and what
+ * the tables forgot.
  */
 #include <errno.h>
 #include <signal.h>
@@ -31,8 +32,10 @@
 #include "ksyms.h"
 #include "loader.h"
 #include "lost.h"
+#include "notify.h"
 #include "output.h"
 #include "pipeline.h"
+#include "privdrop.h"
 #include "reasons.h"
 #include "report.h"
 #include "rsttrace.h"
@@ -55,6 +58,8 @@ struct tracer {
 	struct pipe_env env;
 	struct pipeline *pipe;
 	struct lost_reporter lost;
+	struct privdrop priv; /* -Z */
+	struct notify notify; /* the service manager */
 	bool done;
 };
 
@@ -171,12 +176,26 @@ static int loop_timeout(const struct tracer *t, const struct loop_clock *lc)
 	return to < 0 ? 0 : (int)to;
 }
 
-/* Once a second: losses, the set_state stand-in, the wall clock. */
+/* Once a second: losses, the set_state stand-in, the clock, watchdog. */
 static void loop_stats(struct tracer *t)
 {
 	report__lost(&t->lost);
 	loader__check_set_state(&t->ld);
 	clock__refresh(&t->clock);
+	notify__tick(&t->notify, clock__boot_ns());
+}
+
+/* SIGHUP with -o reopens the file (logrotate); any other signal stops. */
+static void loop_signal(struct tracer *t, int sfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (si.ssi_signo == SIGHUP && t->cfg->output)
+		output__reopen(&t->out);
+	else
+		t->done = true;
 }
 
 /* An epoll fd on the ring, the stop signals and stdout's reader. */
@@ -224,7 +243,9 @@ static int event_loop(struct tracer *t)
 		for (i = 0; i < n; i++) {
 			if (evs[i].data.fd == rbfd)
 				ready = true;
-			else /* a signal, or stdout's reader went away */
+			else if (evs[i].data.fd == sfd)
+				loop_signal(t, sfd);
+			else /* stdout's reader went away */
 				t->done = true;
 		}
 		/* cheap when empty; and no record waits past a timeout */
@@ -279,6 +300,17 @@ static int prepare(struct tracer *t, const struct btf *vmlinux)
 			"sudo rsttrace\n");
 		return 1;
 	}
+	if (cfg->user &&
+	    privdrop__lookup(&t->priv, cfg->user, msg, sizeof(msg))) {
+		fprintf(stderr, "rsttrace: %s\n", msg);
+		return 2;
+	}
+	if (output__open(&t->out, cfg->output))
+		return 1;
+	t->out.max_size = cfg->output_max_size;
+	t->out.keep = cfg->output_keep ? cfg->output_keep :
+					 RST_OUTPUT_KEEP_DEFAULT;
+	notify__open(&t->notify);
 	if (vmlinux && t->feat.nf_reset_args < 0)
 		t->feat.nf_reset_args =
 			features__nf_reset_args(vmlinux, t->feat.release, true);
@@ -342,7 +374,39 @@ static int load(struct tracer *t)
 	}
 	/* after attach, so that no socket is born unseen in between */
 	loader__seed(&t->ld);
+	if (cfg->user)
+		loader__attach_late(&t->ld);
 	return 0;
+}
+
+/* -Z: before any thread starts, nothing to regain privileges with. */
+static int bound(struct tracer *t)
+{
+	char msg[256];
+
+	if (!t->cfg->user)
+		return 0;
+	if (privdrop__bound(msg, sizeof(msg))) {
+		fprintf(stderr, "rsttrace: %s\n", msg);
+		return 1;
+	}
+	return 0;
+}
+
+/* The table's header: on stdout, and atop every new -o file. */
+static void start_table(struct tracer *t)
+{
+	struct outbuf h = {};
+
+	format__table_header(&h, &t->fmt);
+	if (h.oom)
+		return;
+	if (t->cfg->output)
+		output__set_header(&t->out, h.data, h.len);
+	if (!t->cfg->output || !t->out.size)
+		outbuf__put(&t->out.buf, h.data, h.len);
+	outbuf__free(&h);
+	output__flush(&t->out);
 }
 
 /* The pipeline and what it reads, the ring buffer, the header. */
@@ -397,18 +461,73 @@ static int start(struct tracer *t)
 			strerror(errno));
 		return 1;
 	}
-	if (!cfg->json && !cfg->summary_s && !cfg->quiet) {
-		format__table_header(&t->out.buf, &t->fmt);
-		output__flush(&t->out);
-	}
+	if (!cfg->json && !cfg->summary_s && !cfg->quiet)
+		start_table(t);
 	report__startup(&t->ld);
-	fprintf(stderr, "Tracing TCP resets. Hit Ctrl-C to end.\n");
 	return 0;
+}
+
+/*
+ * -Z: everything is attached, seeded and bound; from here on USER, with
+ * no capabilities. -o's file, if this run made it, becomes USER's, so
+ * that SIGHUP and rotation can make the next one.
+ */
+static int drop(struct tracer *t)
+{
+	const struct privdrop *p = &t->priv;
+	char msg[512], dir[4096], *slash;
+
+	if (!t->cfg->user)
+		return 0;
+	if (t->out.created && output__chown(&t->out, p->uid, p->gid))
+		fprintf(stderr, "rsttrace: -Z %s: cannot give %s to it: %s\n",
+			p->user, t->cfg->output, strerror(errno));
+	if (privdrop__apply(&t->priv, loader__can_read, &t->ld, msg,
+			    sizeof(msg))) {
+		fprintf(stderr, "rsttrace: %s\n", msg);
+		return 1;
+	}
+	if (p->kept_bpf)
+		fprintf(stderr,
+			"rsttrace: running as %s (uid %u) with CAP_BPF alone: "
+			"Linux %s refuses map lookups to other tasks "
+			"(kernel.unprivileged_bpf_disabled)\n",
+			p->user, (unsigned int)p->uid, t->feat.release);
+	else
+		fprintf(stderr,
+			"rsttrace: running as %s (uid %u), no capabilities\n",
+			p->user, (unsigned int)p->uid);
+	if (!t->cfg->output)
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", t->cfg->output);
+	slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	else
+		snprintf(dir, sizeof(dir), ".");
+	if (!access(dir, W_OK | X_OK))
+		return 0;
+	fprintf(stderr,
+		"rsttrace: -Z %s cannot create files in %s, which %s needs: "
+		"make the directory %s's, or leave out -Z\n",
+		p->user, dir,
+		t->cfg->output_max_size ? "--output-max-size" :
+					  "reopening on SIGHUP",
+		p->user);
+	return t->cfg->output_max_size ? 1 : 0;
+}
+
+/* Scripts and the service manager learn that nothing is missed now. */
+static void ready(struct tracer *t)
+{
+	fprintf(stderr, "Tracing TCP resets. Hit Ctrl-C to end.\n");
+	notify__send(&t->notify, "READY=1\nSTATUS=Tracing TCP resets");
 }
 
 /* What the ring still holds, then what was lost and forgotten. */
 static void finish(struct tracer *t)
 {
+	notify__send(&t->notify, "STOPPING=1");
 	if (!t->out.closed && !pipeline__count_reached(t->pipe))
 		ring_buffer__consume(t->rb);
 	pipeline__end(t->pipe);
@@ -421,6 +540,11 @@ static void finish(struct tracer *t)
 		fprintf(stderr,
 			"rsttrace: %llu records not written: out of memory\n",
 			t->out.unwritten);
+	output__close(&t->out);
+	if (t->out.dropped)
+		fprintf(stderr, "rsttrace: %llu records not written to %s: %s\n",
+			t->out.dropped, output__name(&t->out),
+			strerror(t->out.last_err));
 	/* no more writers: the tables hold still while they are counted */
 	loader__detach(&t->ld);
 	report__tables(&t->ld);
@@ -466,8 +590,13 @@ int main(int argc, char **argv)
 	if (!err)
 		err = load(&t);
 	if (!err)
+		err = bound(&t);
+	if (!err)
 		err = start(&t);
+	if (!err)
+		err = drop(&t);
 	if (!err) {
+		ready(&t);
 		err = event_loop(&t) ? 1 : 0;
 		finish(&t);
 	}

@@ -148,13 +148,16 @@ static struct cg_entry *entry_add(struct identity_stage *s, uint64_t id,
 	return e;
 }
 
+static int walk_add(const char *path, uint64_t id, void *ctx);
+
 static struct cg_entry *entry_get(struct identity_stage *s, uint64_t id)
 {
+	struct cg_entry *e;
 	char path[4096];
+	int err;
 
 	if (s->nslots) {
-		struct cg_entry *e = *find_slot(s, id);
-
+		e = *find_slot(s, id);
 		if (e)
 			return e;
 	}
@@ -163,8 +166,19 @@ static struct cg_entry *entry_get(struct identity_stage *s, uint64_t id)
 		s->unnamed++;
 		return NULL;
 	}
+	err = cgroup__path(&s->tree, id, path, sizeof(path));
+	/*
+	 * -Z leaves no CAP_DAC_READ_SEARCH for file handles: a walk, which
+	 * needs no privilege, names the cgroups made since the last one.
+	 */
+	if (err == -EPERM || err == -EACCES) {
+		cgroup__walk(&s->tree, walk_add, s);
+		e = *find_slot(s, id);
+		if (e)
+			return e;
+	}
 	/* gone before it was seen: remembered as such, never asked again */
-	if (cgroup__path(&s->tree, id, path, sizeof(path)))
+	if (err)
 		path[0] = '\0';
 	return entry_add(s, id, path);
 }

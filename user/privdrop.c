@@ -1,0 +1,131 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* -Z USER: see privdrop.h. */
+#include <errno.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <linux/capability.h>
+#include <cap-ng.h>
+#include "privdrop.h"
+
+int privdrop__lookup(struct privdrop *p, const char *user, char *err,
+		     size_t errlen)
+{
+	struct passwd *pw;
+
+	memset(p, 0, sizeof(*p));
+	errno = 0;
+	pw = getpwnam(user);
+	if (!pw) {
+		snprintf(err, errlen, "-Z: %s '%s'%s%s",
+			 errno ? "cannot look up user" : "no user", user,
+			 errno ? ": " : "", errno ? strerror(errno) : "");
+		return -1;
+	}
+	p->user = user;
+	p->uid = pw->pw_uid;
+	p->gid = pw->pw_gid;
+	return 0;
+}
+
+int privdrop__bound(char *err, size_t errlen)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
+		snprintf(err, errlen, "-Z: cannot set no_new_privs: %s",
+			 strerror(errno));
+		return -1;
+	}
+	if (capng_get_caps_process()) {
+		snprintf(err, errlen, "-Z: cannot read capabilities");
+		return -1;
+	}
+	capng_clear(CAPNG_SELECT_BOUNDS);
+	if (capng_apply(CAPNG_SELECT_BOUNDS)) {
+		snprintf(err, errlen,
+			 "-Z: cannot empty the capability bounding set "
+			 "(CAP_SETPCAP needed)");
+		return -1;
+	}
+	return 0;
+}
+
+/* libcap-ng's capng_change_id() failures, by its return value */
+static const char *change_id_error(int rc)
+{
+	switch (rc) {
+	case -4:
+		return "setgroups failed (CAP_SETGID needed)";
+	case -5:
+		return "setresgid failed (CAP_SETGID needed)";
+	case -6:
+		return "setresuid failed (CAP_SETUID needed)";
+	case -7:
+	case -8:
+	case -9:
+		return "cannot keep or apply capabilities across the change";
+	default:
+		return "cannot change ids";
+	}
+}
+
+static int drop(const struct privdrop *p, bool keep_bpf)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	if (keep_bpf &&
+	    capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED, CAP_BPF))
+		return -100;
+	return capng_change_id((int)p->uid, (int)p->gid,
+			       CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
+}
+
+/* 1 when USER could not do @can_read without CAP_BPF, 0 when it could. */
+static int needs_cap_bpf(const struct privdrop *p, int (*can_read)(void *),
+			 void *ctx)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (pid == 0)
+		_exit(drop(p, false) ? 2 : can_read(ctx) == -EPERM ? 1 : 0);
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -errno;
+	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+		return -EPERM;
+	return WEXITSTATUS(status);
+}
+
+int privdrop__apply(struct privdrop *p, int (*can_read)(void *ctx), void *ctx,
+		    char *err, size_t errlen)
+{
+	int need = needs_cap_bpf(p, can_read, ctx), rc;
+
+	if (need < 0) {
+		snprintf(err, errlen, "-Z %s: cannot try it in a child: %s",
+			 p->user, strerror(-need));
+		return -1;
+	}
+	rc = drop(p, need);
+	if (rc) {
+		snprintf(err, errlen, "-Z %s: %s", p->user,
+			 rc == -100 ? "cannot keep CAP_BPF" :
+				      change_id_error(rc));
+		return -1;
+	}
+	p->kept_bpf = need;
+	if (capng_get_caps_process() || getuid() != p->uid ||
+	    geteuid() != p->uid ||
+	    capng_have_capabilities(CAPNG_SELECT_CAPS) !=
+		    (need ? CAPNG_PARTIAL : CAPNG_NONE)) {
+		snprintf(err, errlen,
+			 "-Z %s: still privileged after the change", p->user);
+		return -1;
+	}
+	return 0;
+}
