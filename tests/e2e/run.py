@@ -42,6 +42,7 @@ import test_exits  # noqa: E402,F401
 import test_forgotten  # noqa: E402,F401
 import test_identity  # noqa: E402,F401
 import test_metrics  # noqa: E402,F401
+import test_operate  # noqa: E402,F401
 import test_install  # noqa: E402,F401
 import test_docs  # noqa: E402,F401
 

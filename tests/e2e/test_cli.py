@@ -368,6 +368,11 @@ BAD_ARGS = [
     (["-c", "/nonexistent"], "/nonexistent"),
     (["-d", "abc"], "abc"),
     (["--count", "abc"], "abc"),
+    (["-Z", "no-such-user-rst"], "no-such-user-rst"),
+    (["-o", "/no/such/dir/r.json"], "/no/such/dir/r.json"),
+    (["-o", "r.json", "--output-max-size", "1x"], "1x"),
+    (["-o", "r.json", "--output-max-size", "1M", "--output-keep", "0"], "0"),
+    (["--output-max-size", "1M"], "-o FILE"),
 ]
 
 
