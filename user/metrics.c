@@ -57,7 +57,7 @@ struct metrics {
 	unsigned long long dropped;
 	uint64_t seed[2];
 	struct outbuf key; /* the labels of the reset being counted */
-	unsigned long long events, lost;
+	unsigned long long events, lost, unwritten;
 	char *build_info; /* the rendered labels, NULL until set */
 	struct source *sources;
 	size_t nsources;
@@ -434,11 +434,12 @@ void metrics__count_resets(struct metrics *m, const struct metrics_labels *l,
 }
 
 void metrics__set_totals(struct metrics *m, unsigned long long events,
-			 unsigned long long lost)
+			 unsigned long long lost, unsigned long long unwritten)
 {
 	pthread_mutex_lock(&m->lock);
 	m->events = events;
 	m->lost = lost;
+	m->unwritten = unwritten;
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -549,6 +550,10 @@ static void metrics__render_locked(struct metrics *m, struct outbuf *b)
 		"Reset records reported.", m->events);
 	put_one(b, "rsttrace_events_lost_total", "counter",
 		"Reset records lost before they could be reported.", m->lost);
+	put_one(b, "rsttrace_output_unwritten_total", "counter",
+		"Records not written to the output: it failed (a full disk) "
+		"or there was no memory.",
+		m->unwritten);
 	put_one(b, "rsttrace_metrics_series_dropped_total", "counter",
 		"Resets counted in the \"other\" series of "
 		"rsttrace_resets_total, for want of a series of their own.",

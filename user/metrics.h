@@ -44,9 +44,13 @@ void metrics__count_reset(struct metrics *m, const struct metrics_labels *l);
 void metrics__count_resets(struct metrics *m, const struct metrics_labels *l,
 			   unsigned long long n);
 
-/* totals set by the caller from its own counters */
+/*
+ * totals set by the caller from its own counters: records reported, lost
+ * in the ring buffer, and reported but not written to the output
+ */
 void metrics__set_totals(struct metrics *m, unsigned long long events,
-			 unsigned long long lost);
+			 unsigned long long lost,
+			 unsigned long long unwritten);
 void metrics__set_build_info(struct metrics *m, const char *version,
 			     const char *libbpf, const char *kernel);
 /*

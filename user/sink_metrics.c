@@ -17,6 +17,7 @@
 #include "lost.h"
 #include "metrics.h"
 #include "metrics_http.h"
+#include "output.h"
 #include "pipeline.h"
 #include "version.h" /* generated: RSTTRACE_VERSION */
 
@@ -236,7 +237,9 @@ static void metrics_tick(void *st, const struct pipe_env *env, uint64_t now_ns,
 
 	pending_flush(ms);
 	metrics__set_totals(ms->m, ms->events,
-			    env->lost ? lost__total(env->lost) : 0);
+			    env->lost ? lost__total(env->lost) : 0,
+			    env->out ? env->out->dropped + env->out->unwritten :
+				       0);
 	ms->due_ns = now_ns + NS_PER_S;
 }
 

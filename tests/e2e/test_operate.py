@@ -1,6 +1,6 @@
 """Operating rsttrace: -o with SIGHUP and rotation by size under a steady
 stream of resets (every reset in exactly one file), a full disk (a small
-tmpfs), -Z (no uid 0, no capabilities in any thread, and still resets,
+tmpfs, and the count in /metrics), -Z (no uid 0, no capabilities in any thread, and still resets,
 metrics and cgroup names), and sd_notify's READY/WATCHDOG/STOPPING."""
 import collections
 import errno
@@ -252,7 +252,8 @@ def output_full_disk(stack):
     port, = free_ports(1)
     path = os.path.join(d, "r.json")
     filler = os.path.join(d, "filler")
-    tr = start(stack, "-o", path, "-P", port)
+    tr = start(stack, "-o", path, "-P", port, "--metrics", "127.0.0.1:0")
+    mport = metrics_port(tr)
     fill(filler)
     st = Stream(stack, port, every=0.01)
     wait_until(lambda: "cannot write to %s: No space left on device" % path in tr.stderr_text(),
@@ -267,6 +268,11 @@ def output_full_disk(stack):
     st2 = Stream(stack, port, every=0)
     wait_until(lambda: sum(st2.ports.values()) >= 4000, "4000 refused connects", 120)
     n2 = st2.stop()
+
+    def unwritten():
+        v = list(samples(scrape(mport), "rsttrace_output_unwritten_total").values())
+        return v and v[0] > 0
+    wait_until(unwritten, "rsttrace_output_unwritten_total above 0")
     # SIGINT drains the ring buffer before the end
     tr.stop()
     err = tr.stderr_text()

@@ -110,7 +110,7 @@ UNIT_TEST(metrics_counting)
 	metrics__count_reset(m, &full);
 	metrics__count_reset(m, &full);
 	metrics__count_reset(m, LABELS(.comm = "curl", .port = 80));
-	metrics__set_totals(m, 12, 3);
+	metrics__set_totals(m, 12, 3, 5);
 	t = render(m, &b);
 	CHECK(has_line(t, SERIES("received", "not listening", "refused",
 				 "nginx", "8080", "nginx.service", "web",
@@ -120,10 +120,11 @@ UNIT_TEST(metrics_counting)
 	CHECK_EQ_INT(count_lines(t, "rsttrace_resets_total{"), 2);
 	CHECK(has_line(t, "rsttrace_events_total 12"));
 	CHECK(has_line(t, "rsttrace_events_lost_total 3"));
+	CHECK(has_line(t, "rsttrace_output_unwritten_total 5"));
 	CHECK(has_line(t, "rsttrace_metrics_series 2"));
 	CHECK(has_line(t, "rsttrace_metrics_series_dropped_total 0"));
 	/* the caller's totals replace, they do not add */
-	metrics__set_totals(m, 13, 3);
+	metrics__set_totals(m, 13, 3, 5);
 	CHECK(has_line(render(m, &b), "rsttrace_events_total 13"));
 	outbuf__free(&b);
 	metrics__free(m);
@@ -489,7 +490,7 @@ UNIT_TEST(metrics_render_parses)
 	metrics__count_reset(m, LABELS(.comm = "sshd", .port = 22));
 	metrics__count_reset(m, LABELS(.comm = "sshd", .port = 2222));
 	metrics__count_reset(m, LABELS(.comm = "sshd", .port = 22222));
-	metrics__set_totals(m, 4, 0);
+	metrics__set_totals(m, 4, 0, 0);
 	t = render(m, &b);
 	CHECK_EQ_STR(check_exposition(t) ?: "ok", "ok");
 	CHECK(has_line(t, "rsttrace_build_info{version=\"v1.2-3-gabc\","
@@ -503,6 +504,7 @@ UNIT_TEST(metrics_render_parses)
 		     "rsttrace_resets_total counter;"
 		     "rsttrace_events_total counter;"
 		     "rsttrace_events_lost_total counter;"
+		     "rsttrace_output_unwritten_total counter;"
 		     "rsttrace_metrics_series_dropped_total counter;"
 		     "rsttrace_metrics_series gauge;"
 		     "rsttrace_metrics_max_series gauge;"
