@@ -37,6 +37,9 @@ def ok(cmd, **kw):
 
 
 def make(*args):
+    if not os.access(os.path.join(REPO, ".output"), os.W_OK):
+        raise Skip("the repository is read-only here (make vmtest's guest): "
+                   "make %s is tested on the host" % args[0])
     return ok(["make", "-s", "--no-print-directory"] + list(args))
 
 
