@@ -8,8 +8,9 @@
 #   make vmtest     the tests on other kernels under QEMU
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this machine's BTF
 #   make V=1        show the commands
+#   make STATIC=1   build ./rsttrace-static, one fully static binary
 
-OUTPUT  ?= .output
+OUTPUT  ?= .output$(if $(filter 1,$(STATIC)),/static)
 CLANG   ?= clang
 CC      ?= gcc
 BPFTOOL ?= $(or $(shell command -v bpftool),/usr/sbin/bpftool)
@@ -31,11 +32,31 @@ CFLAGS  ?= -g -O2
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE \
 	      -I$(OUTPUT) -iquote bpf -iquote user
 # libbpf is linked statically, its own dependencies dynamically.
-LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -ldl -pthread
+LIBS    := -Wl,-Bstatic -lbpf -Wl,-Bdynamic -lelf -lz -lcap-ng -ldl -pthread
+# make STATIC=1: ./rsttrace-static, every library in it (Debian's static
+# ones), its objects in .output/static. libmicrohttpd.a comes without the
+# GnuTLS it refers to (no static p11-kit in Debian): see
+# user/static/gnutls_none.c. Users and groups come from /etc/passwd and
+# /etc/group only, not NSS: see user/static/files_only.c.
+PROG    := rsttrace
+ifeq ($(STATIC),1)
+PROG    := rsttrace-static
+ALL_CFLAGS += -DRST_STATIC
+LIBS    := -static -lbpf -lelf -lz -lzstd -lcap-ng -lmicrohttpd -pthread \
+	   $(foreach f,getpwnam getpwuid getpwnam_r getpwuid_r getgrnam \
+	     getgrgid getgrouplist initgroups,-Wl,--wrap=$(f))
+STATIC_SRCS := $(wildcard user/static/*.c)
+$(STATIC_SRCS:user/%.c=$(OUTPUT)/user/%.o): | $(OUTPUT)/user/static
+$(OUTPUT)/user/static:
+	$(Q)mkdir -p $@
+else
+rsttrace-static: FORCE
+	$(Q)$(MAKE) --no-print-directory STATIC=1 $@
+endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
 	      -Wall -Werror -Wno-unused-function
 
-USER_SRCS := $(wildcard user/*.c)
+USER_SRCS := $(wildcard user/*.c) $(STATIC_SRCS)
 USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 # everything but main(), for the unit tests
 LIB_OBJS  := $(filter-out $(OUTPUT)/user/rsttrace.o,$(USER_OBJS))
@@ -49,7 +70,7 @@ DEPS_STAMP := $(OUTPUT)/.deps-build
 .DEFAULT_GOAL := all
 .PHONY: all deps test-deps run test unit vmlinux clean format
 
-all: rsttrace
+all: $(PROG)
 
 # Build packages are installed when missing (Debian/Ubuntu), so that a
 # fresh machine needs only "make".
@@ -96,7 +117,7 @@ $(OUTPUT)/tests/%.o: tests/unit/%.c | $(SKEL) $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
-rsttrace: $(USER_OBJS)
+$(PROG): $(USER_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $^ $(LIBS) -o $@
 
@@ -137,7 +158,7 @@ format:
 		tests/bench/*.c
 
 clean:
-	rm -rf $(OUTPUT) rsttrace
+	rm -rf $(OUTPUT) rsttrace rsttrace-static
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d \
 		    $(OUTPUT)/bench/*.d)
