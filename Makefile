@@ -181,11 +181,14 @@ vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
 	$(Q)exec scripts/vmtest/vmtest.sh -o $(VMTEST_OUT) $(if $(TESTS),-T "$(TESTS)") $(KERNELS)
 
 # make check: what CI runs (.ci/run) and the README's test command: the
-# suite on this kernel, then on two of Debian's under QEMU, both at once
-# (about 13 minutes on 2 CPUs). 5.10 takes the legacy owner store and 6.1
-# the kprobes, the two paths this machine's kernel never takes.
+# suite on this kernel, the end-to-end part twice, the second time with
+# ./rsttrace-static (make STATIC=1), both in one closing line; then on two
+# of Debian's kernels under QEMU, both at once (about 13 minutes on 2 CPUs).
+# 5.10 takes the legacy owner store and 6.1 the kprobes, the two paths this
+# machine's kernel never takes.
 CHECK_KERNELS ?= 5.10 6.1
-check: test
+check: rsttrace $(OUTPUT)/unit_tests rsttrace-static test-deps
+	$(Q)RSTTRACE_STATIC=./rsttrace-static tests/run.sh
 	$(Q)$(MAKE) --no-print-directory vmtest KERNELS="$(CHECK_KERNELS)"
 	$(Q)tests/vmtest/interrupt.sh
 

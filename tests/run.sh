@@ -5,6 +5,9 @@
 #
 #   tests/run.sh            everything
 #   tests/run.sh linger     unit tests, then only the e2e tests named so
+#
+# RSTTRACE_STATIC=PATH (make check): then the e2e tests once more with the
+# static binary at PATH (make STATIC=1); they count in the closing line.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 
@@ -13,13 +16,14 @@ failed=0
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 
-# add_counts LABEL FILE RC: add "LABEL: N passed, M failed" from FILE; a run
-# without such a line, or failing without a failed test, counts as 1 failure
+# add_counts LABEL FILE RC [NAME]: add "LABEL: N passed, M failed" from FILE;
+# a run without such a line, or failing without a failed test, counts as 1
+# failure, reported as NAME's (default LABEL)
 add_counts() {
-	local line p f
+	local line p f name=${4:-$1}
 	line=$(grep -E "^$1: [0-9]+ passed, [0-9]+ failed" "$2" | tail -n 1)
 	if [ -z "$line" ]; then
-		echo "FAIL $1: no '$1: N passed, M failed' line (exit status $3)"
+		echo "FAIL $name: no '$1: N passed, M failed' line (exit status $3)"
 		failed=$((failed + 1))
 		return
 	fi
@@ -28,7 +32,7 @@ add_counts() {
 	passed=$((passed + p))
 	failed=$((failed + f))
 	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
-		echo "FAIL $1: exit status $3"
+		echo "FAIL $name: exit status $3"
 		failed=$((failed + 1))
 	fi
 }
@@ -43,6 +47,26 @@ fi
 
 /usr/bin/python3 tests/e2e/run.py "$@" 2>&1 | tee "$tmp"
 add_counts e2e "$tmp" "${PIPESTATUS[0]}"
+
+if [ -n "${RSTTRACE_STATIC:-}" ]; then
+	echo "# the e2e tests again, with the static binary $RSTTRACE_STATIC"
+	# all but test_install.py's: make install and make deb take ./rsttrace
+	# whatever the binary under test, and were checked once above
+	tests=("$@")
+	if [ $# -eq 0 ]; then
+		mapfile -t tests < <(/usr/bin/python3 -c '
+import sys
+sys.path.insert(0, "tests/e2e")
+sys.dont_write_bytecode = True
+import run, harness
+for name, fn, _ in harness.TESTS:
+    if fn.__module__ != "test_install":
+        print(name)')
+	fi
+	RSTTRACE=$RSTTRACE_STATIC /usr/bin/python3 tests/e2e/run.py \
+		"${tests[@]}" 2>&1 | tee "$tmp"
+	add_counts e2e "$tmp" "${PIPESTATUS[0]}" "e2e (static)"
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
