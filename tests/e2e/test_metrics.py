@@ -147,6 +147,7 @@ def metrics_prometheus(stack):
     events = samples(text, "rsttrace_events_total")
     check(list(events.values())[0] >= n, "rsttrace_events_total %r", events)
     eq(list(samples(text, "rsttrace_events_lost_total").values()), [0.0], "lost")
+    eq(list(samples(text, "rsttrace_output_unwritten_total").values()), [0.0], "unwritten")
     info_series = samples(text, "rsttrace_build_info")
     eq(len(info_series), 1, "rsttrace_build_info series")
     check(dict(list(info_series)[0]).get("kernel") == os.uname().release,

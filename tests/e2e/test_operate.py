@@ -41,6 +41,8 @@ class Stream:
         try:
             s.bind(("127.0.0.1", 0))
             cp = s.getsockname()[1]
+            if cp == self.port:
+                return  # it would connect to itself (simultaneous open)
             r = s.connect_ex(("127.0.0.1", self.port))
             if r != errno.ECONNREFUSED:
                 raise TestFailure("connect to closed port %d: %s" % (self.port, os.strerror(r)))
