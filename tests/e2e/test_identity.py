@@ -306,17 +306,3 @@ def deploy_files(stack):
         job, = yaml.safe_load(f)["scrape_configs"]
     check(any(r.get("replacement") == "$1:9465" for r in job["relabel_configs"]),
           "the Kubernetes scrape config does not scrape port 9465: %r", job)
-
-
-@test("readme_options")
-def readme_options(stack):
-    """The README's option list is --help's."""
-    def longs(text):
-        return sorted(set(re.findall(r"^\s+(?:-\w, )?(--[a-z0-9-]+)", text, re.M)))
-    helptext = subprocess.run(rsttrace_cmd("--help"), stdout=subprocess.PIPE,
-                              timeout=30).stdout.decode()
-    with open(os.path.join(DEPLOY, "..", "..", "README.md")) as f:
-        readme = f.read()
-    block = readme.split("## Options", 1)[1].split("```", 2)[1]
-    eq(longs(block), [o for o in longs(helptext) if o != "--usage"],
-       "README options vs --help")
