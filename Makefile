@@ -166,7 +166,7 @@ clean:
 # make bench: cost and completeness beside tcpstates and bpftrace
 # (scripts/bench.py; BENCH_ARGS="--quick" for a short smoke run)
 .PHONY: bench
-bench: rsttrace $(OUTPUT)/rstload $(OUTPUT)/fmtbench test-deps
+bench: rsttrace rsttrace-static $(OUTPUT)/rstload $(OUTPUT)/fmtbench test-deps
 	$(Q)scripts/deps.sh bench
 	$(Q)$(PYTHON) scripts/bench.py $(BENCH_ARGS)
 

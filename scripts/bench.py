@@ -5,8 +5,8 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
 
   bench.py [--rounds N] [--storm-resets N] [--churn-seconds S] [--quick]
            [--scale N,...] [--scale-ringbuf SIZE] [--cpu-fractions F,...]
-           [--drain-limit S] [--baseline PATH]
-           [--only stats|churn|scale|contention] [-o FILE]
+           [--drain-limit S] [--baseline PATH] [--outputs-resets N]
+           [--only stats|churn|scale|contention|outputs] [-o FILE]
 
 1. Reset storm: tests/bench/rstload makes N resets on loopback as fast as
    it can (refused connects and aborted connections, several threads), with
@@ -44,9 +44,21 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
    others' loss messages are anonymous), waiting up to --drain-limit
    seconds for the capped tracer to drain.
 
+8. Where the records go: the storm (--outputs-resets, default 100000) under
+   rsttrace --json with stdout to a file (the reference), with -o FILE,
+   with -o FILE --output-max-size 16M --output-keep 3 (rotating a dozen
+   times a run), with -o FILE -Z nobody, and ./rsttrace-static --json -o
+   FILE (skipped if it is missing: make STATIC=1), alternating round by
+   round: resets reported and lost (its end-of-run line) against those
+   made, CPU seconds per million events, start-up, peak RSS, each as a
+   ratio to the reference; and the files, in a temporary directory deleted
+   after each run: whole JSON lines only, their bytes those rsttrace wrote
+   (/proc/PID/io wchar, its stderr apart; with rotation, the rest rotated
+   away), the storm's resets found in them.
+
 --baseline PATH adds "rsttrace-base", an older rsttrace build run with the
 same arguments (but no --acceptor), beside rsttrace in phases 2, 6 and 7.
---only runs one phase; for churn, scale and contention it prints that
+--only runs one phase; for churn, scale, contention and outputs it prints that
 section and writes FILE with it alone.
 
 Prints a table and writes every figure to FILE (default
@@ -59,11 +71,13 @@ import errno
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -180,13 +194,14 @@ def lines_of(path):
 
 
 def wait_quiet(path, quiet=0.5, limit=60.0):
-    """Until @path has not grown for @quiet seconds: the tracer has drained.
+    """Until @path (or what the callable @path returns: a size) has not grown
+    for @quiet seconds: the tracer has drained.
     Seconds until it last grew, None if it was still growing at @limit."""
     t0 = time.monotonic()
     end = t0 + limit
     size, since = -1, t0
     while time.monotonic() < end:
-        s = os.path.getsize(path)
+        s = path() if callable(path) else os.path.getsize(path)
         if s != size:
             size, since = s, time.monotonic()
         elif time.monotonic() - since >= quiet:
@@ -365,11 +380,14 @@ class Tracer:
         self.rss_kb = None
         self.drain_s = None
 
+    def command(self):
+        return {"rsttrace": [RSTTRACE, "--json"],
+                "rsttrace-base": [BASELINE, "--json"],
+                "tcpstates": ["tcpstates"],
+                "bpftrace": ["bpftrace", BT_SCRIPT]}[self.kind] + self.extra
+
     def start(self):
-        cmd = {"rsttrace": [RSTTRACE, "--json"],
-               "rsttrace-base": [BASELINE, "--json"],
-               "tcpstates": ["tcpstates"],
-               "bpftrace": ["bpftrace", BT_SCRIPT]}[self.kind] + self.extra
+        cmd = self.command()
         out = open(self.out, "wb")
         err = open(self.err, "wb") if not self.is_rst else subprocess.PIPE
         t0 = time.monotonic()
@@ -855,6 +873,162 @@ def contention_phase(args, results):
                     contention_run(kind, f, "cpu%g-%d" % (f, r), args))
 
 
+OUTPUT_CONFIGS = [
+    # (name, binary, arguments after --json; FILE: the -o file), the first
+    # the reference: what the storm phase runs
+    ("stdout", "rsttrace", []),
+    ("-o", "rsttrace", ["-o", "FILE"]),
+    ("-o rotated", "rsttrace", ["-o", "FILE", "--output-max-size", "16M", "--output-keep", "3"]),
+    ("-o -Z nobody", "rsttrace", ["-o", "FILE", "-Z", "nobody"]),
+    ("static -o", "rsttrace-static", ["-o", "FILE"]),
+]
+
+
+def io_written(pid):
+    """wchar of /proc/PID/io: the bytes a process has passed to write() (a
+    zombie's too, until it is reaped)."""
+    with open("/proc/%d/io" % pid) as f:
+        for line in f:
+            if line.startswith("wchar:"):
+                return int(line.split()[1])
+    raise BenchError("no wchar in /proc/%d/io" % pid)
+
+
+class OutTracer(Tracer):
+    """rsttrace, ./@exe, in one outputs configuration: stdout to a file in
+    the directory @tmp, -o's FILE there too. Drained when it has written
+    nothing (/proc/PID/io wchar) for a while; reaped only once its bytes
+    written are read."""
+
+    def __init__(self, exe, extra, tmp, tag):
+        self.file = os.path.join(tmp, "records.json")
+        super().__init__("rsttrace", tag, [self.file if a == "FILE" else a for a in extra])
+        self.exe = os.path.join(ROOT, exe)
+        self.out = os.path.join(tmp, "stdout")
+        self.err = os.path.join(WORK, "outputs-%s.err" % tag)
+        self.wchar_ready = None
+        self.wchar = None
+
+    def command(self):
+        return [self.exe, "--json"] + self.extra
+
+    def start(self):
+        super().start()
+        self.wchar_ready = io_written(self.proc.pid)
+
+    def stop(self, quiet=0.5, limit=60.0):
+        pid = self.proc.pid
+        self.drain_s = wait_quiet(lambda: io_written(pid), quiet, limit)
+        self.hwm_kb = vm_kb(pid, "VmHWM")
+        self.rss_kb = vm_kb(pid, "VmRSS")
+        self.proc.send_signal(signal.SIGINT)
+        rest = self.proc.stderr.read()
+        with open(self.err, "ab") as saved:
+            saved.write(rest)
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+        self.wchar = io_written(pid) - self.wchar_ready
+        _, status, self.rusage = os.wait4(pid, 0)
+        self.proc.returncode = os.waitstatus_to_exitcode(status)
+        if self.proc.returncode not in (0, -signal.SIGINT, 130):
+            raise BenchError("%s exited with status %d: %s" % (
+                self.exe, self.proc.returncode, open(self.err, errors="replace").read()[-500:]))
+
+
+def output_files(tr, ports):
+    """What the files in @tr's directory hold (stdout's, FILE, FILE.1 ...):
+    bytes, lines, unparsable or unterminated lines, the storm's resets."""
+    d = os.path.dirname(tr.file)
+    res = {"sizes": {}, "bytes": 0, "lines": 0, "line_bytes": 0, "bad": 0,
+           "unterminated": 0, "resets": 0}
+    for name in sorted(os.listdir(d)):
+        with open(os.path.join(d, name), "rb") as f:
+            data = f.read()
+        res["sizes"][name] = len(data)
+        res["bytes"] += len(data)
+        parts = data.split(b"\n")
+        if parts[-1]:
+            res["unterminated"] += 1
+        for line in parts[:-1]:
+            res["lines"] += 1
+            res["line_bytes"] += len(line) + 1
+            try:
+                r = json.loads(line)
+            except ValueError:
+                res["bad"] += 1
+                continue
+            if r.get("type") == "reset" and (r["lport"] in ports or r["rport"] in ports):
+                res["resets"] += 1
+    return res
+
+
+def outputs_run(name, exe, extra, tag, args):
+    """One storm under one OUTPUT_CONFIGS entry; its files deleted after."""
+    tmp = tempfile.mkdtemp(prefix="outputs-", dir=WORK)
+    try:
+        tr = OutTracer(exe, extra, tmp, tag)
+        tr.start()
+        try:
+            before = out_rsts()
+            load = run_load("storm", "-n", args.outputs_resets, "-t", args.threads)
+            kernel_sent = out_rsts() - before
+        except BaseException:
+            tr.kill()
+            raise
+        tr.stop()
+        ports = set([load["closed_port"]] + load["listen_ports"])
+        files = output_files(tr, ports)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    with open(tr.err, "rb") as f:
+        err = f.read()
+    m = re.search(rb"rsttrace: (\d+) events, (\d+) lost", err)
+    if not m:
+        raise BenchError("%s: no end-of-run line: %s" % (name, err[-300:]))
+    events, lost = int(m.group(1)), int(m.group(2))
+    # what it wrote after "Tracing": the files, its stderr, and what the
+    # rotation deleted
+    ready = re.search(rb"^Tracing.*\n", err, re.M)
+    stderr_bytes = len(err) - (ready.end() if ready else 0)
+    expected = kernel_sent + load["refused"] + load["aborted"]
+    cpu = tr.cpu_total()
+    res = {"config": name, "binary": exe, "args": extra, "rate": load["rate"],
+           "expected": expected, "reported": events, "lost": lost,
+           "capture": events / expected, "in_files": files["resets"],
+           "lines": files["lines"], "bad_lines": files["bad"],
+           "unterminated": files["unterminated"], "file_sizes": files["sizes"],
+           "file_bytes": files["bytes"], "line_bytes": files["line_bytes"],
+           "written_bytes": tr.wchar, "stderr_bytes": stderr_bytes,
+           "not_in_files_bytes": tr.wchar - stderr_bytes - files["bytes"],
+           "startup_ms": tr.startup_ms, "peak_rss_kb": tr.hwm_kb, "rss_kb": tr.rss_kb,
+           "drain_s": tr.drain_s, "cpu_s": cpu,
+           "cpu_s_per_M": cpu / events * 1e6 if events else None}
+    rotated = [v for k, v in files["sizes"].items() if re.search(r"\.\d+$", k)]
+    if rotated:
+        res["rotated_kept"] = len(rotated)
+        res["rotated_max_bytes"] = max(rotated)
+        res["rotations"] = len(rotated) + int(round(
+            res["not_in_files_bytes"] / statistics.mean(rotated)))
+    return res
+
+
+def outputs_phase(args, results):
+    """The storm under each OUTPUT_CONFIGS entry, alternating round by round."""
+    confs = []
+    for c in OUTPUT_CONFIGS:
+        if os.access(os.path.join(ROOT, c[1]), os.X_OK):
+            confs.append(c)
+        else:
+            note = "./%s is missing (make STATIC=1): '%s' skipped" % (c[1], c[0])
+            log("outputs: " + note)
+            results["params"].setdefault("outputs_skipped", []).append(note)
+    for r in range(args.rounds):
+        for name, exe, extra in rotated(confs, r):
+            log("outputs round %d: %s" % (r + 1, name))
+            slug = re.sub(r"[^a-z0-9]+", "-", name).strip("-")
+            results["outputs"].append(
+                outputs_run(name, exe, extra, "%d-%s" % (r, slug), args))
+
+
 def fmt_rate(v):
     return "%.2f M/s" % (v / 1e6) if v >= 1e6 else "%.0f k/s" % (v / 1e3)
 
@@ -872,7 +1046,7 @@ def report(results):
     """The table: each section whose figures @results holds."""
     parts = []
     for section in (report_storm, report_churn, report_stats, report_user, report_startup,
-                    report_scale, report_contention):
+                    report_scale, report_contention, report_outputs):
         lines = []
         section(results, lines.append)
         if lines:
@@ -1119,6 +1293,70 @@ def report_contention(results, p):
         results["summary"]["capped_%g_ok" % f] = ok
 
 
+def report_outputs(results, p):
+    runs = results.get("outputs")
+    if not runs:
+        return
+    par = results["params"]
+    p("8. Where the records go: the storm, %d resets a run (%d threads), under each "
+      "configuration, alternating, %d rounds, medians (x: ratio to stdout)" % (
+          par["outputs_resets"], par["threads"], par["rounds"]))
+    p("   %-13s %9s %9s %9s %5s %9s %12s %12s %13s %8s %8s" % (
+        "config", "rate", "expected", "reported", "lost", "in files", "CPU s/M ev",
+        "start ms", "peak RSS MB", "written", "in files"))
+    names = [c[0] for c in OUTPUT_CONFIGS if any(r["config"] == c[0] for r in runs)]
+    ref = {k: med(r[k] for r in runs if r["config"] == names[0])
+           for k in ("cpu_s_per_M", "startup_ms", "peak_rss_kb")}
+    summ = results["summary"]["outputs"] = {}
+    for name in names:
+        mine = [r for r in runs if r["config"] == name]
+        m = {k: med(r[k] for r in mine) for k in (
+            "rate", "expected", "reported", "lost", "in_files", "cpu_s_per_M", "startup_ms",
+            "peak_rss_kb", "written_bytes", "file_bytes")}
+        for k in ("cpu_s_per_M", "startup_ms", "peak_rss_kb"):
+            m[k + "_ratio"] = m[k] / ref[k] if m[k] is not None and ref[k] else None
+        m["min_capture"] = min(r["capture"] for r in mine)
+        m["runs"] = len(mine)
+        summ[name] = m
+        x = lambda k: "(%.2f)" % m[k + "_ratio"] if m[k + "_ratio"] is not None else ""
+        p("   %-13s %9s %9d %9d %5d %9d %5.2f %6s %5.0f %6s %6.1f %6s %6.0fMB %6.0fMB" % (
+            name, fmt_rate(m["rate"]), m["expected"], m["reported"], m["lost"], m["in_files"],
+            m["cpu_s_per_M"], x("cpu_s_per_M"), m["startup_ms"], x("startup_ms"),
+            m["peak_rss_kb"] / 1024, x("peak_rss_kb"), m["written_bytes"] / 1e6,
+            m["file_bytes"] / 1e6))
+    p("   (reported, lost: rsttrace's end-of-run count; in files: the storm's resets found in "
+      "the files; written: bytes it passed to write() after 'Tracing' (/proc/PID/io); "
+      "in files: stdout's file, FILE and the rotated FILE.N left)")
+    rot = [r for r in runs if "rotations" in r]
+    if rot:
+        p("   -o rotated: %s rotations a run, %d to %d rotated files kept (largest %.1f MiB); "
+          "%.0f to %.0f MB rotated away (deleted by --output-keep)" % (
+              "/".join(str(r["rotations"]) for r in rot),
+              min(r["rotated_kept"] for r in rot), max(r["rotated_kept"] for r in rot),
+              max(r["rotated_max_bytes"] for r in rot) / 2**20,
+              min(r["not_in_files_bytes"] for r in rot) / 1e6,
+              max(r["not_in_files_bytes"] for r in rot) / 1e6))
+    whole = all(r["bad_lines"] == 0 and r["unterminated"] == 0
+                and r["line_bytes"] == r["file_bytes"] for r in runs)
+    exact = all(r["not_in_files_bytes"] == 0 for r in runs if "rotations" not in r)
+    found = all(r["reported"] == r["expected"] and r["lost"] == 0 and (
+        "rotations" in r or (r["in_files"] == r["expected"] and r["lines"] == r["reported"]))
+        for r in runs)
+    p("   every file whole JSON lines (bytes in files = bytes of their lines): %s" % mark(whole))
+    p("   bytes written = bytes in the files + stderr, every run without rotation: %s"
+      % mark(exact))
+    p("   every reset reported, none lost, every record in the files (but those rotated "
+      "away): %s" % mark(found))
+    if any(r["lost"] or r["capture"] < 1.0 for r in runs):
+        p("   runs that missed resets: " + ", ".join(
+            "%s %d of %d, %d lost" % (r["config"], r["reported"], r["expected"], r["lost"])
+            for r in runs if r["lost"] or r["capture"] < 1.0))
+    for note in par.get("outputs_skipped", []):
+        p("   note: " + note)
+    results["summary"].update(outputs_whole=whole, outputs_bytes_exact=exact,
+                              outputs_all_found=found)
+
+
 def num_list(conv):
     """argparse type: a comma-separated list of positive numbers."""
     def parse(text):
@@ -1152,18 +1390,21 @@ def parse_args():
                     help="an older rsttrace build, run as rsttrace-base beside rsttrace")
     ap.add_argument("--quick", action="store_true",
                     help="one short round of each (a smoke test of the benchmark)")
-    ap.add_argument("--only", choices=["stats", "churn", "scale", "contention"],
-                    help="only the in-kernel cost, the churn, the scale or the contention "
-                    "phase (for working on the BPF programs)")
+    ap.add_argument("--outputs-resets", type=int, default=100000, metavar="N",
+                    help="resets a run in the outputs phase (default 100000)")
+    ap.add_argument("--only", choices=["stats", "churn", "scale", "contention", "outputs"],
+                    help="only the in-kernel cost, the churn, the scale, the contention "
+                    "or the outputs phase (for working on the BPF programs)")
     ap.add_argument("-o", "--output", default=os.path.join(WORK, "results.json"))
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.storm_resets, args.churn_seconds = 1, 20000, 2
+        args.outputs_resets = 20000
     if args.scale is None:
         args.scale = [2000] if args.quick else [10000, 50000, 100000]
     if args.cpu_fractions is None:
         args.cpu_fractions = [0.2] if args.quick else [0.5, 0.2, 0.1]
-    for name in ("rounds", "storm_resets", "churn_seconds", "threads"):
+    for name in ("rounds", "storm_resets", "churn_seconds", "threads", "outputs_resets"):
         if getattr(args, name) < 1:
             ap.error("--%s %d: want at least 1" % (name.replace("_", "-"), getattr(args, name)))
     if args.baseline and not os.access(args.baseline, os.X_OK):
@@ -1184,7 +1425,7 @@ def print_stats(st):
 
 def full_run(args, results):
     storm_kinds = ["none", "rsttrace", "tcpstates", "bpftrace"]
-    results.update(storm=[], churn=[], scale=[], contention=[])
+    results.update(storm=[], churn=[], scale=[], contention=[], outputs=[])
     for r in range(args.rounds):
         for kind in rotated(storm_kinds, r):
             log("storm round %d: %s" % (r + 1, kind))
@@ -1201,6 +1442,7 @@ def full_run(args, results):
     results["formatter"] = json.loads(fb.stdout)
     scale_phase(args, results)
     contention_phase(args, results)
+    outputs_phase(args, results)
 
     s = results["summary"]
     rst = [r for r in results["storm"] if r["tracer"] == "rsttrace"]
@@ -1236,6 +1478,7 @@ def main():
                           "churn_seconds": args.churn_seconds, "threads": args.threads,
                           "scale": args.scale, "scale_ringbuf": args.scale_ringbuf,
                           "cpu_fractions": args.cpu_fractions, "drain_limit": args.drain_limit,
+                          "outputs_resets": args.outputs_resets,
                           "baseline": BASELINE, "only": args.only,
                           "cpus": os.cpu_count(), "kernel": os.uname().release},
                "summary": {}}
@@ -1249,7 +1492,8 @@ def main():
             results[args.only] = []
             {"churn": lambda: churn_phase(args, results, tcpstates=False),
              "scale": lambda: scale_phase(args, results),
-             "contention": lambda: contention_phase(args, results)}[args.only]()
+             "contention": lambda: contention_phase(args, results),
+             "outputs": lambda: outputs_phase(args, results)}[args.only]()
         else:
             full_run(args, results)
     except BenchError as e:
