@@ -92,6 +92,10 @@ snapshot() {
 	fi
 	cp "$REPO/rsttrace" "$src/rsttrace"
 	cp "$REPO/.output/unit_tests" "$src/.output/unit_tests"
+	# RSTTRACE=./rsttrace-static make vmtest: make STATIC=1's binary
+	if [ -x "$REPO/rsttrace-static" ]; then
+		cp "$REPO/rsttrace-static" "$src/rsttrace-static"
+	fi
 }
 snapshot
 
@@ -110,7 +114,7 @@ done
 # One VM per kernel, $jobs at a time
 env_lines() {
 	local v
-	for v in E2E_KEEP_GOING E2E_TIMEOUT_SCALE RSTTRACE_START_TIMEOUT; do
+	for v in E2E_KEEP_GOING E2E_TIMEOUT_SCALE RSTTRACE_START_TIMEOUT RSTTRACE; do
 		[ -n "${!v:-}" ] && echo "$v=${!v}"
 	done
 	# Under TCG the burst tests' 20,000 resets took three quarters of the
