@@ -98,7 +98,7 @@ bool output__end(struct output *o);
 bool output__is_pipe(int fd);
 /* The name messages give the output: -o's path, or "stdout". */
 const char *output__name(const struct output *o);
-/* -Z: make the file USER's, so that it can be reopened and rotated. */
+/* -Z: make the file USER's (gid -1: its group stays), for reopening. */
 int output__chown(struct output *o, uid_t uid, gid_t gid);
 
 #endif /* __OUTPUT_H */

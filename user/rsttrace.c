@@ -479,7 +479,8 @@ static int drop(struct tracer *t)
 
 	if (!t->cfg->user)
 		return 0;
-	if (t->out.created && output__chown(&t->out, p->uid, p->gid))
+	/* the group stays: a setgid log directory's (adm) keeps its readers */
+	if (t->out.created && output__chown(&t->out, p->uid, (gid_t)-1))
 		fprintf(stderr, "rsttrace: -Z %s: cannot give %s to it: %s\n",
 			p->user, t->cfg->output, strerror(errno));
 	if (privdrop__apply(&t->priv, loader__can_read, &t->ld, msg,

@@ -5,6 +5,7 @@ metrics and cgroup names), and sd_notify's READY/WATCHDOG/STOPPING."""
 import collections
 import errno
 import glob
+import grp
 import os
 import re
 import signal
@@ -361,12 +362,16 @@ def user_output(stack):
     """-Z with -o: the file this run made is the user's, so that SIGHUP
     can make the next one in a directory the user may write."""
     d = tmpdir(stack)
-    os.chown(d, 65534, 65534)
+    # as the package's /var/log/rsttrace: the user's, setgid to adm's group
+    adm = grp.getgrnam("adm").gr_gid
+    os.chown(d, 65534, adm)
+    os.chmod(d, 0o2750)
     port, = free_ports(1)
     path = os.path.join(d, "r.json")
     tr = start(stack, "-Z", "nobody", "-o", path, "-P", port)
     st = os.stat(path)
-    eq((st.st_uid, stat.S_IMODE(st.st_mode)), (65534, 0o640), "owner and mode of -o's file")
+    eq((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (65534, adm, 0o640),
+       "owner, group (the setgid directory's) and mode of -o's file")
     s = Stream(stack, port, every=0.05)
     wait_until(lambda: line_count(path) >= 2, "records in %s" % path)
     os.rename(path, path + ".1")
