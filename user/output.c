@@ -19,9 +19,13 @@ const char *output__name(const struct output *o)
 	return o->path ? o->path : "stdout";
 }
 
+/*
+ * Not through a symbolic link: with -Z the directory may be USER's, and
+ * root must not be led to append to a file USER chose.
+ */
 static int open_path(const char *path, bool *created)
 {
-	int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY;
+	int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW;
 	int fd = open(path, flags | O_CREAT | O_EXCL, 0640);
 
 	*created = fd >= 0;
@@ -43,7 +47,8 @@ static void take_fd(struct output *o, int fd)
 	o->is_file = !fstat(fd, &st) && S_ISREG(st.st_mode);
 	if (o->is_file)
 		o->size = (uint64_t)st.st_size;
-	if (o->size || !o->header.len)
+	o->opened_size = o->size;
+	if (o->size || !o->header.len || !o->is_file)
 		return;
 	while (off < o->header.len) {
 		n = write(fd, o->header.data + off, o->header.len - off);
@@ -53,7 +58,10 @@ static void take_fd(struct output *o, int fd)
 			break;
 		off += (size_t)n;
 	}
-	o->size = off;
+	/* a header the disk took only part of is no header */
+	if (off < o->header.len && ftruncate(fd, 0) == 0)
+		off = 0;
+	o->size = o->opened_size = off;
 }
 
 int output__open(struct output *o, const char *path)
@@ -69,7 +77,10 @@ int output__open(struct output *o, const char *path)
 	fd = open_path(path, &created);
 	if (fd < 0) {
 		err = errno;
-		fprintf(stderr, "rsttrace: -o %s: %s\n", path, strerror(err));
+		fprintf(stderr, "rsttrace: -o %s: %s\n", path,
+			err == ELOOP ? "a symbolic link (not followed: give the "
+				       "file it points to)" :
+				       strerror(err));
 		return -err;
 	}
 	take_fd(o, fd);
@@ -110,10 +121,11 @@ static int switch_to(struct output *o, const char *why)
 
 void output__reopen(struct output *o)
 {
-	if (!o->path)
+	/* a FIFO or a device is not rotated: reopening could block */
+	if (!o->path || !o->is_file)
 		return;
-	output__flush(o);
 	o->retry_ns = 0;
+	output__flush(o);
 	if (!switch_to(o, "reopen"))
 		o->rotate_failed = false;
 }
@@ -150,14 +162,14 @@ static size_t chunk_len(const struct output *o, size_t off)
 	const char *p = o->buf.data + off, *nl;
 	size_t n = o->buf.len - off, room;
 
-	if (!o->max_size || o->tail || o->rotate_failed ||
+	if (!o->max_size || !o->is_file || o->tail || o->rotate_failed ||
 	    o->size + n <= o->max_size)
 		return n;
 	room = o->size < o->max_size ? o->max_size - o->size : 0;
 	nl = room ? memrchr(p, '\n', room < n ? room : n) : NULL;
 	if (nl)
 		return (size_t)(nl - p) + 1;
-	if (o->size)
+	if (o->size > o->opened_size)
 		return 0; /* rotate first */
 	/* one record larger than the limit: a file of its own */
 	nl = memchr(p, '\n', n);
@@ -250,7 +262,13 @@ int output__flush(struct output *o)
 			continue;
 		}
 		if (!o->is_file) {
-			o->closed = true; /* the reader is gone */
+			/* a pipe's reader is gone; anything else is an error */
+			if (errno != EPIPE) {
+				o->fail_err = errno;
+				fprintf(stderr, "rsttrace: cannot write to %s: %s\n",
+					output__name(o), strerror(errno));
+			}
+			o->closed = true;
 			break;
 		}
 		write_failed(o, errno);

@@ -23,7 +23,8 @@
 struct output {
 	int fd;
 	struct outbuf buf;
-	bool closed; /* the reader is gone */
+	bool closed; /* the reader is gone, or the output failed */
+	int fail_err; /* why a pipe or device failed (not EPIPE), 0: none */
 	size_t mark; /* where the record being formatted starts */
 	unsigned long long unwritten; /* records dropped: out of memory */
 
@@ -33,6 +34,7 @@ struct output {
 	unsigned int keep; /* FILE.1 ... FILE.keep */
 	struct outbuf header; /* the table's header, atop each new file */
 	uint64_t size; /* bytes in the current file */
+	uint64_t opened_size; /* ... when it was opened (and headed) */
 	size_t tail; /* bytes in the file after its last '\n' */
 	bool is_file; /* a regular file: write errors are waited out */
 	bool created; /* -o's file was made by this run */

@@ -307,6 +307,13 @@ static int prepare(struct tracer *t, const struct btf *vmlinux)
 	}
 	if (output__open(&t->out, cfg->output))
 		return 1;
+	if (cfg->output_max_size && !t->out.is_file) {
+		fprintf(stderr,
+			"rsttrace: --output-max-size: %s is not a regular "
+			"file, which cannot be rotated\n",
+			cfg->output);
+		return 2;
+	}
 	t->out.max_size = cfg->output_max_size;
 	t->out.keep = cfg->output_keep ? cfg->output_keep :
 					 RST_OUTPUT_KEEP_DEFAULT;
@@ -602,5 +609,6 @@ int main(int argc, char **argv)
 		finish(&t);
 	}
 	cleanup(&t);
-	return err;
+	/* a pipe's reader gone is an end; a device that failed is not */
+	return err ? err : t.out.fail_err ? 1 : 0;
 }

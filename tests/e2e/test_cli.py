@@ -373,6 +373,8 @@ BAD_ARGS = [
     (["-o", "r.json", "--output-max-size", "1x"], "1x"),
     (["-o", "r.json", "--output-max-size", "1M", "--output-keep", "0"], "0"),
     (["--output-max-size", "1M"], "-o FILE"),
+    (["-Z", "root"], "'root' is uid 0"),
+    (["-o", "/dev/null", "--output-max-size", "1M"], "/dev/null is not a regular file"),
 ]
 
 

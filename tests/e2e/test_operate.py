@@ -159,6 +159,30 @@ def output_file(stack):
         eq(sum(1 for l in lines if "PID" in l and "COMM" in l), 1, "headers in %s" % p)
 
 
+@test("output_refused")
+def output_refused(stack):
+    """-o does not follow a symbolic link (with -Z the directory may be the
+    user's, and root must not append where the link points); a device that
+    fails a write (/dev/full) ends the run with status 1 and says why."""
+    d = tmpdir(stack)
+    target = os.path.join(d, "target")
+    open(target, "w").close()
+    link = os.path.join(d, "link.json")
+    os.symlink(target, link)
+    r = subprocess.run(rsttrace_cmd("--json", "-o", link, "-d", "5"), stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    eq(r.returncode, 1, "exit status of -o on a symbolic link")
+    check("-o %s: a symbolic link" % link in r.stderr.decode(), "%r", r.stderr.decode()[-300:])
+    eq(os.path.getsize(target), 0, "bytes written through the link")
+    port, = free_ports(1)
+    tr = start(stack, "-o", "/dev/full", "-P", port)
+    p = proc(stack, b"rst-full")
+    refuse(p, 4, port, "c")
+    eq(tr.wait_exit(scaled(20)), 1, "exit status once /dev/full failed a write")
+    check("cannot write to /dev/full: No space left on device" in tr.stderr_text(),
+          "no word of /dev/full: %r", tr.stderr_text()[-400:])
+
+
 @test("output_sighup", timeout=180)
 def output_sighup(stack):
     """logrotate's way, five times under a steady stream of resets: rename
