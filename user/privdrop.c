@@ -26,6 +26,24 @@ int privdrop__lookup(struct privdrop *p, const char *user, char *err,
 			 errno ? ": " : "", errno ? strerror(errno) : "");
 		return -1;
 	}
+	/*
+	 * Only a change from uid 0 to another makes the kernel clear the
+	 * capabilities of every thread, the metrics server's included.
+	 */
+	if (pw->pw_uid == 0) {
+		snprintf(err, errlen,
+			 "-Z: '%s' is uid 0, which keeps root's power: give an "
+			 "unprivileged user",
+			 user);
+		return -1;
+	}
+	if (getuid() != 0 || geteuid() != 0) {
+		snprintf(err, errlen,
+			 "-Z %s: rsttrace must start as root (uid 0) for the "
+			 "change to reach every thread; it runs as uid %u",
+			 user, (unsigned int)geteuid());
+		return -1;
+	}
 	p->user = user;
 	p->uid = pw->pw_uid;
 	p->gid = pw->pw_gid;
@@ -57,16 +75,21 @@ int privdrop__bound(char *err, size_t errlen)
 static const char *change_id_error(int rc)
 {
 	switch (rc) {
+	case -2:
+	case -3:
+		return "cannot keep capabilities across the change";
 	case -4:
-		return "setgroups failed (CAP_SETGID needed)";
+		return "changing the gid failed (CAP_SETGID needed)";
 	case -5:
-		return "setresgid failed (CAP_SETGID needed)";
+		return "dropping supplementary groups failed (CAP_SETGID "
+		       "needed)";
 	case -6:
-		return "setresuid failed (CAP_SETUID needed)";
+		return "changing the uid failed (CAP_SETUID needed)";
 	case -7:
 	case -8:
 	case -9:
-		return "cannot keep or apply capabilities across the change";
+		return "cannot give up the remaining capabilities (CAP_SETPCAP "
+		       "needed)";
 	default:
 		return "cannot change ids";
 	}

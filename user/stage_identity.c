@@ -173,7 +173,7 @@ static struct cg_entry *entry_get(struct identity_stage *s, uint64_t id)
 	 */
 	if (err == -EPERM || err == -EACCES) {
 		cgroup__walk(&s->tree, walk_add, s);
-		e = *find_slot(s, id);
+		e = s->nslots ? *find_slot(s, id) : NULL;
 		if (e)
 			return e;
 	}
