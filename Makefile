@@ -213,9 +213,9 @@ INSTALLED := $(SBINDIR)/rsttrace $(MAN8DIR)/rsttrace.8 \
 	     $(COMPLETIONDIR)/rsttrace
 .PHONY: install uninstall deb
 
-install: rsttrace
+install: $(PROG)
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
-	$(Q)$(INSTALL) -D -m 0755 rsttrace $(DESTDIR)$(SBINDIR)/rsttrace
+	$(Q)$(INSTALL) -D -m 0755 $(PROG) $(DESTDIR)$(SBINDIR)/rsttrace
 	$(Q)$(INSTALL) -D -m 0644 user/rsttrace.8 $(DESTDIR)$(MAN8DIR)/rsttrace.8
 	$(Q)$(INSTALL) -D -m 0644 user/rsttrace.schema.json \
 		$(DESTDIR)$(DATADIR)/rsttrace.schema.json
@@ -234,7 +234,12 @@ uninstall:
 	$(Q)rm -f $(addprefix $(DESTDIR),$(INSTALLED))
 	$(Q)rmdir --ignore-fail-on-non-empty $(DESTDIR)$(DATADIR) 2>/dev/null || true
 
-deb: rsttrace
+deb: $(PROG)
+ifeq ($(STATIC),1)
+	@echo "make deb packages the dynamic build: Debian's packages link shared" \
+	      "libraries (lintian refuses a static binary); copy ./rsttrace-static" \
+	      "as it is" >&2; exit 2
+endif
 	$(Q)rm -rf $(DEB_DIR)/root
 	$(Q)umask 022 && $(MAKE) --no-print-directory install PREFIX=/usr \
 		DESTDIR=$(abspath $(DEB_DIR))/root
