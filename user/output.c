@@ -78,9 +78,10 @@ int output__open(struct output *o, const char *path)
 	if (fd < 0) {
 		err = errno;
 		fprintf(stderr, "rsttrace: -o %s: %s\n", path,
-			err == ELOOP ? "a symbolic link (not followed: give the "
-				       "file it points to)" :
-				       strerror(err));
+			err == ELOOP ?
+				"a symbolic link (not followed: give the "
+				"file it points to)" :
+				strerror(err));
 		return -err;
 	}
 	take_fd(o, fd);
@@ -265,7 +266,8 @@ int output__flush(struct output *o)
 			/* a pipe's reader is gone; anything else is an error */
 			if (errno != EPIPE) {
 				o->fail_err = errno;
-				fprintf(stderr, "rsttrace: cannot write to %s: %s\n",
+				fprintf(stderr,
+					"rsttrace: cannot write to %s: %s\n",
 					output__name(o), strerror(errno));
 			}
 			o->closed = true;

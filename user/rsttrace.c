@@ -550,7 +550,8 @@ static void finish(struct tracer *t)
 			t->out.unwritten);
 	output__close(&t->out);
 	if (t->out.dropped)
-		fprintf(stderr, "rsttrace: %llu records not written to %s: %s\n",
+		fprintf(stderr,
+			"rsttrace: %llu records not written to %s: %s\n",
 			t->out.dropped, output__name(&t->out),
 			strerror(t->out.last_err));
 	/* no more writers: the tables hold still while they are counted */
