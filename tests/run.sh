@@ -50,21 +50,8 @@ add_counts e2e "$tmp" "${PIPESTATUS[0]}"
 
 if [ -n "${RSTTRACE_STATIC:-}" ]; then
 	echo "# the e2e tests again, with the static binary $RSTTRACE_STATIC"
-	# all but test_install.py's: make install and make deb take ./rsttrace
-	# whatever the binary under test, and were checked once above
-	tests=("$@")
-	if [ $# -eq 0 ]; then
-		mapfile -t tests < <(/usr/bin/python3 -c '
-import sys
-sys.path.insert(0, "tests/e2e")
-sys.dont_write_bytecode = True
-import run, harness
-for name, fn, _ in harness.TESTS:
-    if fn.__module__ != "test_install":
-        print(name)')
-	fi
-	RSTTRACE=$RSTTRACE_STATIC /usr/bin/python3 tests/e2e/run.py \
-		"${tests[@]}" 2>&1 | tee "$tmp"
+	RSTTRACE=$RSTTRACE_STATIC /usr/bin/python3 tests/e2e/run.py "$@" 2>&1 |
+		tee "$tmp"
 	add_counts e2e "$tmp" "${PIPESTATUS[0]}" "e2e (static)"
 fi
 

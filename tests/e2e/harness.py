@@ -39,9 +39,11 @@ import platform
 import re
 import select
 import shlex
+import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -1034,6 +1036,13 @@ def free_ports(n):
         for s in socks:
             s.close()
     return ports
+
+
+def tmpdir(stack, tag):
+    """A new directory, removed with what is in it when the test ends."""
+    d = tempfile.mkdtemp(prefix="rsttrace-%s-" % tag)
+    stack.callback(shutil.rmtree, d, True)
+    return d
 
 
 def wait_kernel(pred, what, timeout=10.0):

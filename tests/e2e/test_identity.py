@@ -6,7 +6,6 @@ in and refused a connection. A kubelet log layout under a temporary
 --k8s-logs root names namespace, pod and container."""
 import hashlib
 import os
-import re
 import subprocess
 import tempfile
 import uuid

@@ -10,10 +10,9 @@ import shlex
 import shutil
 import stat
 import subprocess
-import tempfile
 
 from harness import (REPO, RSTTRACE, Skip, TestFailure, Tracer, caps, check, eq, free_ports,
-                     skip_part,
+                     skip_part, tmpdir,
                      info, one, one_on, proc, scaled, test)
 from test_filters import refuse, skip_sent
 
@@ -46,12 +45,6 @@ def make(*args):
         raise Skip("the repository is read-only here (make vmtest's guest): "
                    "make %s is tested on the host" % args[0])
     return ok(["make", "-s", "--no-print-directory"] + list(args))
-
-
-def tmpdir(stack, tag):
-    d = tempfile.mkdtemp(prefix="rsttrace-%s-" % tag)
-    stack.callback(shutil.rmtree, d, True)
-    return d
 
 
 def files_under(root):
@@ -136,8 +129,9 @@ def install_tree(stack):
         got = files_under(d)
         want = installed_files(prefix)
         eq(got, want, "files and modes installed with PREFIX=%s" % prefix)
-        with open(d + prefix + "/sbin/rsttrace", "rb") as a, open(RSTTRACE, "rb") as b:
-            check(a.read() == b.read(), "installed binary differs from %s", RSTTRACE)
+        built = os.path.join(REPO, "rsttrace")  # make install's, whatever is under test
+        with open(d + prefix + "/sbin/rsttrace", "rb") as a, open(built, "rb") as b:
+            check(a.read() == b.read(), "installed binary differs from %s", built)
         with open(d + prefix + "/lib/systemd/system/rsttrace.service") as f:
             execs = unit_key(f.read(), "ExecStart")
         eq(len(execs), 1, "ExecStart lines in the installed unit")

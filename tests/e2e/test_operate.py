@@ -12,13 +12,11 @@ import signal
 import socket
 import stat
 import subprocess
-import tempfile
 import threading
 import time
-import urllib.request
 
-from harness import (Tracer, caps, cgroup, check, eq, free_ports, info, parse_line, proc,
-                     rsttrace_cmd, scaled, test, TestFailure)
+from harness import (Tracer, cgroup, check, eq, free_ports, info, parse_line, proc,
+                     rsttrace_cmd, scaled, test, tmpdir, wait_kernel, TestFailure)
 from test_filters import refuse
 from test_metrics import metrics_port, samples, scrape
 
@@ -97,14 +95,6 @@ def check_each_once(stream, recs, port, what):
     check(not lost, "%s: resets lost: %r", what, lost[:3])
 
 
-def wait_until(pred, what, timeout=20.0):
-    deadline = time.monotonic() + scaled(timeout)
-    while not pred():
-        if time.monotonic() > deadline:
-            raise TestFailure("waited %.0fs for %s" % (scaled(timeout), what))
-        time.sleep(0.02)
-
-
 def line_count(path):
     try:
         with open(path, "rb") as f:
@@ -113,11 +103,13 @@ def line_count(path):
         return 0
 
 
-def tmpdir(stack, mode=0o755):
-    d = tempfile.mkdtemp(prefix="rsttrace-op-")
-    os.chmod(d, mode)
-    stack.callback(subprocess.run, ["rm", "-rf", d])
-    return d
+def rotate_by_hand(tr, path, to, n):
+    """logrotate's way: once @path has @n records, rename it to @to and
+    send SIGHUP; then wait for @n records in the new @path."""
+    wait_kernel(lambda: line_count(path) >= n, "%d records in %s" % (n, path), 20)
+    os.rename(path, to)
+    tr.send_signal(signal.SIGHUP)
+    wait_kernel(lambda: line_count(path) >= n, "%d records in the new %s" % (n, path), 20)
 
 
 def start(stack, *args, **kw):
@@ -130,12 +122,12 @@ def start(stack, *args, **kw):
 def output_file(stack):
     """-o appends to a file created 0640; stdout stays empty; the table's
     header tops the file once, and again a file that SIGHUP opened anew."""
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     port, = free_ports(1)
     path = os.path.join(d, "r.json")
     tr = start(stack, "-o", path, "-P", port)
     st = Stream(stack, port, every=0.05)
-    wait_until(lambda: line_count(path) >= 4, "4 records in %s" % path)
+    wait_kernel(lambda: line_count(path) >= 4, "4 records in %s" % path, 20)
     st.stop()
     tr.stop()
     eq(stat.S_IMODE(os.stat(path).st_mode), 0o640, "mode of -o's new file")
@@ -145,10 +137,7 @@ def output_file(stack):
     tpath = os.path.join(d, "r.txt")
     tt = start(stack, "-o", tpath, "-P", port, json_mode=False)
     st = Stream(stack, port, every=0.05)
-    wait_until(lambda: line_count(tpath) >= 3, "a header and 2 rows in %s" % tpath)
-    os.rename(tpath, tpath + ".1")
-    tt.send_signal(signal.SIGHUP)
-    wait_until(lambda: line_count(tpath) >= 3, "a header and 2 rows in the new %s" % tpath)
+    rotate_by_hand(tt, tpath, tpath + ".1", 3)  # a header and 2 rows
     st.stop()
     tt.stop()
     for p in (tpath + ".1", tpath):
@@ -164,7 +153,7 @@ def output_refused(stack):
     """-o does not follow a symbolic link (with -Z the directory may be the
     user's, and root must not append where the link points); a device that
     fails a write (/dev/full) ends the run with status 1 and says why."""
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     target = os.path.join(d, "target")
     open(target, "w").close()
     link = os.path.join(d, "link.json")
@@ -187,17 +176,13 @@ def output_refused(stack):
 def output_sighup(stack):
     """logrotate's way, five times under a steady stream of resets: rename
     the file, SIGHUP; every reset is in exactly one of the six files."""
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     port, = free_ports(1)
     path = os.path.join(d, "r.json")
     tr = start(stack, "-o", path, "-P", port)
     st = Stream(stack, port)
     for i in range(1, 6):
-        wait_until(lambda: line_count(path) >= 20, "20 records in %s" % path)
-        os.rename(path, "%s.%d" % (path, i))
-        tr.send_signal(signal.SIGHUP)
-        wait_until(lambda: os.path.exists(path), "SIGHUP to make %s anew" % path)
-    wait_until(lambda: line_count(path) >= 20, "20 records in the last %s" % path)
+        rotate_by_hand(tr, path, "%s.%d" % (path, i), 20)
     n = st.stop()
     tr.stop()
     files = [path] + ["%s.%d" % (path, i) for i in range(1, 6)]
@@ -213,13 +198,13 @@ def output_sighup(stack):
 def output_rotate_size(stack):
     """--output-max-size 16K: no file past 16 KiB, records whole, every
     reset in exactly one file; --output-keep 2 keeps FILE.1 and FILE.2."""
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     port, = free_ports(1)
     path = os.path.join(d, "r.json")
     tr = start(stack, "-o", path, "-P", port, "--output-max-size", "16K",
                "--output-keep", "1000")
     st = Stream(stack, port)
-    wait_until(lambda: os.path.exists(path + ".8"), "8 rotations of %s" % path, 60)
+    wait_kernel(lambda: os.path.exists(path + ".8"), "8 rotations of %s" % path, 60)
     n = st.stop()
     tr.stop()
     files = sorted(glob.glob(path + "*"))
@@ -228,7 +213,7 @@ def output_rotate_size(stack):
     check_each_once(st, file_records(files), port, "rotation by size")
     info("output_rotate_size: %d resets in %d files" % (n, len(files)))
     # keep 2
-    d2 = tmpdir(stack)
+    d2 = tmpdir(stack, "op")
     path = os.path.join(d2, "k.json")
     tr = start(stack, "-o", path, "-P", port, "--output-max-size", "8K",
                "--output-keep", "2")
@@ -239,7 +224,7 @@ def output_rotate_size(stack):
     def rotated_thrice():
         seen.update(os.listdir(d2))
         return line_count(path + ".2") and os.path.getsize(path) > 4096
-    wait_until(rotated_thrice, "%s.2 and a half-full %s" % (path, path), 60)
+    wait_kernel(rotated_thrice, "%s.2 and a half-full %s" % (path, path), 60)
     st.stop()
     tr.stop()
     eq(sorted(os.listdir(d2)), ["k.json", "k.json.1", "k.json.2"], "files with --output-keep 2")
@@ -273,7 +258,7 @@ def output_full_disk(stack):
     held; space back, every reset written and "writing ... again"; full
     again under a burst, stopped: the file holds whole records only, and
     records in it plus those counted as not written are every record."""
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "rsttrace-full", d], check=True)
     stack.callback(subprocess.run, ["umount", "-l", d])
     port, = free_ports(1)
@@ -283,23 +268,23 @@ def output_full_disk(stack):
     mport = metrics_port(tr)
     fill(filler)
     st = Stream(stack, port, every=0.01)
-    wait_until(lambda: "cannot write to %s: No space left on device" % path in tr.stderr_text(),
-               "the full disk's message")
+    wait_kernel(lambda: "cannot write to %s: No space left on device" % path in tr.stderr_text(),
+               "the full disk's message", 20)
     os.unlink(filler)
-    wait_until(lambda: "writing to %s again" % path in tr.stderr_text(), "writing again")
+    wait_kernel(lambda: "writing to %s again" % path in tr.stderr_text(), "writing again", 20)
     n1 = st.stop()
     m = re.search(r"writing to \S+ again; (\d+) records could not be written", tr.stderr_text())
     eq(int(m.group(1)), 0, "records not written while the disk was full a moment")
     # full again, a burst past what is held (1 MiB), then stop while full
     fill(filler)
     st2 = Stream(stack, port, every=0)
-    wait_until(lambda: sum(st2.ports.values()) >= 4000, "4000 refused connects", 120)
+    wait_kernel(lambda: sum(st2.ports.values()) >= 4000, "4000 refused connects", 120)
     n2 = st2.stop()
 
     def unwritten():
         v = list(samples(scrape(mport), "rsttrace_output_unwritten_total").values())
         return v and v[0] > 0
-    wait_until(unwritten, "rsttrace_output_unwritten_total above 0")
+    wait_kernel(unwritten, "rsttrace_output_unwritten_total above 0", 20)
     # SIGINT drains the ring buffer before the end
     tr.stop()
     err = tr.stderr_text()
@@ -365,7 +350,7 @@ def user_drop(stack):
     # a cgroup made after the change is named by walking the hierarchy
     cg = cgroup(stack, "zdrop")
     p = proc(stack, b"rst-zdrop", cgroup=cg)
-    sk = refuse(p, 4, port, "c")
+    refuse(p, 4, port, "c")
     got = tr.wait_for(lambda r: r.get("type") == "reset" and r.get("direction") == "received"
                       and r.get("pid") == p.pid)
     eq(got[0]["cgroup_id"], cg.id, "cgroup id of the new cgroup's reset")
@@ -376,7 +361,7 @@ def user_drop(stack):
     def counted():
         return [k for k in samples(scrape(mport), "rsttrace_resets_total")
                 if dict(k)["comm"] == "rst-zdrop"]
-    wait_until(counted, "the reset counted in /metrics", 10)
+    wait_kernel(counted, "the reset counted in /metrics", 10)
     tr.stop()
     info("user_drop: %d tasks as nobody; CapEff %s" % (len(tasks), want_eff))
 
@@ -385,7 +370,7 @@ def user_drop(stack):
 def user_output(stack):
     """-Z with -o: the file this run made is the user's, so that SIGHUP
     can make the next one in a directory the user may write."""
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     # as the package's /var/log/rsttrace: the user's, setgid to adm's group
     adm = grp.getgrnam("adm").gr_gid
     os.chown(d, 65534, adm)
@@ -397,16 +382,13 @@ def user_output(stack):
     eq((st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)), (65534, adm, 0o640),
        "owner, group (the setgid directory's) and mode of -o's file")
     s = Stream(stack, port, every=0.05)
-    wait_until(lambda: line_count(path) >= 2, "records in %s" % path)
-    os.rename(path, path + ".1")
-    tr.send_signal(signal.SIGHUP)
-    wait_until(lambda: line_count(path) >= 2, "records in the reopened %s" % path)
+    rotate_by_hand(tr, path, path + ".1", 2)
     s.stop()
     tr.stop()
     check("cannot reopen" not in tr.stderr_text(), "%s", tr.stderr_text()[-400:])
     check_each_once(s, file_records([path + ".1", path]), port, "-Z and SIGHUP")
     # a directory the user cannot write: rotation cannot work, said at once
-    d2 = tmpdir(stack)
+    d2 = tmpdir(stack, "op")
     r = subprocess.run(rsttrace_cmd("-Z", "nobody", "-o", os.path.join(d2, "x"),
                                     "--output-max-size", "1M", "-d", "5"),
                        stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
@@ -416,7 +398,7 @@ def user_output(stack):
 
 
 def notify_socket(stack):
-    d = tmpdir(stack)
+    d = tmpdir(stack, "op")
     path = os.path.join(d, "notify")
     s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     s.bind(path)
