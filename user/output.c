@@ -265,7 +265,7 @@ int output__flush(struct output *o)
 		if (!o->is_file) {
 			/* a pipe's reader is gone; anything else is an error */
 			if (errno != EPIPE) {
-				o->fail_err = errno;
+				o->last_err = errno;
 				fprintf(stderr,
 					"rsttrace: cannot write to %s: %s\n",
 					output__name(o), strerror(errno));

@@ -24,7 +24,6 @@ struct output {
 	int fd;
 	struct outbuf buf;
 	bool closed; /* the reader is gone, or the output failed */
-	int fail_err; /* why a pipe or device failed (not EPIPE), 0: none */
 	size_t mark; /* where the record being formatted starts */
 	unsigned long long unwritten; /* records dropped: out of memory */
 
@@ -44,7 +43,8 @@ struct output {
 	uint64_t retry_ns; /* when to try the file again (CLOCK_BOOTTIME) */
 	unsigned long long dropped; /* records not written: write errors */
 	unsigned long long dropped_now; /* ... during the error in force */
-	int last_err; /* the last write error seen, for the end-of-run line */
+	/* the last write error seen (EPIPE, a reader gone, is none) */
+	int last_err;
 };
 
 /*

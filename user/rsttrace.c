@@ -611,5 +611,5 @@ int main(int argc, char **argv)
 	}
 	cleanup(&t);
 	/* a pipe's reader gone is an end; a device that failed is not */
-	return err ? err : t.out.fail_err ? 1 : 0;
+	return err ? err : t.out.closed && t.out.last_err ? 1 : 0;
 }
