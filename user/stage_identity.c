@@ -148,7 +148,14 @@ static struct cg_entry *entry_add(struct identity_stage *s, uint64_t id,
 	return e;
 }
 
-static int walk_add(const char *path, uint64_t id, void *ctx);
+static int walk_add(const char *path, uint64_t id, void *ctx)
+{
+	struct identity_stage *s = ctx;
+
+	if (!s->nslots || !*find_slot(s, id))
+		entry_add(s, id, path);
+	return 0;
+}
 
 static struct cg_entry *entry_get(struct identity_stage *s, uint64_t id)
 {
@@ -181,15 +188,6 @@ static struct cg_entry *entry_get(struct identity_stage *s, uint64_t id)
 	if (err)
 		path[0] = '\0';
 	return entry_add(s, id, path);
-}
-
-static int walk_add(const char *path, uint64_t id, void *ctx)
-{
-	struct identity_stage *s = ctx;
-
-	if (!s->nslots || !*find_slot(s, id))
-		entry_add(s, id, path);
-	return 0;
 }
 
 static void *identity_open(const struct pipe_env *env)
