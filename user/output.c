@@ -131,29 +131,86 @@ void output__reopen(struct output *o)
 		o->rotate_failed = false;
 }
 
-/* FILE.N-1 -> FILE.N, ..., FILE -> FILE.1, and a new FILE. */
+/*
+ * A new, empty FILE put in the open one's place with one rename, so that
+ * FILE never goes missing (tail -F, a log shipper, a test may look at any
+ * moment). It is made beside FILE as .NAME.new, hidden from globs on NAME*.
+ */
+static int swap_in_new(struct output *o)
+{
+	const char *base = strrchr(o->path, '/');
+	char tmp[PATH_MAX];
+	bool created;
+	int fd, old = o->fd;
+
+	base = base ? base + 1 : o->path;
+	if (snprintf(tmp, sizeof(tmp), "%.*s.%s.new", (int)(base - o->path),
+		     o->path, base) >= (int)sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	unlink(tmp); /* left by a crash: never appended to */
+	fd = open_path(tmp, &created);
+	if (fd < 0)
+		return -1;
+	if (rename(tmp, o->path)) {
+		int err = errno;
+
+		close(fd);
+		unlink(tmp);
+		errno = err;
+		return -1;
+	}
+	take_fd(o, fd);
+	close(old);
+	return 0;
+}
+
+/*
+ * FILE.N-1 -> FILE.N, ..., FILE -> FILE.1 (by a second link: FILE stays),
+ * and a new FILE over the old name.
+ */
 static void rotate(struct output *o)
 {
 	char from[PATH_MAX], to[PATH_MAX];
+	const char *bad = from;
 	unsigned int i;
 
-	for (i = o->keep; i >= 1; i--) {
-		if (i == 1)
-			snprintf(from, sizeof(from), "%s", o->path);
-		else
-			snprintf(from, sizeof(from), "%s.%u", o->path, i - 1);
+	for (i = o->keep; i >= 2; i--) {
+		snprintf(from, sizeof(from), "%s.%u", o->path, i - 1);
 		snprintf(to, sizeof(to), "%s.%u", o->path, i);
-		if (rename(from, to) && (errno != ENOENT || i == 1))
+		if (rename(from, to) && errno != ENOENT)
 			goto fail;
 	}
-	if (switch_to(o, "rotate: open the new"))
+	snprintf(from, sizeof(from), "%s", o->path);
+	snprintf(to, sizeof(to), "%s.1", o->path);
+	/* FILE.1 is still there when --output-keep is 1: it is the one dropped */
+	if (unlink(to) && errno != ENOENT) {
+		bad = to;
+		goto fail;
+	}
+	if (link(from, to)) {
+		/* a file system without hard links: FILE is missing a moment */
+		if (rename(from, to))
+			goto fail;
+		if (switch_to(o, "rotate: open the new"))
+			o->rotate_failed = true;
+		return;
+	}
+	if (swap_in_new(o)) {
+		fprintf(stderr,
+			"rsttrace: cannot rotate %s: new file: %s; writing on "
+			"past --output-max-size\n",
+			o->path, strerror(errno));
+		unlink(to); /* FILE.1 was only a second name of FILE */
 		o->rotate_failed = true;
+	}
 	return;
 fail:
 	fprintf(stderr,
-		"rsttrace: cannot rotate %s: rename %s: %s; writing on past "
+		"rsttrace: cannot rotate %s: %s: %s; writing on past "
 		"--output-max-size\n",
-		o->path, from, strerror(errno));
+		o->path, bad, strerror(errno));
 	o->rotate_failed = true;
 }
 

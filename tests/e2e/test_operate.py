@@ -197,7 +197,8 @@ def output_sighup(stack):
 @test("output_rotate_size", timeout=180)
 def output_rotate_size(stack):
     """--output-max-size 16K: no file past 16 KiB, records whole, every
-    reset in exactly one file; --output-keep 2 keeps FILE.1 and FILE.2."""
+    reset in exactly one file; --output-keep 2 keeps FILE.1 and FILE.2,
+    and FILE is there whenever it is looked at."""
     d = tmpdir(stack, "op")
     port, = free_ports(1)
     path = os.path.join(d, "r.json")
@@ -222,7 +223,10 @@ def output_rotate_size(stack):
     seen = set()
 
     def rotated_thrice():
-        seen.update(os.listdir(d2))
+        names = os.listdir(d2)
+        seen.update(names)
+        # the new file replaces the old with one rename: never missing
+        check("k.json" in names, "k.json missing during rotation: %r", names)
         return line_count(path + ".2") and os.path.getsize(path) > 4096
     wait_kernel(rotated_thrice, "%s.2 and a half-full %s" % (path, path), 60)
     st.stop()
