@@ -338,8 +338,11 @@ int output__flush(struct output *o)
 		o->buf.len = 0;
 		return -EPIPE;
 	}
-	memmove(o->buf.data, o->buf.data + off, o->buf.len - off);
-	o->buf.len -= off;
+	/* nothing written (and perhaps nothing ever held: data is NULL) */
+	if (off) {
+		memmove(o->buf.data, o->buf.data + off, o->buf.len - off);
+		o->buf.len -= off;
+	}
 	if (o->err && !o->buf.len)
 		recovered(o);
 	return 0;
