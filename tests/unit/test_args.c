@@ -125,7 +125,7 @@ UNIT_TEST(args_options)
 
 UNIT_TEST(args_list_error_names_value)
 {
-	unsigned int n;
+	unsigned int n = 0; /* the values already in out[] */
 	uint16_t out[4];
 	char err[128];
 
@@ -133,6 +133,7 @@ UNIT_TEST(args_list_error_names_value)
 				      sizeof(out[0]), 4, &n, err, sizeof(err)),
 		     -1);
 	CHECK(strstr(err, "'x9'") != NULL);
+	n = 0;
 	CHECK_EQ_INT(args__parse_list("80,70000", 1, 65535, out,
 				      sizeof(out[0]), 4, &n, err, sizeof(err)),
 		     -1);
