@@ -377,6 +377,15 @@ void output__close(struct output *o)
 	outbuf__free(&o->header);
 }
 
+void output__free(struct output *o)
+{
+	if (o->path && o->fd >= 0)
+		close(o->fd);
+	o->fd = -1;
+	outbuf__free(&o->header);
+	outbuf__free(&o->buf);
+}
+
 bool output__end(struct output *o)
 {
 	if (!o->buf.oom)

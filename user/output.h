@@ -73,6 +73,8 @@ int output__flush(struct output *o);
  * the descriptor closed (stdout is left open).
  */
 void output__close(struct output *o);
+/* What output__close() left, or all of it when a run ended before it. */
+void output__free(struct output *o);
 
 /*
  * Whether a record may be formatted now: false while a write error holds

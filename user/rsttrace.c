@@ -567,7 +567,7 @@ static void cleanup(struct tracer *t)
 	ksyms__free(t->ksyms);
 	loader__close(&t->ld);
 	reasons__free(&t->reasons);
-	outbuf__free(&t->out.buf);
+	output__free(&t->out);
 }
 
 int main(int argc, char **argv)
