@@ -9,8 +9,9 @@
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this machine's BTF
 #   make V=1        show the commands
 #   make STATIC=1   build ./rsttrace-static, one fully static binary
+#   make test SANITIZE=1  the tests with ./rsttrace-san (ASan and UBSan)
 
-OUTPUT  ?= .output$(if $(filter 1,$(STATIC)),/static)
+OUTPUT  ?= .output$(if $(filter 1,$(STATIC)),/static)$(if $(filter 1,$(SANITIZE)),/san)
 CLANG   ?= clang
 CC      ?= gcc
 BPFTOOL ?= $(or $(shell command -v bpftool),/usr/sbin/bpftool)
@@ -52,6 +53,20 @@ $(OUTPUT)/user/static:
 else
 rsttrace-static: FORCE
 	$(Q)$(MAKE) --no-print-directory STATIC=1 $@
+endif
+# make SANITIZE=1: ./rsttrace-san and its unit tests with AddressSanitizer
+# and UndefinedBehaviorSanitizer (gcc's), objects in .output/san. Undefined
+# behaviour aborts like a memory error, so that no report goes unnoticed.
+ifeq ($(SANITIZE),1)
+ifeq ($(STATIC),1)
+$(error SANITIZE=1 and STATIC=1 do not go together: the sanitizers' runtimes are shared libraries)
+endif
+PROG    := rsttrace-san
+ALL_CFLAGS += -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+else
+rsttrace-san: FORCE
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 $@
 endif
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Ivmlinux -Ibpf \
 	      -Wall -Werror -Wno-unused-function
@@ -147,8 +162,12 @@ run: rsttrace
 unit: $(OUTPUT)/unit_tests
 	$(OUTPUT)/unit_tests
 
-test: rsttrace $(OUTPUT)/unit_tests test-deps
-	$(Q)tests/run.sh
+# with SANITIZE=1, every sanitizer report (in $(OUTPUT)/sanitizer) is a
+# failure of its own: see tests/run.sh
+test: $(PROG) $(OUTPUT)/unit_tests test-deps
+	$(Q)RSTTRACE=./$(PROG) UNIT_TESTS=$(OUTPUT)/unit_tests \
+		$(if $(filter 1,$(SANITIZE)),SANITIZER_LOGS=$(OUTPUT)/sanitizer) \
+		tests/run.sh $(TESTS)
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
@@ -158,7 +177,7 @@ format:
 		tests/bench/*.c
 
 clean:
-	rm -rf $(OUTPUT) rsttrace rsttrace-static
+	rm -rf $(OUTPUT) rsttrace rsttrace-static rsttrace-san
 
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d \
 		    $(OUTPUT)/bench/*.d)
