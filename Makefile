@@ -10,6 +10,7 @@
 #   make V=1        show the commands
 #   make STATIC=1   build ./rsttrace-static, one fully static binary
 #   make test SANITIZE=1  the tests with ./rsttrace-san (ASan and UBSan)
+#   make memcheck   a short trace with a reset storm under valgrind
 
 OUTPUT  ?= .output$(if $(filter 1,$(STATIC)),/static)$(if $(filter 1,$(SANITIZE)),/san)
 CLANG   ?= clang
@@ -168,6 +169,13 @@ test: $(PROG) $(OUTPUT)/unit_tests test-deps
 	$(Q)RSTTRACE=./$(PROG) UNIT_TESTS=$(OUTPUT)/unit_tests \
 		$(if $(filter 1,$(SANITIZE)),SANITIZER_LOGS=$(OUTPUT)/sanitizer) \
 		tests/run.sh $(TESTS)
+
+# make memcheck: a short trace with a reset storm under valgrind's memcheck;
+# any error, or a definite leak, fails it (tests/memcheck.py)
+.PHONY: memcheck
+memcheck: rsttrace $(OUTPUT)/rstload test-deps
+	$(Q)scripts/deps.sh memcheck
+	$(Q)$(PYTHON) tests/memcheck.py ./rsttrace $(OUTPUT)/rstload
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -59,13 +59,17 @@ vmtest)
 	want kmod 'test -x /usr/sbin/depmod' 'test -x /usr/sbin/modprobe'
 	want debian-archive-keyring 'test -e /usr/share/keyrings/debian-archive-keyring.gpg'
 	;;
+memcheck)
+	# make memcheck: rsttrace under valgrind
+	want valgrind 'command -v valgrind'
+	;;
 bench)
 	# make bench: the tools rsttrace is measured against
 	want libbpf-tools 'test -x /usr/sbin/tcpstates'
 	want bpftrace 'command -v bpftrace'
 	;;
 *)
-	echo "usage: $0 build|test|vmtest|bench" >&2
+	echo "usage: $0 build|test|vmtest|bench|memcheck" >&2
 	exit 2
 	;;
 esac
