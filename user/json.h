@@ -217,7 +217,11 @@ bool json__put_str_or_null_(struct outbuf *b, const char *s);
 void json__put_u64_or_null_(struct outbuf *b, bool valid, uint64_t v);
 bool json__put_bytes_or_null_(struct outbuf *b, bool valid, const void *s,
 			      size_t n);
-/* Member @key's value (@n bytes of @s, up to a NUL) was not UTF-8. */
+/*
+ * Member @key's value (@n bytes of @s, up to a NUL) was not UTF-8: kept
+ * by reference, so @s must last until json__put_not_utf8() (a record's
+ * names do; a value in a caller's buffer must be UTF-8, or outlive it).
+ */
 void json__not_utf8_(struct json *j, const char *key, const void *s, size_t n);
 
 /*

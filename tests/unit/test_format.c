@@ -350,6 +350,40 @@ UNIT_TEST(json_event_hostile_comm)
 	outbuf__free(&b);
 }
 
+/* Every name's bytes, in key order, after the optional keys. */
+UNIT_TEST(json_event_not_utf8_names)
+{
+	static const struct rst_identity ident = {
+		.cgroup = "/sys\\x2d\xff.slice/a\"b",
+		.unit = "ok\\x2d.service",
+	};
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock, .kernel_reason = true };
+	struct outbuf b = {};
+	struct rst_record r;
+	const char *t;
+
+	sample_record(&r);
+	r.ident = &ident;
+	memcpy(r.ev.comm, "\xc0\xaf", 3);
+	r.has_peer = true;
+	r.peer_pid = 7;
+	memcpy(r.peer_comm, "p\xed\xa0\x80", 5);
+	format__json_record(&b, &r, &o);
+	t = str(&b);
+	CHECK(strstr(t, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd\",") != NULL);
+	CHECK(strstr(t, "\"cgroup\":\"/sys\\\\x2d\xef\xbf\xbd.slice/a\\\"b\","
+			"\"unit\":\"ok\\\\x2d.service\",") != NULL);
+	CHECK(strstr(t,
+		     "\"peer_comm\":\"p\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",") !=
+	      NULL);
+	CHECK(strstr(t,
+		     "\"kernel_reason\":null,\"not_utf8\":{\"comm\":\"c0af\","
+		     "\"cgroup\":\"2f7379735c783264ff2e736c6963652f612262\","
+		     "\"peer_comm\":\"70eda080\"}}\n") != NULL);
+	outbuf__free(&b);
+}
+
 UNIT_TEST(json_lost_record)
 {
 	struct rst_clock clock = { 0 };
@@ -394,6 +428,14 @@ UNIT_TEST(json_lost_record_keyed)
 			      "\"pid\":42,\"comm\":\"cli\\\"ent\","
 			      "\"lport\":null,\"rport\":8080,"
 			      "\"source\":\"tcp\"}\n");
+	/* a comm not UTF-8: U+FFFD, and its bytes last */
+	r.comm = (const uint8_t *)"a\\b\xff\0\0\0\0\0\0\0\0\0\0\0\0";
+	b.len = 0;
+	format__json_lost(&b, 2000000000ULL, &r, NULL, &o);
+	CHECK(strstr(str(&b),
+		     "\"pid\":42,\"comm\":\"a\\\\b\xef\xbf\xbd\","
+		     "\"lport\":null,\"rport\":8080,\"source\":\"tcp\","
+		     "\"not_utf8\":{\"comm\":\"615c62ff\"}}\n") != NULL);
 	outbuf__free(&b);
 }
 
