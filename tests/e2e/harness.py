@@ -859,7 +859,8 @@ def netns(stack, suffix):
 
 
 def cgroup2_mount():
-    with open("/proc/mounts") as f:
+    # a mount point may hold bytes that are not UTF-8 (an ip netns name)
+    with open("/proc/mounts", errors="surrogateescape") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 3 and parts[2] == "cgroup2":
@@ -933,7 +934,7 @@ def cgroup_v2_root_with(controller):
 
 def cgroup_v1_root_with(controller):
     """The mount point of the cgroup v1 hierarchy of controller, or None."""
-    with open("/proc/mounts") as f:
+    with open("/proc/mounts", errors="surrogateescape") as f:
         for line in f:
             p = line.split()
             if len(p) >= 4 and p[2] == "cgroup" and controller in p[3].split(","):
