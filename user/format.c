@@ -66,31 +66,40 @@ const char *format__owner_source_name(unsigned int source)
 						    NULL;
 }
 
+/* Bytes the table writes as \xHH: @len is 0 for a byte not UTF-8. */
+static bool table_escaped(const unsigned char *s, size_t len)
+{
+	return !len ||
+	       (len == 1 && (s[0] < 0x20 || s[0] == 0x7f || s[0] == '\\')) ||
+	       utf8__control(s, len);
+}
+
 size_t format__table_escape(struct outbuf *b, const void *src, size_t n,
 			    size_t max_cols)
 {
 	const unsigned char *s = src;
-	size_t i = 0, cols = 0, len;
+	size_t i = 0, cols = 0, len, k;
 
 	n = strnlen(src, n);
 	while (i < n && cols < max_cols) {
-		unsigned char c = s[i];
-
-		len = (c < 0x20 || c == 0x7f || c == '\\') ?
-			      0 :
-			      utf8__len(s + i, n - i);
-		if (!len) {
-			if (cols + 4 > max_cols)
-				break;
-			outbuf__lit(b, "\\x");
-			outbuf__hex_byte(b, c);
-			cols += 4;
-			i++;
+		len = utf8__len(s + i, n - i);
+		if (!table_escaped(s + i, len)) {
+			outbuf__put(b, s + i, len);
+			i += len;
+			cols++;
 			continue;
 		}
-		outbuf__put(b, s + i, len);
+		/* a byte not UTF-8 alone, a control character whole */
+		if (!len)
+			len = 1;
+		if (cols + 4 * len > max_cols)
+			break;
+		for (k = 0; k < len; k++) {
+			outbuf__lit(b, "\\x");
+			outbuf__hex_byte(b, s[i + k]);
+		}
+		cols += 4 * len;
 		i += len;
-		cols++;
 	}
 	return cols;
 }
@@ -391,6 +400,7 @@ void format__json_record(struct outbuf *b, const struct rst_record *r,
 		json_kstack(&j, r, o);
 	if (o->kernel_reason)
 		json__key_str_or_null(&j, "kernel_reason", r->kernel_reason);
+	json__put_not_utf8(&j);
 	json__end_object(&j);
 	outbuf__putc(b, '\n');
 }
@@ -427,6 +437,7 @@ void format__json_lost(struct outbuf *b, uint64_t boot_ns,
 	json__key_u64_or_null(&j, "lport", k && k->lport, k ? k->lport : 0);
 	json__key_u64_or_null(&j, "rport", k && k->rport, k ? k->rport : 0);
 	json__key_str_or_null(&j, "source", lost_source_name(k));
+	json__put_not_utf8(&j);
 	json__end_object(&j);
 	outbuf__putc(b, '\n');
 }

@@ -32,9 +32,12 @@ int format__exit_signal(const struct rst_event *e);
 const char *format__signal_name(int sig, char buf[FORMAT_SIG_LEN]);
 
 /*
- * Append @n raw bytes (stopping at NUL) for a table cell: control
- * characters, backslashes and invalid UTF-8 as \xHH, so that a record stays
- * on one line. Returns the number of columns written.
+ * Append @n raw bytes (stopping at NUL) for a table cell: each byte of a
+ * backslash, a control character (C0, DEL, C1), a line or paragraph
+ * separator, a bidirectional formatting character (utf8__control()), and
+ * each byte that is not part of valid UTF-8, as the text \xHH; so that a
+ * record stays on one line, with no terminal escape, and a backslash is
+ * always \x5c. Returns the number of columns written.
  */
 size_t format__table_escape(struct outbuf *b, const void *s, size_t n,
 			    size_t max_cols);

@@ -1,21 +1,26 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* JSON on an outbuf: see json.h. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include "json.h"
 #include "utf8.h"
 
-static inline void json__put_str(struct outbuf *b, const void *s, size_t n)
+static inline bool json__put_str(struct outbuf *b, const void *s, size_t n)
 {
+	bool valid;
+
 	outbuf__putc(b, '"');
-	json__escape(b, s, n);
+	valid = json__escape(b, s, n);
 	outbuf__putc(b, '"');
+	return valid;
 }
 
 void json__init(struct json *j, struct outbuf *b)
 {
-	memset(j, 0, sizeof(*j));
+	/* not raw[]: a record's worth of zeroes for each record */
+	memset(j, 0, offsetof(struct json, raw));
 	j->b = b;
 }
 
@@ -134,12 +139,12 @@ void json__str(struct json *j, const char *s)
 	json__strn(j, s, SIZE_MAX);
 }
 
-void json__put_str_or_null_(struct outbuf *b, const char *s)
+bool json__put_str_or_null_(struct outbuf *b, const char *s)
 {
 	if (s)
-		json__put_str(b, s, SIZE_MAX);
-	else
-		outbuf__lit(b, "null");
+		return json__put_str(b, s, SIZE_MAX);
+	outbuf__lit(b, "null");
+	return true;
 }
 
 void json__put_u64_or_null_(struct outbuf *b, bool valid, uint64_t v)
@@ -150,13 +155,13 @@ void json__put_u64_or_null_(struct outbuf *b, bool valid, uint64_t v)
 		outbuf__lit(b, "null");
 }
 
-void json__put_bytes_or_null_(struct outbuf *b, bool valid, const void *s,
+bool json__put_bytes_or_null_(struct outbuf *b, bool valid, const void *s,
 			      size_t n)
 {
 	if (valid)
-		json__put_str(b, s, n);
-	else
-		outbuf__lit(b, "null");
+		return json__put_str(b, s, n);
+	outbuf__lit(b, "null");
+	return true;
 }
 
 void json__str_or_null(struct json *j, const char *s)
@@ -177,32 +182,36 @@ void json__bytes_or_null(struct json *j, bool valid, const void *s, size_t n)
 	json__put_bytes_or_null_(j->b, valid, s, n);
 }
 
-static void put_hex_escape(struct outbuf *b, const char *prefix, size_t len,
-			   unsigned char c)
-{
-	outbuf__put(b, prefix, len);
-	outbuf__hex_byte(b, c);
-}
-
 /* Printable ASCII that JSON takes as it is. */
 static bool json_plain(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
-/* The one byte or sequence at @s that is not plain; returns its length. */
+/* \uXXXX for a code point below U+10000 */
+static void put_u_escape(struct outbuf *b, uint32_t cp)
+{
+	outbuf__lit(b, "\\u");
+	outbuf__hex_byte(b, (unsigned char)(cp >> 8));
+	outbuf__hex_byte(b, (unsigned char)cp);
+}
+
+/*
+ * The one byte or sequence at @s that is not plain; returns its length,
+ * and clears *@valid for bytes that are not valid UTF-8.
+ */
 static size_t json__escape_one(struct outbuf *b, const unsigned char *s,
-			       size_t n)
+			       size_t n, bool *valid)
 {
 	size_t len;
+	uint32_t cp;
 
 	switch (s[0]) {
 	case '"':
 		outbuf__lit(b, "\\\"");
 		return 1;
 	case '\\':
-		/* doubled, so that it cannot pass for an \xHH below */
-		outbuf__lit(b, "\\\\\\\\");
+		outbuf__lit(b, "\\\\");
 		return 1;
 	case '\n':
 		outbuf__lit(b, "\\n");
@@ -215,23 +224,30 @@ static size_t json__escape_one(struct outbuf *b, const unsigned char *s,
 		return 1;
 	}
 	if (s[0] < 0x20 || s[0] == 0x7f) {
-		put_hex_escape(b, "\\u00", 4, s[0]);
+		put_u_escape(b, s[0]);
 		return 1;
 	}
 	len = utf8__len(s, n);
 	if (!len) {
-		/* the text \xHH: JSON has no raw bytes */
-		put_hex_escape(b, "\\\\x", 3, s[0]);
-		return 1;
+		/* JSON has no raw bytes: U+FFFD, and the caller says so */
+		outbuf__lit(b, "\xef\xbf\xbd");
+		*valid = false;
+		return utf8__bad_len(s, n);
 	}
-	outbuf__put(b, s, len);
+	/* the same text, but no line break or terminal control in the line */
+	cp = utf8__control(s, len);
+	if (cp)
+		put_u_escape(b, cp);
+	else
+		outbuf__put(b, s, len);
 	return len;
 }
 
-void json__escape(struct outbuf *b, const void *src, size_t n)
+bool json__escape(struct outbuf *b, const void *src, size_t n)
 {
 	const unsigned char *s = src;
 	size_t i = 0, run;
+	bool valid = true;
 
 	n = strnlen(src, n);
 	while (i < n) {
@@ -243,6 +259,58 @@ void json__escape(struct outbuf *b, const void *src, size_t n)
 			i = run;
 			continue;
 		}
-		i += json__escape_one(b, s + i, n - i);
+		i += json__escape_one(b, s + i, n - i, &valid);
 	}
+	return valid;
+}
+
+void json__not_utf8_(struct json *j, const char *key, const void *s, size_t n)
+{
+	if (j->nraw >= JSON_MAX_RAW) {
+		j->err = true; /* more string members than a record has */
+		return;
+	}
+	j->raw[j->nraw].depth = j->depth;
+	j->raw[j->nraw].key = key;
+	j->raw[j->nraw].s = s;
+	j->raw[j->nraw].n = strnlen(s, n);
+	j->nraw++;
+}
+
+static void put_hex(struct outbuf *b, const struct json_raw *r)
+{
+	const unsigned char *s = r->s;
+	size_t k;
+
+	for (k = 0; k < r->n; k++)
+		outbuf__hex_byte(b, s[k]);
+}
+
+void json__put_not_utf8(struct json *j)
+{
+	unsigned int i, first, depth = j->depth;
+	bool open = false;
+
+	/*
+	 * This object's members, and after them those of objects inside it
+	 * that had no call of their own: skipped, and dropped with the rest.
+	 */
+	for (first = j->nraw; first && j->raw[first - 1].depth >= depth;)
+		first--;
+	for (i = first; i < j->nraw; i++) {
+		if (j->raw[i].depth != depth)
+			continue;
+		if (!open) {
+			json__key(j, "not_utf8");
+			json__begin_object(j);
+			open = true;
+		}
+		json__key_str(j, j->raw[i].key);
+		json__begin_string(j);
+		put_hex(j->b, &j->raw[i]);
+		json__end_string(j);
+	}
+	if (open)
+		json__end_object(j);
+	j->nraw = first;
 }

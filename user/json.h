@@ -29,6 +29,16 @@
 
 /* Levels deeper than this are a bug in the caller: see json.err. */
 #define JSON_MAX_DEPTH 8
+/* String members not UTF-8 in one object: a reset has 12 names at most. */
+#define JSON_MAX_RAW 16
+
+/* A string member whose value was not UTF-8: its key and exact bytes. */
+struct json_raw {
+	unsigned int depth; /* of the object it is a member of */
+	const char *key;
+	const void *s;
+	size_t n;
+};
 
 struct json {
 	struct outbuf *b;
@@ -47,6 +57,12 @@ struct json {
 	 * a value. What was written stays, but may not be valid JSON.
 	 */
 	bool err;
+	/*
+	 * The string members not UTF-8 that json__put_not_utf8() has yet to
+	 * write; raw[] is left out of json__init()'s zeroing.
+	 */
+	unsigned int nraw;
+	struct json_raw raw[JSON_MAX_RAW];
 };
 
 void json__init(struct json *j, struct outbuf *b);
@@ -114,12 +130,16 @@ void json__milli(struct json *j, uint64_t v);
 void json__seconds(struct json *j, double v);
 
 /*
- * Append @n raw bytes (stopping at NUL) as the body of a JSON string:
- * quotes and control characters escaped, invalid UTF-8 bytes written as
- * the text \xHH and a backslash as the text \\ (so that the two cannot be
- * confused), so any input gives valid JSON that decodes unambiguously.
+ * Append @n raw bytes (stopping at NUL) as the body of a JSON string, so
+ * that a JSON parser gives back exactly the characters of valid UTF-8:
+ * '"' and '\\' escaped as JSON requires, control characters as \n, \r,
+ * \t or \u00XX, and the valid characters that break lines or drive a
+ * terminal (utf8__control()) as \uXXXX, so that a record stays one line
+ * to any reader. Bytes that are not valid UTF-8 become U+FFFD, one for
+ * each maximal subpart (utf8__bad_len()), and the result is false: the
+ * caller records the exact bytes (see json__put_not_utf8()).
  */
-void json__escape(struct outbuf *b, const void *s, size_t n);
+bool json__escape(struct outbuf *b, const void *s, size_t n);
 /* A string of at most @n bytes of @s (stopping at NUL), escaped. */
 void json__strn(struct json *j, const void *s, size_t n);
 /* @s, NUL-terminated, escaped. */
@@ -161,10 +181,12 @@ void json__bytes_or_null(struct json *j, bool valid, const void *s, size_t n);
  * Key @lit and its value in one line, for the formatters' records. The
  * value goes straight to the outbuf: after a key, it needs no separator.
  */
-#define json__key_str_or_null(j, lit, s)             \
-	do {                                         \
-		json__put_key_((j), JSON_KEY_(lit)); \
-		json__put_str_or_null_((j)->b, (s)); \
+#define json__key_str_or_null(j, lit, s)                         \
+	do {                                                     \
+		const char *_s = (s);                            \
+		json__put_key_((j), JSON_KEY_(lit));             \
+		if (!json__put_str_or_null_((j)->b, _s))         \
+			json__not_utf8_((j), lit, _s, SIZE_MAX); \
 	} while (0)
 #define json__key_u64(j, lit, v)                     \
 	do {                                         \
@@ -181,15 +203,35 @@ void json__bytes_or_null(struct json *j, bool valid, const void *s, size_t n);
 		json__put_key_((j), JSON_KEY_(lit));          \
 		json__put_u64_or_null_((j)->b, (valid), (v)); \
 	} while (0)
-#define json__key_bytes_or_null(j, lit, valid, s, n)                 \
-	do {                                                         \
-		json__put_key_((j), JSON_KEY_(lit));                 \
-		json__put_bytes_or_null_((j)->b, (valid), (s), (n)); \
+#define json__key_bytes_or_null(j, lit, valid, s, n)                    \
+	do {                                                            \
+		const void *_s = (s);                                   \
+		size_t _n = (n);                                        \
+		json__put_key_((j), JSON_KEY_(lit));                    \
+		if (!json__put_bytes_or_null_((j)->b, (valid), _s, _n)) \
+			json__not_utf8_((j), lit, _s, _n);              \
 	} while (0)
 
-void json__put_str_or_null_(struct outbuf *b, const char *s);
+/* The put_*_or_null_() of strings: false when it was not UTF-8. */
+bool json__put_str_or_null_(struct outbuf *b, const char *s);
 void json__put_u64_or_null_(struct outbuf *b, bool valid, uint64_t v);
-void json__put_bytes_or_null_(struct outbuf *b, bool valid, const void *s,
+bool json__put_bytes_or_null_(struct outbuf *b, bool valid, const void *s,
 			      size_t n);
+/*
+ * Member @key's value (@n bytes of @s, up to a NUL) was not UTF-8: kept
+ * by reference, so @s must last until json__put_not_utf8() (a record's
+ * names do; a value in a caller's buffer must be UTF-8, or outlive it).
+ */
+void json__not_utf8_(struct json *j, const char *key, const void *s, size_t n);
+
+/*
+ * Before an object's end: when any of its string members written by the
+ * key_*_or_null() macros was not UTF-8, the member
+ * "not_utf8", an object that maps each such key to its exact bytes in
+ * lowercase hex ({"comm":"61ff62"}), in the order they were written. So
+ * a name that is valid UTF-8 is exact, one that is not is readable (with
+ * U+FFFD) and still recoverable, and the two cannot be confused.
+ */
+void json__put_not_utf8(struct json *j);
 
 #endif /* __JSON_H */

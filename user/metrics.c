@@ -65,29 +65,53 @@ struct metrics {
 };
 
 /*
- * Label values are normalised, then escaped.
+ * Label values: exactly the name, when it is valid UTF-8, so that a
+ * series' comm, unit or pod is the one --json writes and the one a
+ * PromQL matcher names (unit="foo\\x2dbar.service" for systemd's own
+ * escape). Only the text format's three escapes are applied: backslash,
+ * double quote and newline (a label value may hold any other character,
+ * control characters included).
  *
- * Prometheus rejects a scrape that is not valid UTF-8, and comm is
- * whatever another user named a process: it may hold any byte, terminal
- * escapes included for whoever curls /metrics. So a byte that is not part
- * of valid UTF-8, and a control character other than newline, becomes
- * the text \xHH (four characters, lowercase hex), and a backslash is
- * doubled so that the text \xHH cannot come from the name itself: the
- * same as --json writes them, so a comm reads alike in both. Newline is
- * kept; the text format has an escape for it.
- *
- * Then the text format's own escapes: backslash, double quote, newline.
- * So comm "a\b" is rendered comm="a\\\\b", and the byte 0xff comm="\\xff".
+ * Prometheus rejects a scrape that is not valid UTF-8, and a comm is
+ * whatever another user named a process: bytes that are not valid UTF-8
+ * become U+FFFD (utf8__bad_len()), as in --json's value, whose "not_utf8"
+ * member has the exact bytes. So "a\xffb" is rendered comm="a\uFFFDb",
+ * and the text \xff stays the four characters it is.
  */
 static bool label_plain(unsigned char c)
 {
 	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
 }
 
+/* The one character at @s that is not plain; returns its length. */
+static size_t put_label_char(struct outbuf *b, const unsigned char *s, size_t n)
+{
+	size_t len;
+
+	switch (s[0]) {
+	case '\\':
+		outbuf__lit(b, "\\\\");
+		return 1;
+	case '"':
+		outbuf__lit(b, "\\\"");
+		return 1;
+	case '\n':
+		outbuf__lit(b, "\\n");
+		return 1;
+	}
+	len = utf8__len(s, n);
+	if (!len) {
+		outbuf__lit(b, "\xef\xbf\xbd");
+		return utf8__bad_len(s, n);
+	}
+	outbuf__put(b, s, len);
+	return len;
+}
+
 void metrics__put_label_value(struct outbuf *b, const char *str)
 {
 	const unsigned char *s = (const unsigned char *)(str ? str : "");
-	size_t n = strlen((const char *)s), i = 0, run, len;
+	size_t n = strlen((const char *)s), i = 0, run;
 
 	while (i < n) {
 		/* names are mostly plain ASCII: copy such runs at once */
@@ -98,29 +122,7 @@ void metrics__put_label_value(struct outbuf *b, const char *str)
 			i = run;
 			continue;
 		}
-		switch (s[i]) {
-		case '\\':
-			outbuf__lit(b, "\\\\\\\\");
-			i++;
-			continue;
-		case '"':
-			outbuf__lit(b, "\\\"");
-			i++;
-			continue;
-		case '\n':
-			outbuf__lit(b, "\\n");
-			i++;
-			continue;
-		}
-		len = s[i] < 0x20 || s[i] == 0x7f ? 0 : utf8__len(s + i, n - i);
-		if (!len) {
-			outbuf__lit(b, "\\\\x");
-			outbuf__hex_byte(b, s[i]);
-			i++;
-			continue;
-		}
-		outbuf__put(b, s + i, len);
-		i += len;
+		i += put_label_char(b, s + i, n - i);
 	}
 }
 

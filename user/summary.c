@@ -438,6 +438,7 @@ static void json_row(struct json *j, const struct summary_row *r,
 	json__key_bytes_or_null(j, "cause", r->cause_len, r->cause,
 				r->cause_len);
 	json__key_u64(j, "count", r->count);
+	json__put_not_utf8(j);
 	json__end_object(j);
 }
 

@@ -53,7 +53,8 @@ void summary__print_table(struct summary *s, struct outbuf *b,
  * One line: {"type":"summary","time":@time_rfc3339,"interval_s":10.0,
  * "total":N,"rows":[{"direction":...,"lport":...,"comm":...,"cause":...,
  * "count":N},...]}, with ,"other":N before the final } when some resets
- * had no row. Unknown direction, absent comm and unknown cause are null.
+ * had no row. Unknown direction, absent comm and unknown cause are null;
+ * a row whose name is not UTF-8 ends with its "not_utf8" (json.h).
  */
 void summary__print_json(struct summary *s, struct outbuf *b,
 			 const char *time_rfc3339, double interval_s);

@@ -67,7 +67,8 @@ class Actor:
 
     # -- identity ---------------------------------------------------------
     def op_info(self):
-        with open("/proc/self/cgroup") as f:
+        # a cgroup's name may hold bytes that are not UTF-8: kept as os.fsdecode() does
+        with open("/proc/self/cgroup", errors="surrogateescape") as f:
             cgroup = f.read()
         return {
             "pid": os.getpid(),

@@ -70,8 +70,10 @@ RESET_KEYS = ["type", "time", "direction", "pid", "tid", "comm", "uid",
               "listener_pid", "listener_comm", "previous_listener_pid",
               "previous_listener_comm", "listener_changed_ago_ms"]
 # optional, after the others and in this order: "kstack" only with --kstack,
-# "kernel_reason" only with --infer-reasons
-RESET_OPTIONAL_KEYS = ["kstack", "kernel_reason"]
+# "kernel_reason" only with --infer-reasons, "not_utf8" only when a name is
+# not UTF-8 (it ends a lost record and a summary row too: NOT_UTF8)
+RESET_OPTIONAL_KEYS = ["kstack", "kernel_reason", "not_utf8"]
+NOT_UTF8 = "not_utf8"
 COUNTER_KEYS = ["bytes_sent", "bytes_acked", "bytes_received", "unread_bytes",
                 "unsent_bytes", "srtt_us", "retransmits"]
 LOST_KEYS = ["type", "time", "count", "total", "direction", "state", "reason", "pid", "comm",
@@ -241,23 +243,54 @@ def check_key_order(obj, order):
         opt = [k for k in keys if k in RESET_OPTIONAL_KEYS]
         want = RESET_KEYS + [k for k in RESET_OPTIONAL_KEYS if k in opt]
     elif t == "lost":
-        want = LOST_KEYS
+        want = LOST_KEYS + [k for k in [NOT_UTF8] if k in keys]
     else:
         want = SUMMARY_KEYS
     check(keys == want, "%s record: key order %r, expected %r", t, keys, want)
+    check_not_utf8(obj, t + " record")
     if t == "summary":
         for i, row in enumerate(order["nested"]["rows"]):
             want = [k if k != "comm" or "comm" in row["keys"] else
                     ("unit" if "unit" in row["keys"] else "pod") for k in SUMMARY_ROW_KEYS]
+            want += [k for k in [NOT_UTF8] if k in row["keys"]]
             check(row["keys"] == want, "summary row %d: key order %r, expected %r",
                   i, row["keys"], want)
+            check_not_utf8(obj["rows"][i], "summary row %d" % i)
         s = sum(r["count"] for r in obj["rows"])
         check(s == obj["total"], "summary: total %r but the rows add up to %d: %r",
               obj["total"], s, obj)
-        groups = [(r["direction"], r["lport"], r.get("comm", r.get("unit", r.get("pod"))),
+        # names by their bytes: two that are not UTF-8 may read alike
+        groups = [(r["direction"], r["lport"], r["rport"],
+                   name_bytes(r, "comm" if "comm" in r else "unit" if "unit" in r else "pod"),
                    r["cause"]) for r in obj["rows"]]
-        check(len(set(groups)) == len(groups), "summary: a (direction, lport, comm, cause) "
-              "group appears in more than one row: %r", obj["rows"])
+        check(len(set(groups)) == len(groups), "summary: a (direction, lport, rport, comm, "
+              "cause) group appears in more than one row: %r", obj["rows"])
+
+
+def check_not_utf8(obj, what):
+    """Each key under "not_utf8" names a string member of @obj whose exact
+    bytes (hex) are not UTF-8, and whose value is those bytes decoded with
+    U+FFFD for each maximal subpart, as Python's errors="replace" has it."""
+    for k, hx in obj.get(NOT_UTF8, {}).items():
+        raw = bytes.fromhex(hx)
+        check(isinstance(obj.get(k), str), "%s: not_utf8 names %r, not a string: %r",
+              what, k, obj.get(k))
+        try:
+            raw.decode("utf-8")
+            check(False, "%s: not_utf8 %s=%r is valid UTF-8", what, k, raw)
+        except UnicodeDecodeError:
+            pass
+        check(b"\0" not in raw, "%s: not_utf8 %s=%r holds a NUL", what, k, raw)
+        eq(obj[k], raw.decode("utf-8", "replace"), "%s: %s beside its not_utf8 bytes" % (what, k))
+
+
+def name_bytes(obj, key):
+    """The exact bytes of name @key of a record or summary row (None for
+    null): its value, or its "not_utf8" bytes when it was not UTF-8."""
+    if obj.get(key) is None:
+        return None
+    hx = obj.get(NOT_UTF8, {}).get(key)
+    return bytes.fromhex(hx) if hx is not None else obj[key].encode("utf-8")
 
 
 def schema_error(errors, rtype=None):
@@ -826,7 +859,8 @@ def netns(stack, suffix):
 
 
 def cgroup2_mount():
-    with open("/proc/mounts") as f:
+    # a mount point may hold bytes that are not UTF-8 (an ip netns name)
+    with open("/proc/mounts", errors="surrogateescape") as f:
         for line in f:
             parts = line.split()
             if len(parts) >= 3 and parts[2] == "cgroup2":
@@ -900,7 +934,7 @@ def cgroup_v2_root_with(controller):
 
 def cgroup_v1_root_with(controller):
     """The mount point of the cgroup v1 hierarchy of controller, or None."""
-    with open("/proc/mounts") as f:
+    with open("/proc/mounts", errors="surrogateescape") as f:
         for line in f:
             p = line.split()
             if len(p) >= 4 and p[2] == "cgroup" and controller in p[3].split(","):

@@ -14,7 +14,7 @@ import types
 from harness import (BURST, CAPS_KEYS, kernel_config_readable, kernel_skips, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, cpu_limit, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, pick_on, proc, rsttrace_cmd, run, scaled, test,
-                     validator, version_json, Skip)
+                     validator, version_json, Skip, NOT_UTF8, name_bytes)
 from test_owner import connected, nft_reject, tracer
 from test_filters import refuse, resets_per_refuse, skip_sent
 
@@ -146,83 +146,162 @@ def table_width(stack):
                   "table -w: column at %d misaligned in %r", col, l)
 
 
+EMOJI = "\U0001F600".encode()  # 4 bytes
 HOSTILE = [
     b'q"uote',
     b"back\\slash",
+    b"\\x80 as text",  # the 4 characters: not an escape of the byte 0x80
     b"new\nline",
     b"tab\there",
     b"ctl\x01\x1besc",
+    b"c1 \xc2\x9b2J",  # U+009B, CSI to some terminals
+    b"ls\xe2\x80\xa8ps\xe2\x80\xa9",  # U+2028, U+2029
+    b"bidi\xe2\x80\xaecba",  # U+202E
+    "caf\u00e9 ".encode() + EMOJI,
+    b"ab" + EMOJI * 4,  # the kernel keeps 15 bytes: one emoji cut after 1 byte
     b"bad\xffutf8",
+    b"ovl\xc0\xaf",  # overlong '/'
+    b"sur\xed\xa0\x80",  # a surrogate, U+D800
+    b"big\xf4\x90\x80\x80",  # past U+10FFFF
+    b"cut\xe2\x82z",
+    b"\x80\xbf",  # lone continuation bytes
     b"%s%n{}$(x)",
     b"123456789012345",
     b'"\\\n\t\x01\x1b\xff"',
 ]
 
+# what the table escapes as \xHH, byte by byte, besides bytes not UTF-8
+TABLE_ESCAPED = re.compile("[\x00-\x1f\x7f-\x9f\\\\\u200e\u200f\u2028-\u202e\u2066-\u2069]")
 
-def json_comm(name):
-    """The comm a JSON reader gets back: the bytes decoded as UTF-8, a
-    backslash doubled and each byte that is not UTF-8 as the text \\xHH, so
-    that neither can pass for the other."""
-    out, i = [], 0
+
+def check_json_name(r, key, name, what):
+    """Name @key of record @r is @name (bytes): its text when @name is
+    UTF-8, else U+FFFD where it is not and the exact bytes in not_utf8."""
+    raw = r.get(NOT_UTF8, {}).get(key)
+    try:
+        eq((r[key], raw), (name.decode("utf-8"), None), what)
+    except UnicodeDecodeError:
+        eq((r[key], raw), (name.decode("utf-8", "replace"), name.hex()), what)
+    eq(name_bytes(r, key), name, what + " (exact bytes)")
+
+
+def table_cell(name, width):
+    """The table's COMM cell for @name, before its padding: \\xHH for each
+    byte that is not UTF-8 and each byte of a character TABLE_ESCAPED,
+    cut to @width columns, never inside an escape."""
+    out, cols, i = [], 0, 0
     while i < len(name):
         for n in (1, 2, 3, 4):
             try:
                 ch = name[i:i + n].decode("utf-8")
                 break
             except UnicodeDecodeError:
-                ch = None
-        if ch is None:
-            out.append("\\x%02x" % name[i])
-            n = 1
+                ch, n = None, 1
+        if ch is None or TABLE_ESCAPED.match(ch):
+            cell, w = "".join("\\x%02x" % c for c in name[i:i + n]), 4 * n
         else:
-            out.append("\\\\" if ch == "\\" else ch)
+            cell, w = ch, 1
+        if cols + w > width:
+            break
+        out.append(cell)
+        cols += w
         i += n
     return "".join(out)
 
 
+def check_table_names(lines, what):
+    """No line break or terminal control in a table line but its end."""
+    for l in lines:
+        bad = TABLE_ESCAPED.findall(l.rstrip("\n").replace("\\", ""))
+        check(not bad, "%s: %r in table line %r", what, bad, l)
+
+
 @test("hostile_comm")
 def hostile_comm(stack):
-    p1, = free_ports(1)
-    tj = tracer(stack, "-P", p1)
-    tt = tracer(stack, "-P", p1, json_mode=False)
+    """Processes named with quotes, backslashes, control characters, C1
+    controls, line separators, bidi controls, emoji, a character the
+    kernel cut at 15 bytes and bytes that are not UTF-8, refused by a port
+    whose listener (named so too) stopped: each name comes back exactly
+    from a JSON parser in comm, peer_comm and previous_listener_comm, or
+    for bytes not UTF-8 with U+FFFD and the exact bytes under not_utf8;
+    the table has one line per reset and the names escaped."""
+    ports = free_ports(1 + 2)
+    p1 = ports[0]
+    all_ports = ",".join(map(str, ports))
+    tj = tracer(stack, "-P", all_ports)
+    tt = tracer(stack, "-w", "-P", all_ports, json_mode=False)
+    ts = tracer(stack, "--summary=3600", "-P", all_ports)
     procs = [proc(stack, n) for n in HOSTILE]
     for p, n in zip(procs, HOSTILE):
-        eq(p.comm, n, "comm as the kernel keeps it")
+        eq(p.comm, n[:15], "comm as the kernel keeps it")
     socks = [refuse(p, 4, p1, "c") for p in procs]
-    n = len(procs)
     nosock = caps()["nosock_resets"]
-    tj.wait_on(*[(sk, "received") for sk in socks], what="every received reset")
+    # listeners that stopped, named oddly: valid UTF-8, and not
+    listeners = [proc(stack, b'l\\"\n\xe2\x80\xa8' + EMOJI), proc(stack, b"l\\x\xff" + EMOJI * 3)]
+    lclient = proc(stack, b"rst-lclient")
+    lsocks = []
+    for lp, port in zip(listeners, ports[1:]):
+        lp.listen("l", 4, "127.0.0.1", port)
+        lp.call("close", "l")
+        lsocks.append(refuse(lclient, 4, port, "l%d" % port))
+    n = len(socks) + len(lsocks)
+    tj.wait_on(*[(sk, "received") for sk in socks + lsocks], what="every received reset")
     if nosock:
-        tj.wait_for(lambda r: r.get("direction") == "sent" and r.get("lport") == p1, n=n,
+        tj.wait_for(lambda r: r.get("direction") == "sent" and r.get("lport") in ports, n=n,
                     what="every sent reset")
     wait_table(tt, 1 + resets_per_refuse() * n)
     tj.stop()
     tt.stop()
-    recs = tj.records()  # every line parses and validates
+    ts.stop()
+    recs = tj.records()  # every line parses, validates, and its not_utf8 agrees
     eq(len(pick(recs)), resets_per_refuse() * n, "JSON resets")
     problems = []
     if not nosock:
-        skip_sent("the comm of each sent reset's peer is not checked")
-    for p, name, ck in zip(procs, HOSTILE, socks):
+        skip_sent("the comm of each sent reset's peer and previous listener are not checked")
+    for p, ck in zip(procs, socks):
+        name = p.comm
         r = one_on(recs, "reset of %r" % name, ck, "received")
         expect(r, "reset of %r" % name, direction="received", pid=p.pid,
                owner_source="connect")
-        comm = r["comm"]
-        want = json_comm(name)
-        if comm != want:
-            problems.append("%r: comm %r, expected %r" % (name, comm, want))
-        if not nosock:
-            continue
-        # the sent NO_SOCKET reset names the same process as its peer
-        snt = one(recs, "sent reset to %r" % name, direction="sent", rport=r["lport"])
-        if (snt["peer_pid"], snt["peer_comm"]) != (p.pid, want):
-            problems.append("%r: peer %r/%r in the sent reset, expected %r/%r" % (
-                name, snt["peer_pid"], snt["peer_comm"], p.pid, want))
-    check(not problems, "hostile comm in JSON: %s", "; ".join(problems))
-    lines = check_table(tt.raw_lines(), resets_per_refuse() * n, "table with hostile comms")
+        try:
+            check_json_name(r, "comm", name, "comm of %r" % name)
+            if nosock:
+                # the sent NO_SOCKET reset names the same process as its peer
+                snt = one(recs, "sent reset to %r" % name, direction="sent",
+                          rport=r["lport"])
+                eq(snt["peer_pid"], p.pid, "peer_pid of the reset sent to %r" % name)
+                check_json_name(snt, "peer_comm", name, "peer_comm of %r" % name)
+        except TestFailure as e:
+            problems.append(str(e))
+    if nosock:
+        for lp, ck in zip(listeners, lsocks):
+            r = one_on(recs, "reset from %r's port" % lp.comm, ck, "received")
+            snt = one(recs, "sent reset of %r's port" % lp.comm, direction="sent",
+                      rport=r["lport"])
+            eq(snt["previous_listener_pid"], lp.pid, "previous_listener_pid")
+            try:
+                check_json_name(snt, "previous_listener_comm", lp.comm,
+                                "previous_listener_comm of %r" % lp.comm)
+            except TestFailure as e:
+                problems.append(str(e))
+    # the summary at exit: a row of each name, a received reset each
+    rows = [row for r in ts.records() for row in r["rows"]]
     for p in procs:
-        rows = [l for l in lines[1:] if re.search(r"\b%d\b" % p.pid, l)]
+        mine = [row for row in rows if row["direction"] == "received" and
+                row["rport"] == p1 and name_bytes(row, "comm") == p.comm]
+        if [row["count"] for row in mine] != [1]:
+            problems.append("summary: rows %r for %r" % (mine, p.comm))
+    check(not problems, "hostile names in JSON:\n%s", "\n".join(problems))
+    lines = check_table(tt.raw_lines(), resets_per_refuse() * n, "table with hostile comms",
+                        width=None)
+    check_table_names(lines, "table with hostile comms")
+    for p in procs:
+        rows = [l for l in lines[1:] if re.search(r" %d " % p.pid, l)]
         check(len(rows) == 1, "table: %d rows for pid %d (comm %r)", len(rows), p.pid, p.comm)
+        # -w: a COMM column of 16
+        cell = table_cell(p.comm, 16)
+        check(re.search(r" %d +%s " % (p.pid, re.escape(cell)), rows[0]),
+              "table: no cell %r for %r in %r", cell, p.comm, rows[0])
 
 
 # ---------------------------------------------------------------------------

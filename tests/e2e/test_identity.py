@@ -10,9 +10,11 @@ import subprocess
 import tempfile
 import uuid
 
-from harness import (Cgroup, Tracer, cgroup, cgroup2_mount, check, eq, expect, free_ports, info,
-                     netns, one_on, proc, rsttrace_cmd, test)
-from test_filters import only, refuse
+from harness import (NOT_UTF8, Cgroup, Tracer, cgroup, cgroup2_mount, check, eq, expect, free_ports,
+                     info, name_bytes, netns, one_on, proc, rsttrace_cmd, scaled, test,
+                     TEST_PID)
+from test_cli import check_table, check_table_names
+from test_filters import only, refuse, resets_per_refuse
 from test_owner import tracer
 
 
@@ -144,6 +146,77 @@ def identity_shapes(stack):
                  "cri-o:%s" % c[5][:12], "docker:%s" % c[1][:12], "podman:%s" % c[6][:12],
                  "rst-web.service", "netns:" + ns.name):
         check(what in lines, "-w table without %r:\n%s", what, lines[-3000:])
+
+
+# the kernel refuses a newline in a cgroup's name (/proc/PID/cgroup is
+# one line per hierarchy): a tab, a quote, a backslash and an ESC instead
+HOSTILE_CGROUPS = [
+    ("valid", 'odd \\ "q"\t\u2028\U0001F600\x1b'),
+    ("invalid", os.fsdecode(b'bad \\ "q"\t\xff\xc0\xaf')),
+    ("unit", "system.slice/rst\\x2dodd.service"),
+]
+
+
+@test("identity_hostile_names")
+def identity_hostile_names(stack):
+    """cgroups named with a backslash, a quote, a tab, U+2028, an emoji, an
+    ESC and bytes that are not UTF-8, a unit with systemd's own escape
+    (rst\\x2dodd.service), and a network namespace named oddly: the JSON
+    cgroup, unit and netns_name are exactly the path and the names (for
+    bytes not UTF-8: U+FFFD, and the exact bytes under not_utf8); --summary
+    --by unit has the unit exact; the -w table keeps one line a reset, and
+    shows the unit and the namespace escaped."""
+    root = cgroup(stack, "idh")
+    port, = free_ports(1)
+    # a network namespace named so too, before rsttrace reads their names
+    # (ip netns takes any name; not one with bytes that are not UTF-8: its
+    # mount would make /proc/mounts unreadable as text to others meanwhile)
+    nss = [("nsvalid", netns(stack, 'idh\\"q\u2028\U0001F600'))]
+    nss[0][1].ip("link", "set", "lo", "up")
+    tr = tracer(stack, "-P", str(port))
+    ts = tracer(stack, "--summary=3600", "--by", "unit", "-P", str(port))
+    wide = tracer(stack, "-w", "-P", str(port), json_mode=False)
+    socks = []
+    for tag, rel in HOSTILE_CGROUPS:
+        leaf = shaped(stack, root, rel)
+        p = proc(stack, b"rst-idh-" + tag.encode(), cgroup=leaf)
+        socks.append((tag, leaf, refuse(p, 4, port, tag)))
+    for tag, ns in nss:
+        p = proc(stack, b"rst-idh-" + tag.encode(), netns=ns)
+        socks.append((tag, ns, refuse(p, 4, port, tag)))
+    n = resets_per_refuse() * len(socks)
+    tr.wait_on(*[(s, "received") for _, _, s in socks],
+               what="a reset from every odd cgroup and netns")
+    wide.wait_lines(1 + n, scaled(5))
+    tr.stop()
+    ts.stop()
+    wide.stop()
+    recs = tr.records()  # validated: not_utf8 agrees with each value
+    for tag, leaf, s in socks[:len(HOSTILE_CGROUPS)]:
+        r = one_on(recs, tag, s, "received")
+        want = os.fsencode(host_path(leaf))
+        eq(name_bytes(r, "cgroup"), want, "cgroup of %s (exact bytes)" % tag)
+        try:
+            eq((r["cgroup"], NOT_UTF8 in r), (want.decode("utf-8"), False),
+               "cgroup of %s" % tag)
+        except UnicodeDecodeError:
+            eq((r["cgroup"], r[NOT_UTF8]), (want.decode("utf-8", "replace"),
+                                            {"cgroup": want.hex()}), "cgroup of %s" % tag)
+        eq(r["unit"], "rst\\x2dodd.service" if tag == "unit" else None, "unit of %s" % tag)
+    for tag, ns, s in socks[len(HOSTILE_CGROUPS):]:
+        r = one_on(recs, tag, s, "received")
+        want = os.fsencode(ns.name)
+        eq(name_bytes(r, "netns_name"), want, "netns_name of %s (exact bytes)" % tag)
+        eq((r["netns_name"], NOT_UTF8 in r), (ns.name, False), "netns_name of %s" % tag)
+    rows = [row for r in ts.records() for row in r["rows"] if row["direction"] == "received"]
+    eq(sorted((row["unit"], row["count"]) for row in rows if row["unit"]),
+       [("rst\\x2dodd.service", 1)], "--summary --by unit: the unit's row")
+    lines = check_table(wide.raw_lines(), n, "-w table of odd cgroups", width=None)
+    check_table_names(lines, "-w table of odd cgroups")
+    cell = "netns:rsttrace-%d-idh\\x5c\"q\\xe2\\x80\\xa8\U0001F600" % TEST_PID
+    check(any(cell in l for l in lines), "-w table: no %r in\n%s", cell, "".join(lines))
+    check(any("rst\\x5cx2dodd.service" in l for l in lines),
+          "-w table: no escaped unit rst\\x5cx2dodd.service in\n%s", "".join(lines))
 
 
 def filtered(stack, args, pos, negs, port, what):

@@ -14,6 +14,7 @@ import urllib.request
 
 from harness import (TestFailure, caps, check, eq, free_ports, info, proc, rsttrace_cmd,
                      scaled, skip, test, wait_kernel)
+from test_cli import HOSTILE
 from test_filters import refuse
 from test_owner import tracer
 
@@ -39,7 +40,8 @@ def scrape(port, path="/metrics"):
 def samples(text, name):
     """{labels dict as a sorted tuple: value} of the samples of @name."""
     out = {}
-    for line in text.splitlines():
+    # the text format's lines end in \n only: a label may hold U+2028
+    for line in text.split("\n"):
         if not line.startswith(name + "{") and not line.startswith(name + " "):
             continue
         m = re.match(r'^%s(?:\{(.*)\})? (\S+)$' % re.escape(name), line)
@@ -160,6 +162,48 @@ def metrics_prometheus(stack):
     eq((r.returncode, r.stdout.decode()), (0, ""), "promtool check metrics")
     prom_up = prom.query('up{job="rsttrace"}')
     eq([float(s["value"][1]) for s in prom_up], [1.0], "Prometheus's up for rsttrace")
+
+
+def unescape_label(v):
+    """A label value of the text format as a parser reads it."""
+    return re.sub(r"\\(.)", lambda m: "\n" if m.group(1) == "n" else m.group(1), v)
+
+
+@test("metrics_hostile_names")
+def metrics_hostile_names(stack):
+    """Processes named as in hostile_comm: promtool accepts the scrape, and
+    Prometheus (scraping, then its HTTP API) holds each comm label exactly
+    as the name, or with U+FFFD where its bytes are not UTF-8, the same
+    text as the JSON comm."""
+    tr = tracer(stack, "--metrics", "127.0.0.1:0")
+    mport = metrics_port(tr)
+    prom = Prometheus(stack, mport)
+    port, = free_ports(1)
+    procs = [proc(stack, n) for n in HOSTILE]
+    socks = [refuse(p, 4, port, "c") for p in procs]
+    tr.wait_on(*[(s, "received") for s in socks], what="the hostile names' resets")
+    want = {}
+    for p in procs:
+        label = p.comm.decode("utf-8", "replace")
+        want[label] = want.get(label, 0) + 1
+    q = 'rsttrace_resets_total{direction="received",port="%d"}' % port
+    got = {}
+
+    def arrived():
+        got.clear()
+        for series in prom.query(q):
+            got[series["metric"].get("comm", "")] = float(series["value"][1])
+        return sum(got.values()) >= len(procs)
+    wait_kernel(arrived, "the hostile names' resets in Prometheus", timeout=30)
+    eq(got, {k: float(v) for k, v in want.items()}, "comm labels in Prometheus")
+    text = scrape(mport)
+    r = subprocess.run([PROMTOOL, "check", "metrics"], input=text.encode(),
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=60)
+    eq((r.returncode, r.stdout.decode()), (0, ""), "promtool check metrics")
+    mine = {unescape_label(dict(k)["comm"]): v
+            for k, v in samples(text, "rsttrace_resets_total").items()
+            if dict(k).get("port") == str(port) and dict(k).get("direction") == "received"}
+    eq(mine, {k: float(v) for k, v in want.items()}, "comm labels in the scrape")
 
 
 @test("metrics_series_bound")

@@ -18,37 +18,115 @@ static const char *str(struct outbuf *b)
 	return b->data;
 }
 
-static const char *json_escaped(const char *in, size_t n, struct outbuf *b)
+#define FFFD "\xef\xbf\xbd"
+#define EMOJI "\xf0\x9f\x98\x80" /* U+1F600 */
+
+struct escape_case {
+	const char *in;
+	size_t n;
+	const char *json; /* the JSON string body */
+	bool utf8; /* json__escape()'s result */
+	const char *table; /* format__table_escape() */
+};
+
+#define CASE(in, json, utf8, table)                   \
+	{                                             \
+		in, sizeof(in) - 1, json, utf8, table \
+	}
+
+static const struct escape_case escapes[] = {
+	CASE("plain", "plain", true, "plain"),
+	/* JSON's own escapes: a parser gives back the very characters */
+	CASE("a\"b\\c", "a\\\"b\\\\c", true, "a\"b\\x5cc"),
+	/* the four characters \x80 are the name's, not an escape */
+	CASE("\\x80", "\\\\x80", true, "\\x5cx80"),
+	CASE("foo\\x2dbar.service", "foo\\\\x2dbar.service", true,
+	     "foo\\x5cx2dbar.service"),
+	CASE("\n\r\t", "\\n\\r\\t", true, "\\x0a\\x0d\\x09"),
+	CASE("\x01\x1b[2J\x7f", "\\u0001\\u001b[2J\\u007f", true,
+	     "\\x01\\x1b[2J\\x7f"),
+	/* valid UTF-8 as it is */
+	CASE("caf\xc3\xa9 \xe2\x82\xac " EMOJI,
+	     "caf\xc3\xa9 \xe2\x82\xac " EMOJI, true,
+	     "caf\xc3\xa9 \xe2\x82\xac " EMOJI),
+	CASE(FFFD, FFFD, true, FFFD), /* U+FFFD in a name is valid */
+	CASE("\xed\x9f\xbf", "\xed\x9f\xbf", true, "\xed\x9f\xbf"), /* D7FF */
+	CASE("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf", true,
+	     "\xf4\x8f\xbf\xbf"), /* U+10FFFF */
+	CASE("\xc2\xa0", "\xc2\xa0", true, "\xc2\xa0"), /* NBSP: no control */
+	/* C1 controls, separators, bidi: the same text, escaped */
+	CASE("a\xc2\x85z", "a\\u0085z", true, "a\\xc2\\x85z"),
+	CASE("\xc2\x9b[2J", "\\u009b[2J", true, "\\xc2\\x9b[2J"),
+	CASE("\xe2\x80\xa8\xe2\x80\xa9", "\\u2028\\u2029", true,
+	     "\\xe2\\x80\\xa8\\xe2\\x80\\xa9"),
+	CASE("\xe2\x80\xaezyx", "\\u202ezyx", true, "\\xe2\\x80\\xaezyx"),
+	CASE("\xe2\x80\x8e\xe2\x81\xa9", "\\u200e\\u2069", true,
+	     "\\xe2\\x80\\x8e\\xe2\\x81\\xa9"),
+	CASE("\xe2\x80\xaf", "\xe2\x80\xaf", true, "\xe2\x80\xaf"), /* 202F */
+	/*
+	 * Not UTF-8: in JSON, U+FFFD for each maximal subpart (a lead byte
+	 * and the continuations that could have completed it), as Python's
+	 * decode(errors="replace") has it; \xHH a byte in the table.
+	 */
+	CASE("\x80", FFFD, false, "\\x80"), /* lone continuation bytes */
+	CASE("a\xbf\x80z", "a" FFFD FFFD "z", false, "a\\xbf\\x80z"),
+	CASE("\xc0\xc1\xf5\xff", FFFD FFFD FFFD FFFD, false,
+	     "\\xc0\\xc1\\xf5\\xff"), /* never in UTF-8 */
+	CASE("\xc0\xaf", FFFD FFFD, false, "\\xc0\\xaf"), /* overlong '/' */
+	CASE("\xe0\x80\xaf", FFFD FFFD FFFD, false, "\\xe0\\x80\\xaf"),
+	CASE("\xf0\x82\x82\xac", FFFD FFFD FFFD FFFD, false,
+	     "\\xf0\\x82\\x82\\xac"), /* overlong U+20AC */
+	CASE("\xed\xa0\x80", FFFD FFFD FFFD, false,
+	     "\\xed\\xa0\\x80"), /* U+D800, a surrogate */
+	CASE("\xed\xbf\xbf", FFFD FFFD FFFD, false, "\\xed\\xbf\\xbf"),
+	CASE("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD, false,
+	     "\\xf4\\x90\\x80\\x80"), /* U+110000 */
+	/* a sequence cut short: one U+FFFD, the next character survives */
+	CASE("\xe2\x82z", FFFD "z", false, "\\xe2\\x82z"),
+	CASE("\xf0\x9f\x98" EMOJI, FFFD EMOJI, false, "\\xf0\\x9f\\x98" EMOJI),
+	CASE("a\xf1\x80\x80", "a" FFFD, false, "a\\xf1\\x80\\x80"),
+	/*
+	 * A comm the kernel cut at 15 bytes in the middle of a character:
+	 * those bytes are not UTF-8, like any others (their hex is exact).
+	 */
+	CASE("ab" EMOJI EMOJI EMOJI "\xf0", "ab" EMOJI EMOJI EMOJI FFFD, false,
+	     "ab" EMOJI EMOJI EMOJI "\\xf0"),
+	/* a backslash beside a bad byte: each as itself */
+	CASE("\\\xff", "\\\\" FFFD, false, "\\x5c\\xff"),
+	/* stops at NUL, and what follows it does not count */
+	CASE("ab\0\xff", "ab", true, "ab"),
+};
+
+static const char *json_escaped(const char *in, size_t n, struct outbuf *b,
+				bool *utf8)
 {
 	b->len = 0;
-	json__escape(b, in, n);
+	*utf8 = json__escape(b, in, n);
 	return str(b);
 }
 
-UNIT_TEST(json_escape_hostile)
+UNIT_TEST(json_escape_table)
 {
 	struct outbuf b = {};
+	bool utf8;
+	size_t i;
 
-	CHECK_EQ_STR(json_escaped("plain", 5, &b), "plain");
-	CHECK_EQ_STR(json_escaped("a\"b\\c", 5, &b), "a\\\"b\\\\\\\\c");
-	/* a real backslash cannot pass for an invalid byte */
-	CHECK_EQ_STR(json_escaped("\\xff", 4, &b), "\\\\\\\\xff");
-	CHECK_EQ_STR(json_escaped("\n\r\t", 3, &b), "\\n\\r\\t");
-	CHECK_EQ_STR(json_escaped("\x01\x1b\x7f", 3, &b),
-		     "\\u0001\\u001b\\u007f");
-	/* invalid UTF-8 becomes the text \xHH */
-	CHECK_EQ_STR(json_escaped("\xff", 1, &b), "\\\\xff");
-	CHECK_EQ_STR(json_escaped("\xc0\xaf", 2, &b), "\\\\xc0\\\\xaf");
-	CHECK_EQ_STR(json_escaped("\xed\xa0\x80", 3, &b),
-		     "\\\\xed\\\\xa0\\\\x80");
-	/* a truncated sequence at the end of the field */
-	CHECK_EQ_STR(json_escaped("ab\xe2\x82", 4, &b), "ab\\\\xe2\\\\x82");
-	/* valid UTF-8 passes unchanged */
-	CHECK_EQ_STR(json_escaped("caf\xc3\xa9 \xe2\x82\xac", 9, &b),
-		     "caf\xc3\xa9 \xe2\x82\xac");
-	/* stops at NUL and at n */
-	CHECK_EQ_STR(json_escaped("ab\0cd", 5, &b), "ab");
-	CHECK_EQ_STR(json_escaped("abcdef", 3, &b), "abc");
+	for (i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		const struct escape_case *c = &escapes[i];
+
+		CHECK_EQ_STR(json_escaped(c->in, c->n, &b, &utf8), c->json);
+		if (utf8 != c->utf8)
+			fprintf(stderr, "  case %zu: utf8 %d\n", i, utf8);
+		CHECK(utf8 == c->utf8);
+		b.len = 0;
+		format__table_escape(&b, c->in, c->n, SIZE_MAX);
+		CHECK_EQ_STR(str(&b), c->table);
+	}
+	/* stops at n */
+	CHECK_EQ_STR(json_escaped("abcdef", 3, &b, &utf8), "abc");
+	CHECK(utf8);
+	CHECK_EQ_STR(json_escaped("ab\xff", 2, &b, &utf8), "ab");
+	CHECK(utf8);
 	outbuf__free(&b);
 }
 
@@ -233,19 +311,21 @@ UNIT_TEST(json_event_no_socket)
 	CHECK(strstr(str(&b), "\"sock_cookie\":null,\"family\":\"ipv6\","
 			      "\"laddr\":\"::1\"") != NULL);
 	CHECK(strstr(str(&b), "\"raddr\":\"2001:db8::5\"") != NULL);
-	CHECK(strstr(str(&b), "\"state\":null,\"netns_name\":null,"
-			      "\"cgroup\":null,\"unit\":null,"
-			      "\"container_id\":null,\"container_runtime\":null,"
-			      "\"pod_uid\":null,\"namespace\":null,\"pod\":null,"
-			      "\"container\":null,\"reason\":null,"
-			      "\"owner_source\":null,\"source\":\"tcp\","
-			      "\"reason_source\":null,\"cause\":null,") != NULL);
+	CHECK(strstr(str(&b),
+		     "\"state\":null,\"netns_name\":null,"
+		     "\"cgroup\":null,\"unit\":null,"
+		     "\"container_id\":null,\"container_runtime\":null,"
+		     "\"pod_uid\":null,\"namespace\":null,\"pod\":null,"
+		     "\"container\":null,\"reason\":null,"
+		     "\"owner_source\":null,\"source\":\"tcp\","
+		     "\"reason_source\":null,\"cause\":null,") != NULL);
 	CHECK(strstr(str(&b), "\"age_ms\":null,\"bytes_sent\":null,") != NULL);
-	CHECK(strstr(str(&b), "\"peer_pid\":null,\"peer_comm\":null,"
-			      "\"idle_ms\":null,\"closed_ago_ms\":null,\"closed_idle_ms\":null,"
-			      "\"exit_signal\":null,\"exit_code\":null,"
-			      "\"oom_killed\":false,"
-			      "\"listener_pid\":null,") != NULL);
+	CHECK(strstr(str(&b),
+		     "\"peer_pid\":null,\"peer_comm\":null,"
+		     "\"idle_ms\":null,\"closed_ago_ms\":null,\"closed_idle_ms\":null,"
+		     "\"exit_signal\":null,\"exit_code\":null,"
+		     "\"oom_killed\":false,"
+		     "\"listener_pid\":null,") != NULL);
 	outbuf__free(&b);
 }
 
@@ -259,10 +339,48 @@ UNIT_TEST(json_event_hostile_comm)
 	sample_record(&r);
 	memcpy(r.ev.comm, "a\"}\n\\\xff\x01zzzzzzzzz", 16);
 	format__json_record(&b, &r, &o);
-	CHECK(strstr(str(&b), "\"comm\":\"a\\\"}\\n\\\\\\\\\\\\xff\\u0001"
+	CHECK(strstr(str(&b), "\"comm\":\"a\\\"}\\n\\\\\xef\xbf\xbd\\u0001"
 			      "zzzzzzzzz\",") != NULL);
+	/* the exact bytes, last */
+	CHECK(strstr(str(&b),
+		     ",\"not_utf8\":{\"comm\":"
+		     "\"61227d0a5cff017a7a7a7a7a7a7a7a7a\"}}\n") != NULL);
 	/* one record, one line */
 	CHECK(strchr(str(&b), '\n') == b.data + b.len - 1);
+	outbuf__free(&b);
+}
+
+/* Every name's bytes, in key order, after the optional keys. */
+UNIT_TEST(json_event_not_utf8_names)
+{
+	static const struct rst_identity ident = {
+		.cgroup = "/sys\\x2d\xff.slice/a\"b",
+		.unit = "ok\\x2d.service",
+	};
+	struct rst_clock clock = { 0 };
+	struct fmt_opts o = { .clock = &clock, .kernel_reason = true };
+	struct outbuf b = {};
+	struct rst_record r;
+	const char *t;
+
+	sample_record(&r);
+	r.ident = &ident;
+	memcpy(r.ev.comm, "\xc0\xaf", 3);
+	r.has_peer = true;
+	r.peer_pid = 7;
+	memcpy(r.peer_comm, "p\xed\xa0\x80", 5);
+	format__json_record(&b, &r, &o);
+	t = str(&b);
+	CHECK(strstr(t, "\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd\",") != NULL);
+	CHECK(strstr(t, "\"cgroup\":\"/sys\\\\x2d\xef\xbf\xbd.slice/a\\\"b\","
+			"\"unit\":\"ok\\\\x2d.service\",") != NULL);
+	CHECK(strstr(t,
+		     "\"peer_comm\":\"p\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\",") !=
+	      NULL);
+	CHECK(strstr(t,
+		     "\"kernel_reason\":null,\"not_utf8\":{\"comm\":\"c0af\","
+		     "\"cgroup\":\"2f7379735c783264ff2e736c6963652f612262\","
+		     "\"peer_comm\":\"70eda080\"}}\n") != NULL);
 	outbuf__free(&b);
 }
 
@@ -310,6 +428,14 @@ UNIT_TEST(json_lost_record_keyed)
 			      "\"pid\":42,\"comm\":\"cli\\\"ent\","
 			      "\"lport\":null,\"rport\":8080,"
 			      "\"source\":\"tcp\"}\n");
+	/* a comm not UTF-8: U+FFFD, and its bytes last */
+	r.comm = (const uint8_t *)"a\\b\xff\0\0\0\0\0\0\0\0\0\0\0\0";
+	b.len = 0;
+	format__json_lost(&b, 2000000000ULL, &r, NULL, &o);
+	CHECK(strstr(str(&b),
+		     "\"pid\":42,\"comm\":\"a\\\\b\xef\xbf\xbd\","
+		     "\"lport\":null,\"rport\":8080,\"source\":\"tcp\","
+		     "\"not_utf8\":{\"comm\":\"615c62ff\"}}\n") != NULL);
 	outbuf__free(&b);
 }
 

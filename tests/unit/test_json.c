@@ -139,11 +139,55 @@ UNIT_TEST(json_strings_escaped)
 	outbuf__lit(&want, "\",\"bounded\":\"abc\",\"stops_at_nul\":\"ab\"}");
 	CHECK_EQ_STR(str(&b), str(&want));
 	CHECK_EQ_STR(str(&b),
-		     "{\"k\\\"ey\":\"a\\\"}\\n\\\\\\\\\\\\xff\\u0001z\","
+		     "{\"k\\\"ey\":\"a\\\"}\\n\\\\\xef\xbf\xbd\\u0001z\","
 		     "\"bounded\":\"abc\",\"stops_at_nul\":\"ab\"}");
 	CHECK(!j.err);
 	outbuf__free(&b);
 	outbuf__free(&want);
+}
+
+/*
+ * Names that are not UTF-8: U+FFFD in the value, and the exact bytes in
+ * hex under "not_utf8", once per object, in the order written.
+ */
+UNIT_TEST(json_not_utf8)
+{
+	static const uint8_t comm[16] = "a\\\xff\xe2\x82";
+	struct outbuf b = {};
+	struct json j;
+
+	json__init(&j, &b);
+	json__begin_object(&j);
+	json__key_bytes_or_null(&j, "comm", true, comm, sizeof(comm));
+	json__key_str_or_null(&j, "unit", "foo\\x2dbar.service");
+	json__key_str_or_null(&j, "cgroup", "/a\nb\"c\x80");
+	json__key_str_or_null(&j, "pod", NULL);
+	json__key_bytes_or_null(&j, "peer_comm", false, comm, sizeof(comm));
+	json__key(&j, "rows");
+	json__begin_array(&j);
+	json__begin_object(&j);
+	json__key_bytes_or_null(&j, "comm", true, "\xc0\xaf", 2);
+	json__put_not_utf8(&j);
+	json__end_object(&j);
+	json__begin_object(&j);
+	json__key_bytes_or_null(&j, "comm", true, "ok", 2);
+	json__put_not_utf8(&j); /* nothing: the last call took the others */
+	json__end_object(&j);
+	json__end_array(&j);
+	json__put_not_utf8(&j);
+	json__end_object(&j);
+	CHECK_EQ_STR(str(&b),
+		     "{\"comm\":\"a\\\\\xef\xbf\xbd\xef\xbf\xbd\","
+		     "\"unit\":\"foo\\\\x2dbar.service\","
+		     "\"cgroup\":\"/a\\nb\\\"c\xef\xbf\xbd\","
+		     "\"pod\":null,\"peer_comm\":null,"
+		     "\"rows\":[{\"comm\":\"\xef\xbf\xbd\xef\xbf\xbd\","
+		     "\"not_utf8\":{\"comm\":\"c0af\"}},{\"comm\":\"ok\"}],"
+		     "\"not_utf8\":{\"comm\":\"615cffe282\","
+		     "\"cgroup\":\"2f610a622263"
+		     "80\"}}");
+	CHECK(!j.err);
+	outbuf__free(&b);
 }
 
 UNIT_TEST(json_or_null)

@@ -91,13 +91,14 @@ UNIT_TEST(summary_counts_and_json)
 	CHECK_EQ_INT(summary__nrows(s), 3);
 	b.len = 0;
 	summary__print_table(s, &b, "04:40:11");
-	CHECK_EQ_STR(str(&b),
-		     "04:40:11: 39 resets\n"
-		     "COUNT DIR      LPORT RPORT COMM             CAUSE\n"
-		     "   23 received 5432  -     -                -\n"
-		     "   12 sent     8080  -     nginx            "
-		     "closed with unread data\n"
-		     "    4 sent     8080  -     nginx            listener closed\n");
+	CHECK_EQ_STR(
+		str(&b),
+		"04:40:11: 39 resets\n"
+		"COUNT DIR      LPORT RPORT COMM             CAUSE\n"
+		"   23 received 5432  -     -                -\n"
+		"   12 sent     8080  -     nginx            "
+		"closed with unread data\n"
+		"    4 sent     8080  -     nginx            listener closed\n");
 	summary__free(s);
 	outbuf__free(&b);
 }
@@ -213,10 +214,12 @@ UNIT_TEST(summary_hostile_strings)
 	summary__print_json(s, &b, "T", 1);
 	t = str(&b);
 	CHECK_EQ_INT(count_char(t, '\n'), 1);
-	CHECK(strstr(t, "\"comm\":\"a\\\"}\\n\\\\\\\\\\\\xff\\u0001"
+	CHECK(strstr(t, "\"comm\":\"a\\\"}\\n\\\\\xef\xbf\xbd\\u0001"
 			"zzzzzzzzz\",") != NULL);
 	CHECK(strstr(t, "\"cause\":\"ccc\\n\\\"ccc") != NULL);
-	CHECK(strstr(t, "ccc\",\"count\":2}]}\n") != NULL);
+	/* the row's exact comm, after its count */
+	CHECK(strstr(t, "ccc\",\"count\":2,\"not_utf8\":{\"comm\":"
+			"\"61227d0a5cff017a7a7a7a7a7a7a7a7a\"}}]}\n") != NULL);
 	summary__free(s);
 	outbuf__free(&b);
 }
@@ -264,10 +267,11 @@ UNIT_TEST(summary_json_structure)
 	t = str(&b);
 	CHECK(json_balanced(t));
 	CHECK(!strncmp(t, head, strlen(head)));
-	CHECK(strstr(t, "{\"direction\":null,\"lport\":3,\"rport\":null,\"comm\":null,"
-			"\"cause\":null,\"count\":1}]}") != NULL);
-	CHECK(strstr(t, "\"comm\":\"x\\\"y\",\"cause\":\"a\\\\\\\\b\"") !=
-	      NULL);
+	CHECK(strstr(t,
+		     "{\"direction\":null,\"lport\":3,\"rport\":null,\"comm\":null,"
+		     "\"cause\":null,\"count\":1}]}") != NULL);
+	CHECK(strstr(t, "\"comm\":\"x\\\"y\",\"cause\":\"a\\\\b\"") != NULL);
+	CHECK(strstr(t, "not_utf8") == NULL);
 	/* nan and negative intervals still give a number */
 	b.len = 0;
 	summary__print_json(s, &b, "T", -1);

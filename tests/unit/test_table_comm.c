@@ -28,5 +28,14 @@ UNIT_TEST(table_comm_cell)
 	/* an escape is never cut: what does not fit is left out */
 	CHECK_EQ_STR(comm_cell(&b, "abcdefgh\n", true, 10), "abcdefgh   ");
 	CHECK_EQ_STR(comm_cell(&b, "a\nb", true, 16), "a\\x0ab           ");
+	/* the kernel cut a character at 15 bytes: its bytes are escaped */
+	CHECK_EQ_STR(comm_cell(&b,
+			       "ab\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+			       "\xf0\x9f\x98\x80\xf0",
+			       true, 16),
+		     "ab\xf0\x9f\x98\x80\xf0\x9f\x98\x80\xf0\x9f\x98\x80"
+		     "\\xf0        ");
+	/* a C1 control (CSI) is escaped whole, never cut */
+	CHECK_EQ_STR(comm_cell(&b, "abcdefg\xc2\x9b", true, 10), "abcdefg    ");
 	outbuf__free(&b);
 }
