@@ -583,8 +583,8 @@ static void metrics__render_locked(struct metrics *m, struct outbuf *b)
 	}
 }
 
-/* Open descriptors, the one that reads them aside; -1 without /proc. */
-static long count_open_fds(void)
+/* Open descriptors, the one that reads them aside. */
+long metrics__open_fds(void)
 {
 	struct dirent *e;
 	long n = 0;
@@ -627,7 +627,7 @@ static void metrics__render_process(const struct metrics *m, struct outbuf *b)
 					 ru.ru_stime.tv_usec) /
 					1e6);
 	}
-	fds = count_open_fds();
+	fds = metrics__open_fds();
 	if (fds >= 0)
 		put_one(b, "process_open_fds", "gauge",
 			"File descriptors this process has open.",

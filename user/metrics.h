@@ -67,6 +67,9 @@ int metrics__set_source(struct metrics *m, const char *source, bool visible);
  */
 void metrics__render(struct metrics *m, struct outbuf *b);
 
+/* Descriptors this process has open; -1 without /proc. */
+long metrics__open_fds(void);
+
 /*
  * Label value @s (NULL: "") as it goes between the quotes: see metrics.c
  * for what is normalised. For the tests, and for anyone who must find a

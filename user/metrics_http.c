@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <dlfcn.h>
 #include <microhttpd.h>
@@ -33,6 +34,7 @@ static struct {
 	__typeof__(&MHD_add_response_header) add_header;
 	__typeof__(&MHD_queue_response) queue_response;
 	__typeof__(&MHD_lookup_connection_value) lookup_value;
+	__typeof__(&MHD_get_connection_info) get_connection_info;
 } mhd;
 
 /* 0, or -1 with what to install in @err. Once; never unloaded. */
@@ -47,6 +49,7 @@ static int mhd_load(char *err, size_t errlen)
 		"MHD_add_response_header",
 		"MHD_queue_response",
 		"MHD_lookup_connection_value",
+		"MHD_get_connection_info",
 	};
 	void **fn = (void **)&mhd;
 	void *h;
@@ -86,6 +89,7 @@ static int mhd_load(char *err, size_t errlen)
 #define MHD_add_response_header (*mhd.add_header)
 #define MHD_queue_response (*mhd.queue_response)
 #define MHD_lookup_connection_value (*mhd.lookup_value)
+#define MHD_get_connection_info (*mhd.get_connection_info)
 #else
 /*
  * make STATIC=1: libmicrohttpd.a is linked in, its GnuTLS replaced by
@@ -102,23 +106,67 @@ static int mhd_load(char *err, size_t errlen)
 /*
  * Scrapers are few and their requests small: anything that holds more
  * connections, or holds them longer, is not one, and should not make
- * rsttrace keep memory or descriptors for it.
+ * rsttrace keep memory or descriptors for it. Past CONNECTION_LIMIT,
+ * clients wait in the listen queue (MHD stops accepting) and are served
+ * as connections close; past PER_IP_CONNECTION_LIMIT from one address,
+ * MHD accepts and closes at once. MHD's timeout is of silence; a client
+ * that trickles its request a byte at a time is cut off by
+ * REQUEST_DEADLINE_S (metrics_server__reap()), so that a few addresses
+ * cannot hold every connection for long.
  */
 #define CONNECTION_TIMEOUT_S 10
+/* from the accept, or the previous answer, to the answer */
+#define REQUEST_DEADLINE_S 10
 #define CONNECTION_LIMIT 64
 #define PER_IP_CONNECTION_LIMIT 8
 /* request line and headers; the exposition itself is not in this pool */
 #define CONNECTION_MEMORY_LIMIT (16 * 1024)
+/*
+ * Descriptors that clients cannot take from the rest of rsttrace: the
+ * output file SIGHUP reopens, the /proc and cgroup reads of enrichment.
+ */
+#define FD_RESERVE 64
+/*
+ * MHD 0.9 retries accept() at once, for ever, when it is out of
+ * descriptors with no connection open ("busy waiting"): this pause, in
+ * its log callback, makes that ten tries a second.
+ */
+#define EMFILE_PAUSE_NS 100000000L
 /* log lines a minute: past that, remote peers could fill stderr */
 #define LOG_BURST 20
 
 #define CONTENT_TYPE_METRICS "text/plain; version=0.0.4; charset=utf-8"
 #define CONTENT_TYPE_TEXT "text/plain; charset=utf-8"
 
+/* What became of connections; MHD's thread alone touches these. */
+struct http_counts {
+	unsigned long long open;
+	unsigned long long served; /* closed after rsttrace answered */
+	unsigned long long dropped; /* closed with no answer of rsttrace */
+	unsigned long long refused; /* closed at once, over a limit */
+};
+
+/* A connection's socket context, in the server's list under conn_lock. */
+struct http_conn {
+	struct http_conn *prev, *next;
+	int fd;
+	time_t since; /* CLOCK_MONOTONIC: the accept or the last answer */
+	bool served; /* rsttrace answered on it */
+	bool cut; /* shut down for taking too long */
+};
+
 struct metrics_server {
 	struct MHD_Daemon *d;
 	struct metrics *m;
 	unsigned int port;
+	unsigned int max_conns;
+	struct http_counts http;
+	/*
+	 * Shared with the event loop's metrics_server__reap(), which only
+	 * ever tries it: held for list updates, never across I/O.
+	 */
+	pthread_mutex_t conn_lock;
+	struct http_conn *conns;
 	pthread_mutex_t log_lock;
 	/*
 	 * While MHD_start_daemon() runs, its messages are held: on failure
@@ -306,6 +354,12 @@ static void metrics_server__log(void *cls, const char *fmt, va_list ap)
 	size_t n, i;
 	int len;
 
+	/* MHD says so and nothing else: neither is an error code */
+	if (strstr(fmt, "reached connection limit"))
+		s->http.refused++;
+	if (strstr(fmt, "limit at FIRST connection"))
+		nanosleep(&(struct timespec){ .tv_nsec = EMFILE_PAUSE_NS },
+			  NULL);
 	len = vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (len < 0)
 		return;
@@ -327,11 +381,118 @@ static void metrics_server__log(void *cls, const char *fmt, va_list ap)
 	pthread_mutex_unlock(&s->log_lock);
 }
 
-static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
-			     const char *body)
+static time_t monotonic_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void conn_start(struct metrics_server *s, struct MHD_Connection *c,
+		       void **ctx)
+{
+	const union MHD_ConnectionInfo *info;
+	struct http_conn *hc;
+
+	s->http.open++;
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	/* without either, MHD's timeout alone applies: no harm */
+	hc = info ? calloc(1, sizeof(*hc)) : NULL;
+	if (!hc)
+		return;
+	hc->fd = info->connect_fd;
+	hc->since = monotonic_s();
+	pthread_mutex_lock(&s->conn_lock);
+	hc->next = s->conns;
+	if (s->conns)
+		s->conns->prev = hc;
+	s->conns = hc;
+	pthread_mutex_unlock(&s->conn_lock);
+	*ctx = hc;
+}
+
+/*
+ * MHD says CLOSED before it closes the socket: once out of the list, the
+ * descriptor is never shut down by metrics_server__reap(), whatever the
+ * number comes to name next.
+ */
+static void conn_end(struct metrics_server *s, struct http_conn *hc)
+{
+	s->http.open--;
+	if (hc && hc->served)
+		s->http.served++;
+	else
+		s->http.dropped++;
+	if (!hc)
+		return;
+	pthread_mutex_lock(&s->conn_lock);
+	if (hc->prev)
+		hc->prev->next = hc->next;
+	else
+		s->conns = hc->next;
+	if (hc->next)
+		hc->next->prev = hc->prev;
+	pthread_mutex_unlock(&s->conn_lock);
+	free(hc);
+}
+
+static void metrics_server__notify(void *cls, struct MHD_Connection *c,
+				   void **ctx,
+				   enum MHD_ConnectionNotificationCode code)
+{
+	struct metrics_server *s = cls;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		conn_start(s, c, ctx);
+		return;
+	}
+	conn_end(s, *ctx);
+	*ctx = NULL;
+}
+
+/* Queue @r on @c: its answer, which restarts its deadline. */
+static enum MHD_Result queue(struct metrics_server *s, struct MHD_Connection *c,
+			     unsigned int status, struct MHD_Response *r)
+{
+	const union MHD_ConnectionInfo *info;
+	struct http_conn *hc;
+	enum MHD_Result ret;
+
+	ret = MHD_queue_response(c, status, r);
+	MHD_destroy_response(r);
+	info = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	hc = info ? info->socket_context : NULL;
+	if (ret == MHD_YES && hc) {
+		pthread_mutex_lock(&s->conn_lock);
+		hc->served = true;
+		hc->since = monotonic_s();
+		pthread_mutex_unlock(&s->conn_lock);
+	}
+	return ret;
+}
+
+void metrics_server__reap(struct metrics_server *s)
+{
+	time_t now = monotonic_s();
+	struct http_conn *hc;
+
+	if (!s || pthread_mutex_trylock(&s->conn_lock))
+		return; /* the next second will do */
+	for (hc = s->conns; hc; hc = hc->next) {
+		if (hc->cut || now - hc->since <= REQUEST_DEADLINE_S)
+			continue;
+		/* MHD sees the end of the stream, and closes it itself */
+		shutdown(hc->fd, SHUT_RDWR);
+		hc->cut = true;
+	}
+	pthread_mutex_unlock(&s->conn_lock);
+}
+
+static enum MHD_Result reply(struct metrics_server *s, struct MHD_Connection *c,
+			     unsigned int status, const char *body)
 {
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	r = MHD_create_response_from_buffer(strlen(body), (void *)body,
 					    MHD_RESPMEM_PERSISTENT);
@@ -341,9 +502,40 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status,
 				CONTENT_TYPE_TEXT);
 	if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
-	ret = MHD_queue_response(c, status, r);
-	MHD_destroy_response(r);
-	return ret;
+	return queue(s, c, status, r);
+}
+
+/* The server's own families; in MHD's thread, as the counting is. */
+static void metrics_server__render(const struct metrics_server *s,
+				   struct outbuf *b)
+{
+	const struct http_counts *h = &s->http;
+
+	outbuf__lit(b, "# HELP rsttrace_metrics_http_connections HTTP "
+		       "connections to the metrics server open now.\n"
+		       "# TYPE rsttrace_metrics_http_connections gauge\n");
+	outbuf__printf(b, "rsttrace_metrics_http_connections %llu\n", h->open);
+	outbuf__lit(b, "# HELP rsttrace_metrics_http_max_connections Most "
+		       "HTTP connections open at once; more wait to be "
+		       "accepted.\n"
+		       "# TYPE rsttrace_metrics_http_max_connections gauge\n");
+	outbuf__printf(b, "rsttrace_metrics_http_max_connections %u\n",
+		       s->max_conns);
+	outbuf__lit(b, "# HELP rsttrace_metrics_http_connections_total HTTP "
+		       "connections closed: served (rsttrace answered), "
+		       "dropped (no answer: silent too long, malformed or "
+		       "oversized, or the client left), refused (over the "
+		       "limit per address).\n"
+		       "# TYPE rsttrace_metrics_http_connections_total "
+		       "counter\n");
+	outbuf__printf(b,
+		       "rsttrace_metrics_http_connections_total{outcome="
+		       "\"served\"} %llu\n"
+		       "rsttrace_metrics_http_connections_total{outcome="
+		       "\"dropped\"} %llu\n"
+		       "rsttrace_metrics_http_connections_total{outcome="
+		       "\"refused\"} %llu\n",
+		       h->served, h->dropped, h->refused);
 }
 
 static enum MHD_Result reply_metrics(struct metrics_server *s,
@@ -351,12 +543,12 @@ static enum MHD_Result reply_metrics(struct metrics_server *s,
 {
 	struct outbuf b = {};
 	struct MHD_Response *r;
-	enum MHD_Result ret;
 
 	metrics__render(s->m, &b);
+	metrics_server__render(s, &b);
 	if (b.oom) {
 		outbuf__free(&b);
-		return reply(c, MHD_HTTP_INTERNAL_SERVER_ERROR,
+		return reply(s, c, MHD_HTTP_INTERNAL_SERVER_ERROR,
 			     "rsttrace: out of memory\n");
 	}
 	/* MHD frees it with free(), as outbuf__free() would */
@@ -368,9 +560,7 @@ static enum MHD_Result reply_metrics(struct metrics_server *s,
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 				CONTENT_TYPE_METRICS);
-	ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-	MHD_destroy_response(r);
-	return ret;
+	return queue(s, c, MHD_HTTP_OK, r);
 }
 
 static bool has_body(struct MHD_Connection *c)
@@ -404,10 +594,10 @@ metrics_server__handle(void *cls, struct MHD_Connection *c, const char *url,
 		*req = s;
 		if (strcmp(method, MHD_HTTP_METHOD_GET) &&
 		    strcmp(method, MHD_HTTP_METHOD_HEAD))
-			return reply(c, MHD_HTTP_METHOD_NOT_ALLOWED,
+			return reply(s, c, MHD_HTTP_METHOD_NOT_ALLOWED,
 				     "rsttrace: only GET and HEAD\n");
 		if (has_body(c))
-			return reply(c, MHD_HTTP_CONTENT_TOO_LARGE,
+			return reply(s, c, MHD_HTTP_CONTENT_TOO_LARGE,
 				     "rsttrace: no request body, please\n");
 		return MHD_YES;
 	}
@@ -416,15 +606,45 @@ metrics_server__handle(void *cls, struct MHD_Connection *c, const char *url,
 	if (!strcmp(url, "/metrics"))
 		return reply_metrics(s, c);
 	if (!strcmp(url, "/"))
-		return reply(c, MHD_HTTP_OK,
+		return reply(s, c, MHD_HTTP_OK,
 			     "rsttrace: the metrics are at /metrics\n");
-	return reply(c, MHD_HTTP_NOT_FOUND,
+	return reply(s, c, MHD_HTTP_NOT_FOUND,
 		     "rsttrace: not found; the metrics are at /metrics\n");
+}
+
+/*
+ * Each connection holds a descriptor: at most what leaves FD_RESERVE to
+ * the rest of rsttrace, the soft RLIMIT_NOFILE raised towards the hard
+ * one first where it is short.
+ */
+static unsigned int metrics_server__max_conns(void)
+{
+	long used = metrics__open_fds();
+	struct rlimit rl;
+	rlim_t want;
+
+	if (used < 0 || getrlimit(RLIMIT_NOFILE, &rl))
+		return CONNECTION_LIMIT;
+	want = (rlim_t)used + CONNECTION_LIMIT + FD_RESERVE;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max != RLIM_INFINITY &&
+					      rl.rlim_max < want ?
+				      rl.rlim_max :
+				      want;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= want)
+		return CONNECTION_LIMIT;
+	if (rl.rlim_cur <= (rlim_t)used + FD_RESERVE)
+		return 1;
+	return (unsigned int)(rl.rlim_cur - (rlim_t)used - FD_RESERVE);
 }
 
 static void metrics_server__free(struct metrics_server *s)
 {
 	outbuf__free(&s->start_log);
+	pthread_mutex_destroy(&s->conn_lock);
 	pthread_mutex_destroy(&s->log_lock);
 	free(s);
 }
@@ -457,8 +677,23 @@ struct metrics_server *metrics_server__start(const char *listen,
 		free(s);
 		return NULL;
 	}
+	e = pthread_mutex_init(&s->conn_lock, NULL);
+	if (e) {
+		snprintf(err, errlen, "rsttrace: --metrics %s: %s", shown,
+			 strerror(e));
+		pthread_mutex_destroy(&s->log_lock);
+		free(s);
+		return NULL;
+	}
 	s->m = m;
 	s->starting = true;
+	s->max_conns = metrics_server__max_conns();
+	if (s->max_conns < CONNECTION_LIMIT)
+		fprintf(stderr,
+			"rsttrace: metrics: at most %u connections at once, "
+			"not %d: RLIMIT_NOFILE (LimitNOFILE=) leaves no more "
+			"descriptors\n",
+			s->max_conns, CONNECTION_LIMIT);
 
 	/*
 	 * MHD_USE_AUTO: epoll rather than select(), which cannot watch a
@@ -482,10 +717,10 @@ struct metrics_server *metrics_server__start(const char *listen,
 		flags, (uint16_t)a.port, NULL, NULL, metrics_server__handle, s,
 		MHD_OPTION_EXTERNAL_LOGGER, metrics_server__log, s,
 		MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&a.ss,
+		MHD_OPTION_NOTIFY_CONNECTION, metrics_server__notify, s,
 		MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned int)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-		(unsigned int)CONNECTION_LIMIT,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+		s->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
 		(unsigned int)PER_IP_CONNECTION_LIMIT,
 		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
 		(size_t)CONNECTION_MEMORY_LIMIT, MHD_OPTION_END);

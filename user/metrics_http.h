@@ -34,6 +34,14 @@ struct metrics_server *metrics_server__start(const char *listen,
 /* Whether @listen is an address start() takes: 0, or -EINVAL with why. */
 int metrics_server__check(const char *listen, char *why, size_t whylen);
 unsigned int metrics_server__port(const struct metrics_server *s);
+/*
+ * Shuts down the connections that have had no answer within 10 s of
+ * their accept or their previous answer (MHD's own timeout is of
+ * silence, which a client trickling bytes never reaches). Once a second,
+ * from the event loop: it never waits for the server's thread, and
+ * leaves it to the next call when that holds the list. NULL is fine.
+ */
+void metrics_server__reap(struct metrics_server *s);
 /* Closes the connections and joins the thread; NULL is fine. */
 void metrics_server__stop(struct metrics_server *s);
 

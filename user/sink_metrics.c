@@ -236,6 +236,7 @@ static void metrics_tick(void *st, const struct pipe_env *env, uint64_t now_ns,
 	struct metrics_sink *ms = st;
 
 	pending_flush(ms);
+	metrics_server__reap(ms->srv);
 	metrics__set_totals(ms->m, ms->events,
 			    env->lost ? lost__total(env->lost) : 0,
 			    env->out ? env->out->dropped + env->out->unwritten :
