@@ -34,6 +34,7 @@ if [ -n "${SANITIZER_LOGS:-}" ]; then
 	# and exit status 86 fails the test that ran it
 	export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:exitcode=86"
 	export LSAN_OPTIONS="exitcode=86"
+	export RSTTRACE_SANITIZED=1
 fi
 
 # add_counts LABEL FILE RC [NAME]: add "LABEL: N passed, M failed" from FILE;

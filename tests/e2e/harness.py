@@ -54,6 +54,10 @@ RSTTRACE = os.environ.get("RSTTRACE", os.path.join(REPO, "rsttrace"))
 # (the owner store of kernels before 5.11, on any kernel)
 EXTRA_ARGS = shlex.split(os.environ.get("RSTTRACE_EXTRA_ARGS", ""))
 SCHEMA_PATH = os.path.join(REPO, "user", "rsttrace.schema.json")
+# RSTTRACE_SANITIZED=1 (make test SANITIZE=1): the binary is built with ASan,
+# whose shadow memory and quarantine of freed blocks make its resident
+# memory no measure of rsttrace's
+SANITIZED = os.environ.get("RSTTRACE_SANITIZED") == "1"
 PYTHON = "/usr/bin/python3"
 ACTOR = os.path.join(HERE, "actor.py")
 

@@ -44,10 +44,11 @@ def make(*args):
     if not writable_repo():
         raise Skip("the repository is read-only here (make vmtest's guest): "
                    "make %s is tested on the host" % args[0])
-    # not the variables of a make above (make test SANITIZE=1 passes them
-    # down in MAKEFLAGS): the install tree and package are of the plain build
+    # not the variables of a make above (make test SANITIZE=1 exports
+    # them, and MAKEFLAGS): the install tree and package are of the plain
+    # build
     env = {k: v for k, v in os.environ.items()
-           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+           if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "SANITIZE", "STATIC")}
     return ok(["make", "-s", "--no-print-directory"] + list(args), env=env)
 
 
