@@ -580,14 +580,41 @@ static bool probe_attach(struct loader *l, const struct probe *pr,
 	return false;
 }
 
-/* What a probe of @kind needs first; -1: none, -2: cannot be had. */
-static int probe_prepare(const struct probe *pr)
+/*
+ * Classic tracepoints take their ids from tracefs: one line saying how to
+ * get it. Asked for by --acceptor, it is an error; chosen, a warning.
+ */
+static int say_no_tracefs(const struct loader *l, const struct probe *pr,
+			  int err)
+{
+	bool forced = l->cfg->acceptor & pr->hook;
+	char hook[32];
+
+	features__acceptor_names(pr->hook, hook, sizeof(hook));
+	fprintf(stderr,
+		"rsttrace: %s %s: its tracepoints need tracefs, which is not "
+		"at /sys/kernel/tracing and cannot be mounted there (%s): "
+		"mount it first (mount -t tracefs nodev /sys/kernel/tracing; "
+		"in a container, mount the host's /sys/kernel/tracing, or "
+		"give it CAP_SYS_ADMIN)%s\n",
+		forced ? "--acceptor" : "warning: acceptor hook", hook,
+		strerror(-err), forced ? "" : "; going on without it");
+	return forced ? -3 : -2;
+}
+
+/*
+ * What a probe of @kind needs first; -1: none, -2: cannot be had, -3:
+ * cannot be had and was asked for.
+ */
+static int probe_prepare(const struct loader *l, const struct probe *pr)
 {
 	char err[256];
 	int fd;
 
-	if (pr->kind == PROBE_TRACEFS)
-		return features__mount_tracefs() ? -1 : -2;
+	if (pr->kind == PROBE_TRACEFS) {
+		fd = features__mount_tracefs();
+		return fd ? say_no_tracefs(l, pr, fd) : -1;
+	}
 	if (pr->kind != PROBE_CGROUP)
 		return -1;
 	/* getpeername runs for every socket below the cgroup v2 root */
@@ -607,8 +634,11 @@ static void record_source(struct loader *l, const struct probe *pr)
 		l->src.netfilter = true;
 }
 
-/* The one loop over the optional probes: a failure costs visibility. */
-static void attach_probes(struct loader *l)
+/*
+ * The one loop over the optional probes: a failure costs visibility, but
+ * for a hook --acceptor asked for that cannot be had. Returns 0 or -1.
+ */
+static int attach_probes(struct loader *l)
 {
 	unsigned int i;
 	int fd;
@@ -620,7 +650,9 @@ static void attach_probes(struct loader *l)
 		if (pr->kind == PROBE_ON_DEMAND || !p ||
 		    !bpf_program__autoload(p))
 			continue;
-		fd = probe_prepare(pr);
+		fd = probe_prepare(l, pr);
+		if (fd == -3)
+			return -1;
 		if (fd == -2)
 			continue;
 		if (probe_attach(l, pr, fd))
@@ -633,6 +665,7 @@ static void attach_probes(struct loader *l)
 		if (fd >= 0)
 			close(fd);
 	}
+	return 0;
 }
 
 int loader__attach(struct loader *l)
@@ -644,7 +677,8 @@ int loader__attach(struct loader *l)
 			strerror(-err));
 		return err;
 	}
-	attach_probes(l);
+	if (attach_probes(l))
+		return -1;
 	if (!l->src.acceptor)
 		fprintf(stderr,
 			"rsttrace: warning: no acceptor hook attached: "
