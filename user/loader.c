@@ -635,11 +635,37 @@ static void record_source(struct loader *l, const struct probe *pr)
 }
 
 /*
+ * Kprobes the kernel would not attach for want of privilege: before 5.x
+ * their perf events take CAP_SYS_ADMIN, not CAP_PERFMON (5.10 does), so
+ * a container given CAP_BPF and CAP_PERFMON alone loses them. One line.
+ */
+static void warn_denied(const struct loader *l, uint32_t denied)
+{
+	char names[512] = "";
+	size_t n = 0;
+	unsigned int i;
+
+	if (!denied)
+		return;
+	for (i = 0; i < ARRAY_SIZE(probes) && n < sizeof(names); i++)
+		if (denied & (1u << i))
+			n += snprintf(names + n, sizeof(names) - n, "%s%s",
+				      n ? ", " : "", probes[i].progs[0]);
+	fprintf(stderr,
+		"rsttrace: warning: Linux %s refused to attach %s (permission "
+		"denied): its kprobes need CAP_SYS_ADMIN, not only "
+		"CAP_PERFMON; give it to see what they add (see -V), going on "
+		"without them\n",
+		l->feat->release, names);
+}
+
+/*
  * The one loop over the optional probes: a failure costs visibility, but
  * for a hook --acceptor asked for that cannot be had. Returns 0 or -1.
  */
 static int attach_probes(struct loader *l)
 {
+	uint32_t denied = 0;
 	unsigned int i;
 	int fd;
 
@@ -662,9 +688,12 @@ static int attach_probes(struct loader *l)
 				"rsttrace: warning: cannot attach the "
 				"getpeername hook to the cgroup v2 root: %s\n",
 				strerror(errno));
+		else if (errno == EACCES || errno == EPERM)
+			denied |= 1u << i;
 		if (fd >= 0)
 			close(fd);
 	}
+	warn_denied(l, denied);
 	return 0;
 }
 
