@@ -452,10 +452,17 @@ def hostile_no_privileges(stack):
                    "--"] + rsttrace_cmd("--json"),
                   ["runs as root without CAP_BPF (or CAP_SYS_ADMIN)", "--cap-add BPF"],
                   "root without CAP_BPF and CAP_SYS_ADMIN")
-    refused_start(["unshare", "-U", "-r"] + rsttrace_cmd("--json"),
-                  ["runs in a user namespace", "uid 0 here is uid 0 on the host",
-                   "grants no BPF", "--privileged", "hostUsers: false"],
-                  "root in a user namespace")
+    userns = subprocess.run(["unshare", "-U", "-r", "true"], stdin=subprocess.DEVNULL,
+                            capture_output=True, timeout=60)
+    if userns.returncode:
+        # unshare(CLONE_NEWUSER) is refused in a chroot (make vmtest's suite)
+        skip_part("no user namespace can be made here (%s): rsttrace in one is not tried",
+                  userns.stderr.decode(errors="replace").strip())
+    else:
+        refused_start(["unshare", "-U", "-r"] + rsttrace_cmd("--json"),
+                      ["runs in a user namespace", "uid 0 here is uid 0 on the host",
+                       "grants no BPF", "--privileged", "hostUsers: false"],
+                      "root in a user namespace")
     refused_start(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--"]
                   + rsttrace_cmd("--json"),
                   ["must run as root", "CAP_BPF", "sudo"], "a plain user")
@@ -475,32 +482,36 @@ def hostile_no_btf(stack):
 
 @test("hostile_no_tracefs")
 def hostile_no_tracefs(stack):
-    """tracefs and debugfs hidden under empty tmpfs mounts, and no
-    CAP_SYS_ADMIN to mount them: rsttrace needs them only for the accept()
-    syscall tracepoints. It starts and names owners as usual; asked for
-    --acceptor syscalls it says how to mount tracefs, in one line."""
+    """tracefs and debugfs hidden under empty tmpfs mounts: rsttrace needs
+    them only for the accept() syscall tracepoints. It starts as on any
+    host and names owners; without CAP_SYS_ADMIN too (a container given
+    CAP_BPF and CAP_PERFMON), kprobes a kernel refuses are said in one
+    warning; asked for --acceptor syscalls it says how to mount tracefs."""
     port, = free_ports(1)
-    tr = Tracer()
-    tr.args = in_private_mounts(HIDE_TRACEFS, *(NO_SYS_ADMIN + tr.args))
-    stack.callback(tr.kill)
-    tr.start()
-    p = proc(stack, b"rst-notracefs")
-    s = refuse(p, 4, port, "r")
-    tr.wait_on((s, "received"), what="a reset without tracefs")
-    tr.stop()
-    lines = startup_lines(tr)
-    if "syscalls" in caps()["acceptor_attached"]:
-        hit = [l for l in lines if "warning: acceptor hook syscalls" in l]
-        check(len(hit) == 1 and "mount -t tracefs nodev /sys/kernel/tracing" in hit[0],
-              "no tracefs, the syscalls hook chosen: no warning with the mount command: %r",
-              lines)
-    else:
-        check(startup_shape(lines) == startup_shape(caps()["startup"]),
-              "no tracefs: start-up lines differ from a start with it:\n%s\nwith it:\n%s",
-              "\n".join(lines), "\n".join(caps()["startup"]))
-    quiet_after(tr, "no tracefs")
-    expect(one_on(tr.records(), "refused", s, "received"), "refused connect, no tracefs",
-           **owner_fields(p, "connect"))
+    quiet = startup_shape(caps()["startup"])
+    for tag, wrap in (("no tracefs", []), ("no tracefs, no CAP_SYS_ADMIN", NO_SYS_ADMIN)):
+        tr = Tracer()
+        tr.args = in_private_mounts(HIDE_TRACEFS, *(wrap + tr.args))
+        stack.callback(tr.kill)
+        tr.start()
+        p = proc(stack, b"rst-notracefs")
+        s = refuse(p, 4, port, "r")
+        tr.wait_on((s, "received"), what="a reset, %s" % tag)
+        tr.stop()
+        lines = startup_lines(tr)
+        denied = [l for l in lines if "its kprobes need CAP_SYS_ADMIN" in l]
+        if denied:
+            check(wrap and caps()["kprobes"] and len(denied) == 1 and
+                  "going on without them" in denied[0],
+                  "%s: a warning about kprobes where none is due: %r", tag, lines)
+            info("%s: %s" % (tag, denied[0]))
+        else:
+            check(startup_shape(lines) == quiet,
+                  "%s: start-up lines differ from a start with it:\n%s\nwith it:\n%s",
+                  tag, "\n".join(lines), "\n".join(caps()["startup"]))
+        quiet_after(tr, tag)
+        expect(one_on(tr.records(), "refused", s, "received"), "refused connect, %s" % tag,
+               **owner_fields(p, "connect"))
     if "syscalls" not in caps()["acceptor_offered"]:
         skip_part("this kernel offers no accept() syscall tracepoints: --acceptor "
                   "syscalls is not tried")
