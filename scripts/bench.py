@@ -6,7 +6,8 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
   bench.py [--rounds N] [--storm-resets N] [--churn-seconds S] [--quick]
            [--scale N,...] [--scale-ringbuf SIZE] [--cpu-fractions F,...]
            [--drain-limit S] [--baseline PATH] [--outputs-resets N]
-           [--only stats|churn|scale|contention|outputs] [-o FILE]
+           [--seed-procs N] [--seed-conns N]
+           [--only stats|churn|scale|contention|outputs|seed] [-o FILE]
 
 1. Reset storm: tests/bench/rstload makes N resets on loopback as fast as
    it can (refused connects and aborted connections, several threads), with
@@ -55,6 +56,16 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
    after each run: whole JSON lines only, their bytes those rsttrace wrote
    (/proc/PID/io wchar, its stderr apart; with rotation, the rest rotated
    away), the storm's resets found in them.
+
+9. Seeding at start-up (--only seed, not part of the full run):
+   tests/bench/rstload procs keeps --seed-conns established loopback
+   connections (default 50000: 100,000 sockets) in --seed-procs processes
+   (default 10000), each holding both ends of its own; rsttrace starts
+   beside it and, alternating round by round, on the idle host: start-up
+   (exec to "Tracing"), peak RSS (VmHWM), each loaded as a ratio to idle,
+   medians. Then 100 of the processes, spread over the set, abort their
+   connections: each reset, sent and received, must name that process as
+   the socket's owner, "seeded".
 
 --baseline PATH adds "rsttrace-base", an older rsttrace build run with the
 same arguments (but no --acceptor), beside rsttrace in phases 2, 6 and 7.
@@ -1029,6 +1040,135 @@ def outputs_phase(args, results):
                 outputs_run(name, exe, extra, "%d-%s" % (r, slug), args))
 
 
+class Procs:
+    """rstload procs: @conns connections held by @nprocs processes, both
+    ends of each in one; MAP: "PID CLIENT_PORT SERVER_PORT" lines."""
+
+    def __init__(self, nprocs, conns, tag):
+        self.map = os.path.join(WORK, "procs-%s.map" % tag)
+        self.errpath = os.path.join(WORK, "procs-%s.err" % tag)
+        with open(self.errpath, "wb") as err:
+            self.proc = subprocess.Popen(
+                [RSTLOAD, "procs", "-p", str(nprocs), "-c", str(conns), "-o", self.map],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err, text=True)
+        line = self.proc.stdout.readline()
+        try:
+            self.ready = json.loads(line)
+        except ValueError:
+            self.kill()
+            raise BenchError("rstload procs failed: %s" % (
+                open(self.errpath).read().strip() or line))
+        if self.ready.get("failed"):
+            self.kill()
+            raise BenchError("rstload procs: %s" % self.ready.get("first_error"))
+        self.conns = {}
+        with open(self.map) as f:
+            for line in f:
+                pid, cport, sport = map(int, line.split())
+                self.conns.setdefault(pid, []).append((cport, sport))
+
+    def abort(self, pid):
+        """Process @pid aborts its connections; back once it has."""
+        self.proc.stdin.write("abort %d\n" % pid)
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if line.strip() != "aborted %d" % pid:
+            raise BenchError("rstload procs: abort %d: %r" % (pid, line))
+
+    def end(self):
+        self.proc.stdin.close()
+        self.proc.stdout.read()
+        self.proc.wait()
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def seed_owners(tr, procs, pids):
+    """Of the resets of @pids' connections (a sent and a received one each),
+    those that name the process as the owner, "seeded"."""
+    want = {}
+    for pid in pids:
+        for cport, sport in procs.conns[pid]:
+            want[("sent", cport, sport)] = pid
+            want[("received", sport, cport)] = pid
+    right = wrong = 0
+    for r in tr.records():
+        if r.get("type") != "reset":
+            continue
+        pid = want.pop((r["direction"], r["lport"], r["rport"]), None)
+        if pid is None:
+            continue
+        if r["pid"] == pid and r["owner_source"] == "seeded":
+            right += 1
+        else:
+            wrong += 1
+    return {"sampled": right + wrong + len(want), "right": right, "wrong": wrong,
+            "missing": len(want)}
+
+
+def seed_run(loaded, tag, args):
+    """rsttrace started on the idle host, or beside rstload procs (then 100
+    of its processes abort their connections)."""
+    procs = Procs(args.seed_procs, args.seed_conns, tag) if loaded else None
+    try:
+        with traced("rsttrace", tag, quiet=1.0) as tr:
+            res = {"loaded": loaded, "startup_ms": tr.startup_ms}
+            if procs:
+                pids = sorted(procs.conns)
+                sample = pids[::max(1, len(pids) // 100)][:100]
+                for pid in sample:
+                    procs.abort(pid)
+        res["peak_rss_kb"] = tr.hwm_kb
+        if procs:
+            res.update(procs=len(procs.conns), conns=sum(map(len, procs.conns.values())),
+                       setup_s=procs.ready["seconds"], **seed_owners(tr, procs, sample))
+            procs.end()
+    finally:
+        if procs:
+            procs.kill()
+    return res
+
+
+def seed_phase(args, results):
+    for r in range(args.rounds):
+        for loaded in rotated([False, True], r):
+            log("seed round %d: %s" % (r + 1, "%d processes, %d connections" % (
+                args.seed_procs, args.seed_conns) if loaded else "idle"))
+            results["seed"].append(seed_run(loaded, "seed%d-%s" % (
+                r, "loaded" if loaded else "idle"), args))
+
+
+def report_seed(results, p):
+    runs = results.get("seed")
+    if not runs:
+        return
+    par = results["params"]
+    idle = [r for r in runs if not r["loaded"]]
+    busy = [r for r in runs if r["loaded"]]
+    p("9. Seeding: rsttrace started beside %d processes holding %d connections (%d "
+      "sockets), and on the idle host, alternating, %d rounds, medians" % (
+          par["seed_procs"], par["seed_conns"], 2 * par["seed_conns"], par["rounds"]))
+    summ = results["summary"]["seed"] = {}
+    for k, unit, div in (("startup_ms", "ms", 1), ("peak_rss_kb", "MB", 1024)):
+        a, b = med(r[k] for r in idle), med(r[k] for r in busy)
+        summ[k] = {"idle": a, "loaded": b, "ratio": b / a}
+        p("   %-12s idle %8.1f %s, loaded %8.1f %s (%.2f); runs: %s / %s" % (
+            k, a / div, unit, b / div, unit, b / a,
+            ", ".join("%.1f" % (r[k] / div) for r in idle),
+            ", ".join("%.1f" % (r[k] / div) for r in busy)))
+    right = sum(r["right"] for r in busy)
+    sampled = sum(r["sampled"] for r in busy)
+    summ.update(owners_right=right, owners_sampled=sampled)
+    p("   owners after a reset (100 processes a run, both ends of each connection): "
+      "%d of %d named right, owner_source \"seeded\": %s" % (
+          right, sampled, mark(right == sampled)))
+    p("   setup of the processes: %s s a run" % ", ".join(
+        "%.0f" % r["setup_s"] for r in busy))
+
+
 def fmt_rate(v):
     return "%.2f M/s" % (v / 1e6) if v >= 1e6 else "%.0f k/s" % (v / 1e3)
 
@@ -1046,7 +1186,7 @@ def report(results):
     """The table: each section whose figures @results holds."""
     parts = []
     for section in (report_storm, report_churn, report_stats, report_user, report_startup,
-                    report_scale, report_contention, report_outputs):
+                    report_scale, report_contention, report_outputs, report_seed):
         lines = []
         section(results, lines.append)
         if lines:
@@ -1392,19 +1532,26 @@ def parse_args():
                     help="one short round of each (a smoke test of the benchmark)")
     ap.add_argument("--outputs-resets", type=int, default=100000, metavar="N",
                     help="resets a run in the outputs phase (default 100000)")
-    ap.add_argument("--only", choices=["stats", "churn", "scale", "contention", "outputs"],
-                    help="only the in-kernel cost, the churn, the scale, the contention "
-                    "or the outputs phase (for working on the BPF programs)")
+    ap.add_argument("--seed-procs", type=int, default=10000, metavar="N",
+                    help="processes holding connections in the seed phase (default 10000)")
+    ap.add_argument("--seed-conns", type=int, default=50000, metavar="N",
+                    help="connections they hold, both ends each (default 50000)")
+    ap.add_argument("--only", choices=["stats", "churn", "scale", "contention", "outputs",
+                                       "seed"],
+                    help="only the in-kernel cost, the churn, the scale, the contention, "
+                    "the outputs or the seed phase (for working on the BPF programs)")
     ap.add_argument("-o", "--output", default=os.path.join(WORK, "results.json"))
     args = ap.parse_args()
     if args.quick:
         args.rounds, args.storm_resets, args.churn_seconds = 1, 20000, 2
         args.outputs_resets = 20000
+        args.seed_procs, args.seed_conns = 1000, 5000
     if args.scale is None:
         args.scale = [2000] if args.quick else [10000, 50000, 100000]
     if args.cpu_fractions is None:
         args.cpu_fractions = [0.2] if args.quick else [0.5, 0.2, 0.1]
-    for name in ("rounds", "storm_resets", "churn_seconds", "threads", "outputs_resets"):
+    for name in ("rounds", "storm_resets", "churn_seconds", "threads", "outputs_resets",
+                 "seed_procs", "seed_conns"):
         if getattr(args, name) < 1:
             ap.error("--%s %d: want at least 1" % (name.replace("_", "-"), getattr(args, name)))
     if args.baseline and not os.access(args.baseline, os.X_OK):
@@ -1479,6 +1626,7 @@ def main():
                           "scale": args.scale, "scale_ringbuf": args.scale_ringbuf,
                           "cpu_fractions": args.cpu_fractions, "drain_limit": args.drain_limit,
                           "outputs_resets": args.outputs_resets,
+                          "seed_procs": args.seed_procs, "seed_conns": args.seed_conns,
                           "baseline": BASELINE, "only": args.only,
                           "cpus": os.cpu_count(), "kernel": os.uname().release},
                "summary": {}}
@@ -1493,7 +1641,8 @@ def main():
             {"churn": lambda: churn_phase(args, results, tcpstates=False),
              "scale": lambda: scale_phase(args, results),
              "contention": lambda: contention_phase(args, results),
-             "outputs": lambda: outputs_phase(args, results)}[args.only]()
+             "outputs": lambda: outputs_phase(args, results),
+             "seed": lambda: seed_phase(args, results)}[args.only]()
         else:
             full_run(args, results)
     except BenchError as e:

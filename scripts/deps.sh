@@ -49,6 +49,9 @@ test)
 	want dpkg-dev 'command -v dpkg-shlibdeps'
 	want bash-completion 'test -e /usr/share/bash-completion/bash_completion'
 	want systemd 'command -v systemd-analyze'
+	# hostile_proc_churn: thousands of short-lived processes (static
+	# busybox forks ten times as fast as Python)
+	want busybox-static 'test -x /bin/busybox' '! ldd /bin/busybox'
 	;;
 vmtest)
 	# make vmtest: boots Debian kernels under QEMU (scripts/vmtest/)

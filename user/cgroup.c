@@ -325,3 +325,146 @@ int cgroup__walk(const struct cgroup_tree *t,
 		return -errno;
 	return walk_dir(&w, fd, 0, 0);
 }
+
+/* A memory limit in bytes from @dir/@file; 0: none ("max", or too big). */
+static unsigned long long read_limit(const char *dir, const char *file)
+{
+	char path[4096 + 64], buf[64];
+	unsigned long long v;
+	FILE *f;
+	int n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fscanf(f, "%63s", buf);
+	fclose(f);
+	if (n != 1 || sscanf(buf, "%llu", &v) != 1)
+		return 0;
+	/* v1 says "no limit" with a page-rounded LLONG_MAX */
+	return v >= 1ULL << 62 ? 0 : v;
+}
+
+struct memcg_find {
+	const char *cgpath; /* from /proc/self/cgroup */
+	bool v1;
+	char dir[4096]; /* the cgroup's directory under its mount */
+	size_t mountlen; /* where the mount's part of dir ends */
+	bool found;
+};
+
+/* @cgpath below the mount of @root at @dir, if it is below it. */
+static bool memcg_under(struct memcg_find *m, const char *root, const char *dir)
+{
+	size_t rl = strcmp(root, "/") ? strlen(root) : 0;
+	const char *rest = m->cgpath + rl;
+
+	if (strncmp(m->cgpath, root, rl) || (*rest && *rest != '/') ||
+	    strlen(dir) + strlen(rest) >= sizeof(m->dir))
+		return false;
+	m->mountlen = strlen(dir);
+	memcpy(m->dir, dir, m->mountlen);
+	strcpy(m->dir + m->mountlen, rest);
+	m->found = true;
+	return true;
+}
+
+static bool memcg_v2_mount(const char *root, const char *dir, void *ctx)
+{
+	return memcg_under(ctx, root, dir);
+}
+
+/* The v1 memory hierarchy's mount, by hand: cgroup2_mounts() is v2's. */
+static void memcg_v1_mount(struct memcg_find *m)
+{
+	char *line = NULL, *f[5], *sep, *p;
+	FILE *mi = fopen("/proc/self/mountinfo", "re");
+	size_t cap = 0;
+	int i;
+
+	if (!mi)
+		return;
+	while (!m->found && getline(&line, &cap, mi) > 0) {
+		sep = strstr(line, " - cgroup ");
+		if (!sep || !strstr(sep, ",memory") || !strchr(sep + 10, ' '))
+			continue;
+		p = line;
+		for (i = 0; i < 5 && p; i++) {
+			f[i] = p;
+			p = strchr(p, ' ');
+			if (p)
+				*p++ = '\0';
+		}
+		if (i < 5)
+			continue;
+		unescape_field(f[3]);
+		unescape_field(f[4]);
+		memcg_under(m, f[3], f[4]);
+	}
+	free(line);
+	fclose(mi);
+}
+
+/* rsttrace's memory cgroup from /proc/self/cgroup: v2's, or v1's. */
+static bool memcg_own(char *path, size_t len, bool *v1)
+{
+	char *line = NULL, *p;
+	FILE *f = fopen("/proc/self/cgroup", "re");
+	size_t cap = 0;
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (getline(&line, &cap, f) > 0) {
+		line[strcspn(line, "\n")] = '\0';
+		p = strchr(line, ':');
+		if (!p || !strchr(p + 1, ':'))
+			continue;
+		/* v1's memory line wins: that is where the limit is then */
+		if (!strncmp(p, ":memory:", 8) || strstr(p, ",memory:")) {
+			snprintf(path, len, "%s", strchr(p + 1, ':') + 1);
+			*v1 = found = true;
+			break;
+		}
+		if (!strncmp(line, "0::", 3)) {
+			snprintf(path, len, "%s", line + 3);
+			found = true;
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+int cgroup__memory_limit(unsigned long long *limit, char *where, size_t len)
+{
+	char cgpath[4096], *slash;
+	struct memcg_find m = { .cgpath = cgpath };
+	const char *file;
+	unsigned long long v;
+
+	*limit = 0;
+	if (!memcg_own(cgpath, sizeof(cgpath), &m.v1))
+		return -1;
+	if (m.v1)
+		memcg_v1_mount(&m);
+	else
+		cgroup2_mounts(memcg_v2_mount, &m);
+	if (!m.found)
+		return -1;
+	file = m.v1 ? "memory.limit_in_bytes" : "memory.max";
+	/* the lowest limit on the way up to the mount's root */
+	for (;;) {
+		v = read_limit(m.dir, file);
+		if (v && (!*limit || v < *limit)) {
+			*limit = v;
+			snprintf(where, len, "%s/%s", m.dir, file);
+		}
+		slash = strrchr(m.dir, '/');
+		if (!slash || (size_t)(slash - m.dir) < m.mountlen)
+			break;
+		*slash = '\0';
+	}
+	return *limit ? 0 : -1;
+}

@@ -54,4 +54,12 @@ int cgroup__walk(const struct cgroup_tree *t,
 		 int (*fn)(const char *path, uint64_t id, void *ctx),
 		 void *ctx);
 
+/*
+ * The lowest memory limit between rsttrace's own memory cgroup (v2's
+ * memory.max, or v1's memory.limit_in_bytes) and the root of the mount
+ * that shows it, and the file that sets it in @where. Returns 0, or -1
+ * when there is no limit or no way to tell.
+ */
+int cgroup__memory_limit(unsigned long long *limit, char *where, size_t len);
+
 #endif /* __CGROUP_H */

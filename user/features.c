@@ -297,13 +297,13 @@ int features__parse_acceptor(const char *arg, uint32_t *hooks, char *err,
 	}
 }
 
-bool features__mount_tracefs(void)
+int features__mount_tracefs(void)
 {
 	if (access(TRACEFS "/events", F_OK) == 0)
-		return true;
+		return 0;
 	if (mount("tracefs", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY)
-		return false;
-	return access(TRACEFS "/events", F_OK) == 0;
+		return -errno;
+	return access(TRACEFS "/events", F_OK) ? -errno : 0;
 }
 
 /* False where creating any map is refused: probes would answer "no". */

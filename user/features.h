@@ -89,8 +89,8 @@ void features__probe(struct features *f, const struct btf *btf);
  */
 int features__nf_reset_args(const struct btf *vmlinux, const char *release,
 			    bool may_load);
-/* Make sure tracefs is mounted; classic tracepoints need it. */
-bool features__mount_tracefs(void);
+/* Make sure tracefs is mounted; classic tracepoints need it. 0 or -errno. */
+int features__mount_tracefs(void);
 void features__print(const struct features *f, bool legacy, FILE *out);
 /* Which sources are active and which resets this kernel cannot show. */
 void features__print_sources(const struct features *f,

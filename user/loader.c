@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/resource.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "args.h"
@@ -72,8 +73,18 @@ _Static_assert(ARRAY_SIZE(probes) <= 32, "loader.refused bits");
 static struct {
 	char names[8][64];
 	unsigned int n;
+	char map[64]; /* the map libbpf could not create, "" if none */
 	bool verbose;
 } load_log;
+
+/* "libbpf: map 'NAME': failed to create: ..." names the map. */
+static void note_failed_map(const char *msg)
+{
+	const char *p = strstr(msg, "map '");
+
+	if (p && strstr(msg, "failed to create") && !load_log.map[0])
+		sscanf(p, "map '%63[^']'", load_log.map);
+}
 
 static void note_failed_prog(const char *fmt, va_list ap)
 {
@@ -82,6 +93,7 @@ static void note_failed_prog(const char *fmt, va_list ap)
 	unsigned int i;
 
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	note_failed_map(msg);
 	/* "libbpf: prog 'NAME': BPF program load failed: ..." and the like */
 	p = strstr(msg, "prog '");
 	if (!p ||
@@ -344,6 +356,152 @@ static int set_filters(struct loader *l)
 	return 0;
 }
 
+/* Kernel memory a map takes once created, roughly; 0 if by use. */
+static unsigned long long map_bytes(const struct bpf_map *m)
+{
+	unsigned long long n = bpf_map__max_entries(m);
+	unsigned long long k = (bpf_map__key_size(m) + 7) & ~7ULL;
+	unsigned long long v = (bpf_map__value_size(m) + 7) & ~7ULL;
+	int ncpu = libbpf_num_possible_cpus();
+
+	switch (bpf_map__type(m)) {
+	case BPF_MAP_TYPE_RINGBUF:
+		return n;
+	case BPF_MAP_TYPE_SK_STORAGE:
+		return 0; /* per socket, as sockets come */
+	case BPF_MAP_TYPE_ARRAY:
+		return n * v;
+	case BPF_MAP_TYPE_PERCPU_ARRAY:
+		return n * v * (ncpu > 0 ? ncpu : 1);
+	case BPF_MAP_TYPE_PERCPU_HASH:
+	case BPF_MAP_TYPE_LRU_PERCPU_HASH:
+		v *= ncpu > 0 ? ncpu : 1;
+		break;
+	default:
+		break;
+	}
+	if (bpf_map__map_flags(m) & BPF_F_NO_PREALLOC)
+		return 0;
+	/* a hash element's header, then key and value */
+	return n * (48 + k + v);
+}
+
+static unsigned long long maps_bytes(const struct loader *l)
+{
+	unsigned long long sum = 0;
+	const struct bpf_map *m;
+
+	bpf_object__for_each_map(m, l->skel->obj) {
+		if (bpf_map__autocreate(m))
+			sum += map_bytes(m);
+	}
+	return sum;
+}
+
+static unsigned long long mib_up(unsigned long long bytes)
+{
+	return (bytes + (1 << 20) - 1) >> 20;
+}
+
+/*
+ * Whether this kernel charges BPF memory to RLIMIT_MEMLOCK: before 5.11,
+ * whose memory cgroup accounting came with bpf_ktime_get_coarse_ns() (the
+ * test libbpf makes too). A probe that cannot even load says yes.
+ */
+static bool charges_memlock(void)
+{
+	return libbpf_probe_bpf_helper(BPF_PROG_TYPE_CGROUP_SKB,
+				       BPF_FUNC_ktime_get_coarse_ns, NULL) != 1;
+}
+
+/* What failed to load, in words: "BPF map NAME (N entries, about N MB)". */
+static void what_failed(const struct loader *l, char *buf, size_t len)
+{
+	const struct bpf_map *m = NULL;
+
+	if (load_log.map[0])
+		m = bpf_object__find_map_by_name(l->skel->obj, load_log.map);
+	if (!m)
+		snprintf(buf, len, "BPF programs and maps");
+	else if (bpf_map__type(m) == BPF_MAP_TYPE_RINGBUF)
+		snprintf(buf, len, "the BPF ring buffer (%llu MB)",
+			 mib_up(map_bytes(m)));
+	else
+		snprintf(buf, len, "BPF map %s (%u entries, about %llu MB)",
+			 load_log.map, bpf_map__max_entries(m),
+			 mib_up(map_bytes(m)));
+}
+
+/* The ring buffer failed: --ringbuf-size is the knob. */
+static const char *smaller_ring(void)
+{
+	return strcmp(load_log.map, "events") ?
+		       "" :
+		       ", or give a smaller --ringbuf-size";
+}
+
+/* Out of memory: the memory cgroup's limit, or the host's memory. */
+static void say_nomem(const struct loader *l)
+{
+	char what[160], where[4096];
+	unsigned long long limit;
+
+	what_failed(l, what, sizeof(what));
+	if (!cgroup__memory_limit(&limit, where, sizeof(where)))
+		fprintf(stderr,
+			"rsttrace: cannot create %s: out of memory in its "
+			"memory cgroup, limited to %llu MB by %s: raise that "
+			"limit by about %llu MB, its maps' size (the "
+			"container's memory limit, MemoryMax= of a systemd "
+			"unit)%s\n",
+			what, limit >> 20, where, mib_up(maps_bytes(l)),
+			smaller_ring());
+	else
+		fprintf(stderr,
+			"rsttrace: cannot create %s: the kernel is out of "
+			"memory (its maps need about %llu MB): free some%s\n",
+			what, mib_up(maps_bytes(l)), smaller_ring());
+}
+
+/* Before 5.11, BPF memory counts against RLIMIT_MEMLOCK. */
+static bool say_memlock(const struct loader *l)
+{
+	char what[160];
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_MEMLOCK, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    !charges_memlock())
+		return false;
+	what_failed(l, what, sizeof(what));
+	fprintf(stderr,
+		"rsttrace: cannot create %s: RLIMIT_MEMLOCK is %llu KiB and "
+		"Linux %s charges BPF memory to it: raise it (ulimit -l "
+		"unlimited; LimitMEMLOCK=infinity in a systemd unit; docker "
+		"run --ulimit memlock=-1), or give rsttrace CAP_SYS_RESOURCE "
+		"to raise it itself\n",
+		what, (unsigned long long)rl.rlim_cur >> 10, l->feat->release);
+	return true;
+}
+
+/* A refusal for want of memory is no refusal of a program. */
+static bool out_of_memory(int err)
+{
+	struct rlimit rl;
+
+	return err == -ENOMEM ||
+	       (err == -EPERM && !getrlimit(RLIMIT_MEMLOCK, &rl) &&
+		rl.rlim_cur != RLIM_INFINITY && charges_memlock());
+}
+
+static void say_load_failed(const struct loader *l, int err)
+{
+	if (err == -ENOMEM)
+		say_nomem(l);
+	else if (err != -EPERM || !say_memlock(l))
+		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
+			load_hint(err, l->src.legacy_owners));
+}
+
 int loader__load(struct loader *l)
 {
 	int err = 0, tries;
@@ -353,8 +511,9 @@ int loader__load(struct loader *l)
 				"programs: legacy owner store\n");
 	for (tries = 0; tries < 4; tries++) {
 		load_log.n = 0;
+		load_log.map[0] = '\0';
 		err = rsttrace_bpf__load(l->skel);
-		if (!err || !refuse_failed(l))
+		if (!err || out_of_memory(err) || !refuse_failed(l))
 			break;
 		rsttrace_bpf__destroy(l->skel);
 		err = loader__open(l);
@@ -362,8 +521,7 @@ int loader__load(struct loader *l)
 			return err;
 	}
 	if (err) {
-		fprintf(stderr, "rsttrace: cannot load BPF programs: %s\n",
-			load_hint(err, l->src.legacy_owners));
+		say_load_failed(l, err);
 		return err;
 	}
 	warn_refused(l);
@@ -422,14 +580,41 @@ static bool probe_attach(struct loader *l, const struct probe *pr,
 	return false;
 }
 
-/* What a probe of @kind needs first; -1: none, -2: cannot be had. */
-static int probe_prepare(const struct probe *pr)
+/*
+ * Classic tracepoints take their ids from tracefs: one line saying how to
+ * get it. Asked for by --acceptor, it is an error; chosen, a warning.
+ */
+static int say_no_tracefs(const struct loader *l, const struct probe *pr,
+			  int err)
+{
+	bool forced = l->cfg->acceptor & pr->hook;
+	char hook[32];
+
+	features__acceptor_names(pr->hook, hook, sizeof(hook));
+	fprintf(stderr,
+		"rsttrace: %s %s: its tracepoints need tracefs, which is not "
+		"at /sys/kernel/tracing and cannot be mounted there (%s): "
+		"mount it first (mount -t tracefs nodev /sys/kernel/tracing; "
+		"in a container, mount the host's /sys/kernel/tracing, or "
+		"give it CAP_SYS_ADMIN)%s\n",
+		forced ? "--acceptor" : "warning: acceptor hook", hook,
+		strerror(-err), forced ? "" : "; going on without it");
+	return forced ? -3 : -2;
+}
+
+/*
+ * What a probe of @kind needs first; -1: none, -2: cannot be had, -3:
+ * cannot be had and was asked for.
+ */
+static int probe_prepare(const struct loader *l, const struct probe *pr)
 {
 	char err[256];
 	int fd;
 
-	if (pr->kind == PROBE_TRACEFS)
-		return features__mount_tracefs() ? -1 : -2;
+	if (pr->kind == PROBE_TRACEFS) {
+		fd = features__mount_tracefs();
+		return fd ? say_no_tracefs(l, pr, fd) : -1;
+	}
 	if (pr->kind != PROBE_CGROUP)
 		return -1;
 	/* getpeername runs for every socket below the cgroup v2 root */
@@ -449,9 +634,38 @@ static void record_source(struct loader *l, const struct probe *pr)
 		l->src.netfilter = true;
 }
 
-/* The one loop over the optional probes: a failure costs visibility. */
-static void attach_probes(struct loader *l)
+/*
+ * Kprobes the kernel would not attach for want of privilege: before 5.x
+ * their perf events take CAP_SYS_ADMIN, not CAP_PERFMON (5.10 does), so
+ * a container given CAP_BPF and CAP_PERFMON alone loses them. One line.
+ */
+static void warn_denied(const struct loader *l, uint32_t denied)
 {
+	char names[512] = "";
+	size_t n = 0;
+	unsigned int i;
+
+	if (!denied)
+		return;
+	for (i = 0; i < ARRAY_SIZE(probes) && n < sizeof(names); i++)
+		if (denied & (1u << i))
+			n += snprintf(names + n, sizeof(names) - n, "%s%s",
+				      n ? ", " : "", probes[i].progs[0]);
+	fprintf(stderr,
+		"rsttrace: warning: Linux %s refused to attach %s (permission "
+		"denied): its kprobes need CAP_SYS_ADMIN, not only "
+		"CAP_PERFMON; give it to see what they add (see -V), going on "
+		"without them\n",
+		l->feat->release, names);
+}
+
+/*
+ * The one loop over the optional probes: a failure costs visibility, but
+ * for a hook --acceptor asked for that cannot be had. Returns 0 or -1.
+ */
+static int attach_probes(struct loader *l)
+{
+	uint32_t denied = 0;
 	unsigned int i;
 	int fd;
 
@@ -462,7 +676,9 @@ static void attach_probes(struct loader *l)
 		if (pr->kind == PROBE_ON_DEMAND || !p ||
 		    !bpf_program__autoload(p))
 			continue;
-		fd = probe_prepare(pr);
+		fd = probe_prepare(l, pr);
+		if (fd == -3)
+			return -1;
 		if (fd == -2)
 			continue;
 		if (probe_attach(l, pr, fd))
@@ -472,9 +688,13 @@ static void attach_probes(struct loader *l)
 				"rsttrace: warning: cannot attach the "
 				"getpeername hook to the cgroup v2 root: %s\n",
 				strerror(errno));
+		else if (errno == EACCES || errno == EPERM)
+			denied |= 1u << i;
 		if (fd >= 0)
 			close(fd);
 	}
+	warn_denied(l, denied);
+	return 0;
 }
 
 int loader__attach(struct loader *l)
@@ -486,7 +706,8 @@ int loader__attach(struct loader *l)
 			strerror(-err));
 		return err;
 	}
-	attach_probes(l);
+	if (attach_probes(l))
+		return -1;
 	if (!l->src.acceptor)
 		fprintf(stderr,
 			"rsttrace: warning: no acceptor hook attached: "

@@ -305,6 +305,19 @@ int metrics_server__check(const char *listen, char *why, size_t whylen)
 	return parse_listen(listen, &a, why, whylen);
 }
 
+/* What to do about a port that cannot be had. */
+static const char *listen_hint(int e)
+{
+	if (e == EADDRINUSE)
+		return " (another rsttrace, or another server, has it: stop it "
+		       "or give another --metrics port)";
+	if (e == EACCES)
+		return " (a port below 1024 needs CAP_NET_BIND_SERVICE)";
+	if (e == EADDRNOTAVAIL)
+		return " (no interface of this host has that address)";
+	return "";
+}
+
 /*
  * After MHD failed, the bind as MHD does it, for its errno: MHD only says
  * why in its log, in its own words.
@@ -733,8 +746,8 @@ struct metrics_server *metrics_server__start(const char *listen,
 		e = probe_bind(&a);
 		if (e)
 			snprintf(err, errlen,
-				 "rsttrace: --metrics %s: cannot listen: %s",
-				 shown, strerror(e));
+				 "rsttrace: --metrics %s: cannot listen: %s%s",
+				 shown, strerror(e), listen_hint(e));
 		else
 			snprintf(err, errlen,
 				 "rsttrace: --metrics %s: cannot start the "

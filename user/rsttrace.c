@@ -17,8 +17,10 @@
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 #include <linux/capability.h>
+#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -63,24 +65,93 @@ struct tracer {
 	bool done;
 };
 
-/* Root, or the capabilities that loading and seeding need. */
-static bool has_privileges(void)
+/* The effective capability set; 0 if capget() fails. */
+static uint64_t effective_caps(void)
 {
 	struct __user_cap_header_struct hdr = {
 		.version = _LINUX_CAPABILITY_VERSION_3,
 	};
 	struct __user_cap_data_struct data[2] = {};
-	int need[] = { CAP_BPF, CAP_PERFMON, CAP_SYS_PTRACE, CAP_SYS_ADMIN };
-	unsigned int i;
 
-	if (geteuid() == 0)
-		return true;
 	if (syscall(SYS_capget, &hdr, data))
+		return 0;
+	return (uint64_t)data[1].effective << 32 | data[0].effective;
+}
+
+static bool has_cap(uint64_t caps, int cap)
+{
+	return caps >> cap & 1;
+}
+
+/*
+ * A user namespace of its own (a rootless or user-namespaced container):
+ * the host's maps every uid to itself. Says how in @how.
+ */
+static bool in_user_ns(char *how, size_t len)
+{
+	unsigned long inside, outside, count;
+	FILE *f = fopen("/proc/self/uid_map", "re");
+	int n;
+
+	if (!f)
 		return false;
-	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
-		if (!(data[need[i] / 32].effective & (1u << (need[i] % 32))))
-			return false;
+	n = fscanf(f, "%lu %lu %lu", &inside, &outside, &count);
+	fclose(f);
+	if (n == 3 && !inside && !outside && count == 4294967295UL)
+		return false;
+	if (n == 3 && geteuid() >= inside && geteuid() - inside < count)
+		snprintf(how, len, "uid %u here is uid %lu on the host",
+			 (unsigned int)geteuid(),
+			 outside + (geteuid() - inside));
+	else
+		snprintf(how, len, "uid %u here is no uid on the host",
+			 (unsigned int)geteuid());
 	return true;
+}
+
+/*
+ * Root, or the capabilities that loading and seeding need; else one line
+ * saying which are missing and where to give them. Returns true if ok.
+ */
+static bool check_privileges(void)
+{
+	uint64_t caps = effective_caps();
+	bool admin = has_cap(caps, CAP_SYS_ADMIN);
+	bool load = (admin || has_cap(caps, CAP_BPF)) &&
+		    (admin || has_cap(caps, CAP_PERFMON));
+	bool bpf = has_cap(caps, CAP_BPF), perfmon = has_cap(caps, CAP_PERFMON);
+	char how[96];
+
+	if (in_user_ns(how, sizeof(how))) {
+		fprintf(stderr,
+			"rsttrace: runs in a user namespace (%s: a rootless or "
+			"user-namespaced container), where the kernel grants "
+			"no BPF: run it in the host's user namespace, as root "
+			"(docker or podman run --privileged, not rootless; "
+			"Kubernetes: securityContext.privileged: true, without "
+			"hostUsers: false)\n",
+			how);
+		return false;
+	}
+	if (geteuid() == 0 && !load) {
+		fprintf(stderr,
+			"rsttrace: runs as root without %s%s%s (or "
+			"CAP_SYS_ADMIN) in its capabilities: give them "
+			"(docker run --privileged, or --cap-add BPF --cap-add "
+			"PERFMON --cap-add SYS_ADMIN --cap-add SYS_PTRACE; "
+			"Kubernetes: securityContext.privileged: true; "
+			"systemd: CapabilityBoundingSet=)\n",
+			bpf ? "" : "CAP_BPF", !bpf && !perfmon ? " and " : "",
+			perfmon ? "" : "CAP_PERFMON");
+		return false;
+	}
+	if (geteuid() == 0 ||
+	    (load && has_cap(caps, CAP_SYS_PTRACE) && bpf && perfmon && admin))
+		return true;
+	fprintf(stderr, "rsttrace: must run as root (or with CAP_BPF, "
+			"CAP_PERFMON, CAP_SYS_PTRACE and CAP_SYS_ADMIN): try "
+			"sudo rsttrace\n");
+	return false;
 }
 
 /*
@@ -287,19 +358,42 @@ static struct btf *detect(struct tracer *t)
 	return vmlinux;
 }
 
+/*
+ * No /sys/kernel/btf/vmlinux: a kernel built without BTF has no
+ * /sys/kernel/btf in its sysfs; anything else hides the kernel's sysfs.
+ */
+static void say_no_btf(const struct features *f)
+{
+	struct statfs sfs;
+	bool sysfs = !statfs("/sys/kernel", &sfs) && sfs.f_type == SYSFS_MAGIC;
+
+	if (sysfs &&
+	    (statfs("/sys/kernel/btf", &sfs) ? errno == ENOENT :
+					       sfs.f_type == SYSFS_MAGIC))
+		fprintf(stderr,
+			"rsttrace: no kernel BTF at /sys/kernel/btf/vmlinux: "
+			"this kernel (%s) was built without "
+			"CONFIG_DEBUG_INFO_BTF=y: run a kernel built with it "
+			"(Debian 11+, Ubuntu 20.10+, RHEL 8.2+, Fedora)\n",
+			f->release);
+	else
+		fprintf(stderr,
+			"rsttrace: no kernel BTF at /sys/kernel/btf/vmlinux: "
+			"something other than the kernel's sysfs is mounted "
+			"there (a container?): mount the host's "
+			"(docker run -v /sys/kernel/btf:/sys/kernel/btf:ro, "
+			"or --privileged; Kubernetes: a hostPath volume "
+			"/sys/kernel/btf)\n");
+}
+
 /* What must hold before anything is loaded: 0, 1, or 2 (bad argument). */
 static int prepare(struct tracer *t, const struct btf *vmlinux)
 {
 	const struct rst_config *cfg = t->cfg;
 	char msg[1024], path[4096];
 
-	if (!has_privileges()) {
-		fprintf(stderr,
-			"rsttrace: must run as root (or with CAP_BPF, "
-			"CAP_PERFMON, CAP_SYS_PTRACE and CAP_SYS_ADMIN): try "
-			"sudo rsttrace\n");
+	if (!check_privileges())
 		return 1;
-	}
 	if (cfg->user &&
 	    privdrop__lookup(&t->priv, cfg->user, msg, sizeof(msg))) {
 		fprintf(stderr, "rsttrace: %s\n", msg);
@@ -335,11 +429,7 @@ static int prepare(struct tracer *t, const struct btf *vmlinux)
 		fprintf(stderr, "rsttrace: only the cgroup %s (id %llu)\n",
 			path, (unsigned long long)t->ld.cgroup_id);
 	if (!vmlinux) {
-		fprintf(stderr,
-			"rsttrace: no kernel BTF at /sys/kernel/btf/vmlinux: "
-			"this kernel (%s) was built without "
-			"CONFIG_DEBUG_INFO_BTF=y\n",
-			t->feat.release);
+		say_no_btf(&t->feat);
 		return 1;
 	}
 	if (!t->feat.ringbuf) {

@@ -31,6 +31,19 @@
  *	every connection from the client side (SO_LINGER 0: one reset
  *	received by each worker's socket) and prints a JSON line ("phase":
  *	"done", the counts). Any failure kills every worker and client.
+ *   rstload procs -p PROCS -c CONNS -o MAPFILE
+ *	PROCS forked processes holding CONNS established loopback
+ *	connections between them, both ends of each in the same process
+ *	(2 * CONNS sockets), spread over PROCS_LISTENERS listeners of this
+ *	process on 127.0.0.1 so that the 4-tuples do not run out of
+ *	ephemeral ports. Each process's connections are made first, then
+ *	it is forked with them; nothing else holds them. MAPFILE gets "PID
+ *	CLIENT_PORT SERVER_PORT" lines. Prints a JSON line ("phase":"ready",
+ *	the setup time); then each stdin line "abort PID" makes that process
+ *	abort its connections from the client end (SO_LINGER 0: a reset sent
+ *	and one received, both its own sockets), answered "aborted PID N";
+ *	at the end of stdin every process is killed and a JSON line
+ *	("phase":"done") printed.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -264,7 +277,8 @@ static void usage(void)
 	fprintf(stderr,
 		"usage: rstload storm [-t THREADS] [-n RESETS] [-a ABORT_PERCENT]\n"
 		"       rstload churn [-t THREADS] [-d SECONDS]\n"
-		"       rstload hold -c CONNS [-w WORKERS] [-a addr|null] -o MAPFILE\n");
+		"       rstload hold -c CONNS [-w WORKERS] [-a addr|null] -o MAPFILE\n"
+		"       rstload procs -p PROCS -c CONNS -o MAPFILE\n");
 	exit(2);
 }
 
@@ -864,6 +878,205 @@ static int hold_main(int argc, char **argv)
 	return h.first_errno ? 1 : 0;
 }
 
+/*
+ * procs: many small processes, each holding its own connections, as a
+ * host full of services looks to rsttrace's seeding at start-up.
+ */
+#define PROCS_LISTENERS 16 /* each gets CONNS / 16 < 28,000 ephemeral ports */
+#define PROCS_MAX 30000
+#define PROCS_MAX_EACH 200
+
+struct procs {
+	unsigned long nprocs, conns;
+	int listener[PROCS_LISTENERS];
+	uint16_t lport[PROCS_LISTENERS]; /* host order */
+	pid_t *pid;
+	int ack; /* children's acks: their client ports, then abort bytes */
+};
+
+static volatile sig_atomic_t procs_abort;
+
+static void procs_on_usr1(int sig)
+{
+	procs_abort = sig;
+}
+
+/* Connection k of the whole set goes to listener k % PROCS_LISTENERS. */
+static int procs_connect(const struct procs *p, unsigned long k, int *cfd,
+			 int *sfd, uint16_t *cport)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(a);
+	int l = k % PROCS_LISTENERS;
+
+	a.sin_port = htons(p->lport[l]);
+	*cfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (*cfd < 0 || connect(*cfd, (struct sockaddr *)&a, sizeof(a)))
+		return errno;
+	/* nobody else connects meanwhile: the connection just made */
+	*sfd = accept(p->listener[l], NULL, NULL);
+	if (*sfd < 0 || getsockname(*cfd, (struct sockaddr *)&a, &len))
+		return errno;
+	*cport = ntohs(a.sin_port);
+	return 0;
+}
+
+/* A child: holds the connections it was forked with until SIGUSR1. */
+static void procs_child(struct procs *p, const int *cfd, unsigned long n)
+{
+	struct linger lg = { 1, 0 };
+	sigset_t usr1, old;
+	unsigned long i;
+	char one = 1;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, &old);
+	signal(SIGUSR1, procs_on_usr1);
+	for (i = 0; i < PROCS_LISTENERS; i++)
+		close(p->listener[i]);
+	while (!procs_abort)
+		sigsuspend(&old);
+	for (i = 0; i < n; i++) {
+		setsockopt(cfd[i], SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		close(cfd[i]);
+	}
+	write_full(p->ack, &one, 1);
+	for (;;)
+		pause();
+}
+
+static void procs_kill(const struct procs *p, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		kill(p->pid[i], SIGKILL);
+	for (i = 0; i < n; i++)
+		waitpid(p->pid[i], NULL, 0);
+}
+
+static void close_all(const int *fds, unsigned long n)
+{
+	unsigned long i;
+
+	for (i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+}
+
+/*
+ * Each child's connections are made here, then it is forked with them and
+ * our copies are closed: the child is their only holder, and children do
+ * not wait for one another.
+ */
+static int procs_start(struct procs *p, FILE *map)
+{
+	int cfd[PROCS_MAX_EACH], sfd[PROCS_MAX_EACH], fds[2], err = 0;
+	uint16_t cport[PROCS_MAX_EACH];
+	unsigned long i, j, first = 0, n;
+
+	if (pipe(fds))
+		return errno;
+	p->ack = fds[1];
+	for (i = 0; i < p->nprocs && !err; i++) {
+		n = p->conns / p->nprocs + (i < p->conns % p->nprocs);
+		memset(cfd, -1, sizeof(cfd));
+		memset(sfd, -1, sizeof(sfd));
+		for (j = 0; j < n && !err; j++)
+			err = procs_connect(p, first + j, &cfd[j], &sfd[j],
+					    &cport[j]);
+		p->pid[i] = err ? -1 : fork();
+		if (!err && p->pid[i] < 0)
+			err = errno;
+		if (!err && !p->pid[i])
+			procs_child(p, cfd, n);
+		close_all(cfd, n);
+		close_all(sfd, n);
+		for (j = 0; j < n && !err; j++)
+			fprintf(map, "%d %u %u\n", (int)p->pid[i], cport[j],
+				p->lport[(first + j) % PROCS_LISTENERS]);
+		first += n;
+	}
+	if (err) {
+		procs_kill(p, i - 1);
+		return err;
+	}
+	p->ack = fds[0];
+	close(fds[1]);
+	return 0;
+}
+
+static int procs_main(int argc, char **argv)
+{
+	struct procs p = { .nprocs = 1000, .conns = 5000 };
+	const char *mapfile = NULL;
+	struct sockaddr_in a;
+	char line[64], one;
+	unsigned long i;
+	double t0, t1;
+	int opt, err, pid;
+	FILE *map;
+
+	while ((opt = getopt(argc, argv, "p:c:o:")) != -1) {
+		switch (opt) {
+		case 'p':
+			p.nprocs = parse_num("process count", optarg, 1,
+					     PROCS_MAX);
+			break;
+		case 'c':
+			p.conns = parse_num("connection count", optarg, 1,
+					    PROCS_MAX * PROCS_MAX_EACH);
+			break;
+		case 'o':
+			mapfile = optarg;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || !mapfile ||
+	    p.conns > p.nprocs * PROCS_MAX_EACH)
+		usage();
+	map = fopen(mapfile, "w");
+	p.pid = calloc(p.nprocs, sizeof(*p.pid));
+	if (!map || !p.pid) {
+		fprintf(stderr, "rstload: %s: %s\n", mapfile, strerror(errno));
+		return 1;
+	}
+	for (i = 0; i < PROCS_LISTENERS; i++) {
+		p.listener[i] = listen_any(&a);
+		p.lport[i] = ntohs(a.sin_port);
+	}
+	signal(SIGPIPE, SIG_IGN);
+	t0 = now_s();
+	err = procs_start(&p, map);
+	t1 = now_s();
+	fclose(map);
+	if (err) {
+		printf("{\"phase\":\"ready\",\"failed\":1,\"first_error\":"
+		       "\"%s\"}\n",
+		       strerror(err));
+		return 1;
+	}
+	printf("{\"phase\":\"ready\",\"procs\":%lu,\"conns\":%lu,"
+	       "\"seconds\":%.3f,\"failed\":0}\n",
+	       p.nprocs, p.conns, t1 - t0);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin)) {
+		if (sscanf(line, "abort %d", &pid) != 1 || kill(pid, SIGUSR1) ||
+		    read_full(p.ack, &one, 1))
+			break;
+		printf("aborted %d\n", pid);
+		fflush(stdout);
+	}
+	procs_kill(&p, p.nprocs);
+	printf("{\"phase\":\"done\"}\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct worker w[MAX_THREADS];
@@ -881,6 +1094,10 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "hold")) {
 		optind = 2;
 		return hold_main(argc, argv);
+	}
+	if (!strcmp(argv[1], "procs")) {
+		optind = 2;
+		return procs_main(argc, argv);
 	}
 	if (!strcmp(argv[1], "storm"))
 		churn = false;

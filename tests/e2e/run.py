@@ -45,6 +45,7 @@ import test_metrics  # noqa: E402,F401
 import test_operate  # noqa: E402,F401
 import test_install  # noqa: E402,F401
 import test_docs  # noqa: E402,F401
+import test_hostile  # noqa: E402,F401
 
 
 class Timeout(harness.TestFailure):
