@@ -1155,7 +1155,8 @@ static __always_inline void event_tcp_info(struct rst_event *ev,
 	ev->unsent = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_nxt);
 	ev->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
 	ev->retrans = BPF_CORE_READ(tp, total_retrans);
-	ev->idle_ms = idle_ms(tp);
+	/* no data yet, and no time set: it would read as the uptime */
+	ev->idle_ms = ev->state == TCP_SYN_SENT ? RST_IDLE_NONE : idle_ms(tp);
 }
 
 /* Owner, state and identity of a full socket; returns its cgroup. */

@@ -1446,15 +1446,18 @@ def accept_source():
 
 def received_fields(state, prev_state, infer=False):
     """What a reset received in `state` means to the owning application."""
+    idle = {}
     if state == "SYN_SENT":
         cause, err = "peer refused connection", "ECONNREFUSED"
+        # no data has gone either way: no idle time (not the uptime)
+        idle = dict(idle_ms=None)
     elif state == "ESTABLISHED":
         cause, err = "peer reset established connection", "ECONNRESET"
     else:
         cause = "peer reset connection in %s" % state
         err = "EPIPE" if state == "CLOSE_WAIT" else "ECONNRESET"
     return dict(direction="received", source="tcp", state=state, prev_state=prev_state,
-                cause=cause, errno=err, **reason_fields(None, infer))
+                cause=cause, errno=err, **idle, **reason_fields(None, infer))
 
 
 # --------------------------------------------------------------------------
