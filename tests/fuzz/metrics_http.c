@@ -192,5 +192,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	label(s);
 	free(s);
 	request(data, size);
+	/* as the event loop does, here while MHD's thread may hold the list */
+	metrics_server__reap(server);
 	return 0;
 }
