@@ -5,6 +5,7 @@
 #   make test       build, then run unit and end-to-end tests (as root)
 #   make check      make test, then the suite on 5.10 and 6.1 under QEMU (CI)
 #   make bench      measure cost and completeness (as root, idle machine)
+#   make fuzz       the libFuzzer targets of tests/fuzz, 60 s in all
 #   make vmtest     the tests on other kernels under QEMU
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this machine's BTF
 #   make V=1        show the commands
@@ -218,6 +219,17 @@ check: rsttrace $(OUTPUT)/unit_tests rsttrace-static test-deps
 	$(Q)RSTTRACE_STATIC=./rsttrace-static tests/run.sh
 	$(Q)$(MAKE) --no-print-directory vmtest KERNELS="$(CHECK_KERNELS)"
 	$(Q)tests/vmtest/interrupt.sh
+
+# make fuzz: the libFuzzer targets of tests/fuzz/, built with clang and
+# its fuzzer, address and undefined sanitizers into $(OUTPUT)/fuzz, each
+# run on a copy of its seed corpus (scripts/fuzz.sh). FUZZ_SECONDS is the
+# total time, split evenly over the targets (default 60);
+# FUZZ_TARGETS="format seed" runs only those.
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz: $(SKEL) $(VERSION_H)
+	$(Q)scripts/deps.sh fuzz
+	$(Q)FUZZ_SECONDS=$(FUZZ_SECONDS) scripts/fuzz.sh $(FUZZ_TARGETS)
 
 # make install: the binary, man page, JSON Schema, systemd unit, sysusers.d
 # file, bash completion and a logrotate example under PREFIX (and DESTDIR,

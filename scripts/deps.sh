@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what rsttrace needs to build (deps.sh build) or to run its tests
-# (deps.sh test), its kernel matrix (deps.sh vmtest) or its benchmark
-# (deps.sh bench), from Debian/Ubuntu packages, when it is missing.
+# (deps.sh test), its kernel matrix (deps.sh vmtest), its benchmark
+# (deps.sh bench) or its fuzz targets (deps.sh fuzz), from Debian/Ubuntu
+# packages, when it is missing.
 set -euo pipefail
 
 need=()
@@ -71,8 +72,14 @@ bench)
 	want libbpf-tools 'test -x /usr/sbin/tcpstates'
 	want bpftrace 'command -v bpftrace'
 	;;
+fuzz)
+	# make fuzz: clang's libFuzzer and sanitizer runtimes
+	want clang-14 'command -v clang-14'
+	want libclang-rt-14-dev \
+		'test -e /usr/lib/llvm-14/lib/clang/14*/lib/linux/libclang_rt.fuzzer-$(uname -m).a'
+	;;
 *)
-	echo "usage: $0 build|test|vmtest|bench|memcheck" >&2
+	echo "usage: $0 build|test|vmtest|bench|memcheck|fuzz" >&2
 	exit 2
 	;;
 esac

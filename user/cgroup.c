@@ -61,39 +61,51 @@ static void unescape_field(char *s)
 }
 
 /*
+ * Fields are separated by single spaces; the optional ones end at " - ",
+ * after which the filesystem type comes.
+ */
+bool cgroup__parse_mountinfo(char *line, char **root, char **dir)
+{
+	char *f[5], *sep, *p;
+	int i;
+
+	sep = strstr(line, " - ");
+	if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+		return false;
+	p = line;
+	for (i = 0; i < 5 && p; i++) {
+		f[i] = p;
+		p = strchr(p, ' ');
+		if (p)
+			*p++ = '\0';
+	}
+	if (i < 5)
+		return false;
+	unescape_field(f[3]);
+	unescape_field(f[4]);
+	*root = f[3];
+	*dir = f[4];
+	return true;
+}
+
+/*
  * @fn(root, mount point, @ctx) for each cgroup2 mount in mountinfo, until
- * it returns true; -1 when mountinfo cannot be read. Fields are separated
- * by single spaces; the optional ones end at " - ", after which the
- * filesystem type comes.
+ * it returns true; -1 when mountinfo cannot be read.
  */
 static int cgroup2_mounts(bool (*fn)(const char *root, const char *dir,
 				     void *ctx),
 			  void *ctx)
 {
-	char *line = NULL, *f[5], *sep, *p;
+	char *line = NULL, *root, *dir;
 	FILE *mi = fopen("/proc/self/mountinfo", "re");
 	bool stop = false;
 	size_t cap = 0;
-	int i;
 
 	if (!mi)
 		return -1;
 	while (!stop && getline(&line, &cap, mi) > 0) {
-		sep = strstr(line, " - ");
-		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
-			continue;
-		p = line;
-		for (i = 0; i < 5 && p; i++) {
-			f[i] = p;
-			p = strchr(p, ' ');
-			if (p)
-				*p++ = '\0';
-		}
-		if (i < 5)
-			continue;
-		unescape_field(f[3]);
-		unescape_field(f[4]);
-		stop = fn(f[3], f[4], ctx);
+		if (cgroup__parse_mountinfo(line, &root, &dir))
+			stop = fn(root, dir, ctx);
 	}
 	free(line);
 	fclose(mi);

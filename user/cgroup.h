@@ -14,6 +14,13 @@
 int cgroup__resolve(const char *path, uint64_t *id, char *err, size_t errlen);
 
 /*
+ * One line of /proc/self/mountinfo, split in place: true for a cgroup2
+ * mount, with @root (field 4) and @dir (field 5, the mount point) set,
+ * their \ooo escapes undone.
+ */
+bool cgroup__parse_mountinfo(char *line, char **root, char **dir);
+
+/*
  * An fd of the root of the cgroup v2 hierarchy, to attach cgroup programs
  * to: a mount of it from /proc/self/mountinfo, or else a private mount that
  * is detached again at once. Returns the fd, or -1 with a message in @err.

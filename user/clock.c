@@ -27,11 +27,18 @@ void clock__refresh(struct rst_clock *c)
 
 struct timespec clock__to_real(const struct rst_clock *c, uint64_t boot_ns)
 {
-	int64_t ns = (int64_t)boot_ns + c->boot_to_real_ns;
-	struct timespec ts = {
-		.tv_sec = ns / 1000000000LL,
-		.tv_nsec = ns % 1000000000LL,
-	};
+	struct timespec ts;
+	int64_t ns;
 
+	/*
+	 * A record's boot time comes from BPF: a value past what int64_t
+	 * holds (no clock reads that, but a record can say so) must not
+	 * overflow, undefined behaviour. It reads as the last time there is.
+	 */
+	if (boot_ns > (uint64_t)INT64_MAX ||
+	    __builtin_add_overflow((int64_t)boot_ns, c->boot_to_real_ns, &ns))
+		ns = INT64_MAX;
+	ts.tv_sec = ns / 1000000000LL;
+	ts.tv_nsec = ns % 1000000000LL;
 	return ts;
 }

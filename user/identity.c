@@ -481,7 +481,7 @@ static bool split3(struct comp s, struct comp *a, struct comp *b,
 }
 
 /* pods/<namespace>_<pod>_<uid> */
-static void k8s__add_pod(struct k8s_index *k, const char *name)
+void k8s__add_pod(struct k8s_index *k, const char *name)
 {
 	struct comp s = { name, strlen(name) }, ns, pod, uid;
 	struct k8s_pod *e;
@@ -501,7 +501,7 @@ static void k8s__add_pod(struct k8s_index *k, const char *name)
 }
 
 /* containers/<pod>_<namespace>_<container>-<id>.log */
-static void k8s__add_container(struct k8s_index *k, const char *name)
+void k8s__add_container(struct k8s_index *k, const char *name)
 {
 	struct comp s = { name, strlen(name) }, pod, ns, ctr, id;
 	char key[CONTAINER_ID_LEN + 1];

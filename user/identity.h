@@ -56,6 +56,14 @@ bool k8s__lookup(struct k8s_index *k, const char *pod_uid,
 		 const char *container_id, uint64_t now_ns,
 		 struct k8s_names *out);
 
+/*
+ * What a scan learns from one entry of <root>/pods/ or of
+ * <root>/containers/: names that are not the kubelet's are ignored.
+ * (Tests and fuzzing; k8s__lookup() scans by itself.)
+ */
+void k8s__add_pod(struct k8s_index *k, const char *name);
+void k8s__add_container(struct k8s_index *k, const char *name);
+
 /* Network namespace names, as "ip netns" gives them. */
 struct netns_names;
 /* @dir: "/run/netns" normally. NULL only on out of memory. */

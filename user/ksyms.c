@@ -292,6 +292,22 @@ struct ksyms *ksyms__load_file(const char *path)
 	return ksyms__parse(buf, len);
 }
 
+struct ksyms *ksyms__parse_text(const char *text, size_t len)
+{
+	/* parsed in place: a copy, with the spare byte read_file() gives */
+	char *buf;
+
+	if (len >= MAX_FILE) {
+		errno = EFBIG;
+		return NULL;
+	}
+	buf = malloc(len + 1);
+	if (!buf)
+		return NULL;
+	memcpy(buf, text, len);
+	return ksyms__parse(buf, len);
+}
+
 struct ksyms *ksyms__load(void)
 {
 	return ksyms__load_file("/proc/kallsyms");

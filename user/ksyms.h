@@ -19,6 +19,8 @@ struct ksyms;
 struct ksyms *ksyms__load(void);
 /* The same from a file in kallsyms format (tests). */
 struct ksyms *ksyms__load_file(const char *path);
+/* The same from @len bytes of kallsyms text (tests, fuzzing). */
+struct ksyms *ksyms__parse_text(const char *text, size_t len);
 void ksyms__free(struct ksyms *ks);
 
 size_t ksyms__count(const struct ksyms *ks);

@@ -434,8 +434,9 @@ static int diag_open(const struct seed_ctx *c, const struct seed_nssrc *g,
 	return fd;
 }
 
-static int add_sock(struct seed_ctx *c, const struct inet_diag_msg *m)
+static int add_sock(void *ctx, const struct inet_diag_msg *m)
 {
+	struct seed_ctx *c = ctx;
 	struct seed_sock *s;
 
 	if (m->idiag_state == RST_TCP_TIME_WAIT ||
@@ -464,7 +465,9 @@ static int add_sock(struct seed_ctx *c, const struct inet_diag_msg *m)
 }
 
 /* One message of a dump: 0 for more, 1 at its end, or a negative errno. */
-static int diag_msg(struct seed_ctx *c, const struct nlmsghdr *nlh, __u32 seq)
+static int diag_msg(const struct nlmsghdr *nlh, __u32 seq,
+		    int (*fn)(void *ctx, const struct inet_diag_msg *m),
+		    void *ctx)
 {
 	int err;
 
@@ -487,7 +490,24 @@ static int diag_msg(struct seed_ctx *c, const struct nlmsghdr *nlh, __u32 seq)
 	case SOCK_DIAG_BY_FAMILY:
 		if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct inet_diag_msg)))
 			return -EPROTO;
-		return add_sock(c, NLMSG_DATA(nlh));
+		return fn(ctx, NLMSG_DATA(nlh));
+	}
+	return 0;
+}
+
+int seed__parse_diag(const void *buf, size_t len, __u32 seq,
+		     int (*fn)(void *ctx, const struct inet_diag_msg *m),
+		     void *ctx)
+{
+	const struct nlmsghdr *nlh = buf;
+	/* NLMSG_NEXT() counts down, past 0 at a short last message */
+	long n = len > LONG_MAX ? LONG_MAX : (long)len;
+	int err;
+
+	for (; NLMSG_OK(nlh, n); nlh = NLMSG_NEXT(nlh, n)) {
+		err = diag_msg(nlh, seq, fn, ctx);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -512,7 +532,6 @@ static int diag_dump(struct seed_ctx *c, int fd, int family, __u32 seq)
 		},
 	};
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	const struct nlmsghdr *nlh;
 	ssize_t n;
 	int err;
 
@@ -536,12 +555,9 @@ static int diag_dump(struct seed_ctx *c, int fd, int family, __u32 seq)
 			return -EPROTO;
 		if (mh.msg_flags & MSG_TRUNC)
 			return -EMSGSIZE;
-		for (nlh = (const struct nlmsghdr *)c->nlbuf; NLMSG_OK(nlh, n);
-		     nlh = NLMSG_NEXT(nlh, n)) {
-			err = diag_msg(c, nlh, seq);
-			if (err)
-				return err < 0 ? err : 0;
-		}
+		err = seed__parse_diag(c->nlbuf, (size_t)n, seq, add_sock, c);
+		if (err)
+			return err < 0 ? err : 0;
 	}
 }
 
@@ -609,14 +625,28 @@ static bool is_tcp_inode(const struct seed_ctx *c, unsigned long long inode)
 				    sizeof(*c->socks), cmp_sock_inode);
 }
 
+unsigned long long seed__parse_sock_link(const char *link)
+{
+	static const char prefix[] = "socket:[";
+	unsigned long long inode;
+	char *end;
+
+	if (strncmp(link, prefix, sizeof(prefix) - 1))
+		return 0;
+	errno = 0;
+	inode = strtoull(link + sizeof(prefix) - 1, &end, 10);
+	if (errno || strcmp(end, "]"))
+		return 0;
+	return inode;
+}
+
 /*
  * Sets *@inode to the socket inode that the fd link @name in @dfd points
  * to, 0 if it is no socket. Returns 0, or -errno if the link is unreadable.
  */
 static int fd_socket(int dfd, const char *name, unsigned long long *inode)
 {
-	static const char prefix[] = "socket:[";
-	char link[64], *end;
+	char link[64];
 	ssize_t n;
 
 	*inode = 0;
@@ -624,12 +654,7 @@ static int fd_socket(int dfd, const char *name, unsigned long long *inode)
 	if (n < 0)
 		return -errno;
 	link[n] = '\0';
-	if (strncmp(link, prefix, sizeof(prefix) - 1))
-		return 0;
-	errno = 0;
-	*inode = strtoull(link + sizeof(prefix) - 1, &end, 10);
-	if (errno || strcmp(end, "]"))
-		*inode = 0;
+	*inode = seed__parse_sock_link(link);
 	return 0;
 }
 

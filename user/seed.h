@@ -71,4 +71,19 @@ struct seed_procstat {
 /* Parses the text of /proc/PID/stat. Returns 0 or -EINVAL. */
 int seed__parse_stat(const char *stat, struct seed_procstat *ps);
 
+/* The inode of an fd link "socket:[INODE]", 0 for anything else. */
+unsigned long long seed__parse_sock_link(const char *link);
+
+struct inet_diag_msg;
+
+/*
+ * The netlink messages of one read of a sock_diag dump, @len bytes at
+ * @buf: @fn(@ctx, msg) for each socket of request @seq. Returns 0 when
+ * the dump goes on, 1 at its end, or a negative errno: the dump's error,
+ * a message too short, or the first non-zero return of @fn.
+ */
+int seed__parse_diag(const void *buf, size_t len, __u32 seq,
+		     int (*fn)(void *ctx, const struct inet_diag_msg *m),
+		     void *ctx);
+
 #endif /* __RSTTRACE_SEED_H */

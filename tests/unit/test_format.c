@@ -149,6 +149,20 @@ UNIT_TEST(table_escape_one_line)
 	outbuf__free(&b);
 }
 
+/* a boot time no clock gives, as a record may carry it: no overflow */
+UNIT_TEST(clock_to_real_far)
+{
+	struct rst_clock clock = { 1764000000LL * 1000000000 };
+	struct timespec ts;
+
+	ts = clock__to_real(&clock, UINT64_MAX - 1);
+	CHECK_EQ_INT(ts.tv_sec, INT64_MAX / 1000000000);
+	CHECK(ts.tv_nsec >= 0 && ts.tv_nsec < 1000000000);
+	ts = clock__to_real(&clock, 5);
+	CHECK_EQ_INT(ts.tv_sec, 1764000000);
+	CHECK_EQ_INT(ts.tv_nsec, 5);
+}
+
 UNIT_TEST(rfc3339)
 {
 	struct outbuf b = {};

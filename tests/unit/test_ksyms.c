@@ -247,3 +247,24 @@ UNIT_TEST(ksyms_proc_kallsyms)
 	CHECK_EQ_INT(off, 0x10);
 	ksyms__free(ks);
 }
+
+/* From a buffer, which is copied: the caller's text is left as it was. */
+UNIT_TEST(ksyms_parse_text)
+{
+	static const char text[] = "ffffffff81000100 T tcp_reset\n"
+				   "ffffffff81000200 t tcp_done";
+	char copy[sizeof(text)];
+	struct ksyms *ks;
+
+	memcpy(copy, text, sizeof(text));
+	ks = ksyms__parse_text(copy, sizeof(text) - 1); /* no last \n */
+	CHECK(ks != NULL);
+	if (!ks)
+		return;
+	CHECK(!memcmp(copy, text, sizeof(text)));
+	CHECK_EQ_INT(ksyms__count(ks), 2);
+	CHECK_EQ_STR(ksyms__find(ks, 0xffffffff81000210, NULL), "tcp_done");
+	ksyms__free(ks);
+	CHECK(ksyms__parse_text("", 0) == NULL);
+	CHECK_EQ_INT(errno, ENOENT);
+}

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
 #include <netinet/tcp.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include "unit.h"
 #include "seed.h"
 
@@ -132,4 +135,64 @@ UNIT_TEST(seed_stat_malformed)
 				      "0 20 0 1 0 -5",
 				      &ps),
 		     -EINVAL);
+}
+
+UNIT_TEST(seed_sock_link)
+{
+	CHECK_EQ_INT(seed__parse_sock_link("socket:[1234567]"), 1234567);
+	CHECK_EQ_INT(seed__parse_sock_link("socket:[12x]"), 0);
+	CHECK_EQ_INT(seed__parse_sock_link("socket:[1]]"), 0);
+	CHECK_EQ_INT(seed__parse_sock_link("socket:[99999999999999999999]"), 0);
+	CHECK_EQ_INT(seed__parse_sock_link("pipe:[98765]"), 0);
+	CHECK_EQ_INT(seed__parse_sock_link(""), 0);
+}
+
+static int count_sock(void *ctx, const struct inet_diag_msg *m)
+{
+	(*(int *)ctx)++;
+	return 0;
+}
+
+/* One read of a dump: two sockets, then its end; an error; a stray. */
+UNIT_TEST(seed_parse_diag)
+{
+	struct {
+		struct nlmsghdr h1;
+		struct inet_diag_msg m1;
+		struct nlmsghdr h2;
+		struct inet_diag_msg m2;
+		struct nlmsghdr done;
+		int err;
+	} buf = {
+		.h1 = { NLMSG_LENGTH(sizeof(struct inet_diag_msg)),
+			SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 7, 0 },
+		.h2 = { NLMSG_LENGTH(sizeof(struct inet_diag_msg)),
+			SOCK_DIAG_BY_FAMILY, NLM_F_MULTI, 7, 0 },
+		.done = { NLMSG_LENGTH(sizeof(int)), NLMSG_DONE, NLM_F_MULTI, 7,
+			  0 },
+	};
+	int n = 0;
+
+	CHECK_EQ_INT(seed__parse_diag(&buf, sizeof(buf), 7, count_sock, &n), 1);
+	CHECK_EQ_INT(n, 2);
+	/* another request's messages are not ours */
+	n = 0;
+	CHECK_EQ_INT(seed__parse_diag(&buf, sizeof(buf), 8, count_sock, &n), 0);
+	CHECK_EQ_INT(n, 0);
+	/* the dump failed part way: its error, after what came before */
+	buf.err = -EINTR;
+	CHECK_EQ_INT(seed__parse_diag(&buf, sizeof(buf), 7, count_sock, &n),
+		     -EINTR);
+	CHECK_EQ_INT(n, 2);
+	/* a socket message too short to hold one */
+	buf.h1.nlmsg_len = NLMSG_LENGTH(4);
+	CHECK_EQ_INT(seed__parse_diag(&buf, sizeof(buf), 7, count_sock, &n),
+		     -EPROTO);
+	/* cut in the middle of a message: nothing read past the buffer */
+	n = 0;
+	buf.h1.nlmsg_len = NLMSG_LENGTH(sizeof(struct inet_diag_msg));
+	CHECK_EQ_INT(seed__parse_diag(&buf, sizeof(buf.h1) + 8, 7, count_sock,
+				      &n),
+		     0);
+	CHECK_EQ_INT(n, 0);
 }
