@@ -5,6 +5,8 @@
 #   make test       build, then run unit and end-to-end tests (as root)
 #   make check      make test, then the suite on 5.10 and 6.1 under QEMU (CI)
 #   make bench      measure cost and completeness (as root, idle machine)
+#   make soak       run it under mixed load, check nothing grows (as root;
+#                   SOAK_SECONDS=600 by default)
 #   make vmtest     the tests on other kernels under QEMU
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this machine's BTF
 #   make V=1        show the commands
@@ -169,6 +171,15 @@ clean:
 bench: rsttrace rsttrace-static $(OUTPUT)/rstload $(OUTPUT)/fmtbench test-deps
 	$(Q)scripts/deps.sh bench
 	$(Q)$(PYTHON) scripts/bench.py $(BENCH_ARGS)
+
+# make soak: rsttrace for SOAK_SECONDS under churn, reset storms,
+# listeners, network namespaces and processes coming and going; fails if
+# its RSS, fds, kernel memory or map entries grow, or a reset is lost
+# (scripts/soak.py; SOAK_ARGS="--allow-lost" to report losses only)
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: rsttrace $(OUTPUT)/rstload test-deps
+	$(Q)$(PYTHON) scripts/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
 
 # make vmtest: the test suite on other kernels, each booted under QEMU
 # (scripts/vmtest/vmtest.sh); one line per kernel at the end. Quicker:
