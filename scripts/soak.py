@@ -2,7 +2,8 @@
 """make soak: run rsttrace for a long while under mixed load and check that
 nothing it holds grows without bound and that it loses no reset. As root.
 
-  soak.py [--seconds S] [--map-every S] [--rows N] [--allow-lost] [-o FILE]
+  soak.py [--seconds S] [--map-every S] [--rows N] [--allow-lost] [--own]
+          [--cgroup-churn] [-o FILE]
 
 rsttrace runs with --json (its stdout read line by line by this script,
 which counts records and parses every "lost" one) and --metrics on a
@@ -22,7 +23,8 @@ memory cgroup of the map's creator). Meanwhile, in parallel:
   it (ip netns exec), and is deleted;
 - processes: every second 5 short-lived bash processes each connect to a
   listener of this script, which sends them data, and exit without
-  reading it (their exit resets the connection).
+  reading it (their exit resets the connection); with --cgroup-churn,
+  each second's 5 in a new cgroup v2 directory, removed after.
 
 Once a second it samples rsttrace's VmRSS, open fds and the kernel memory
 charged to its memory cgroup (memory.kmem.usage_in_bytes on cgroup v1,
@@ -286,12 +288,12 @@ class Scraper(threading.Thread):
 
 
 class Rsttrace:
-    def __init__(self, cg_procs, metrics_port):
+    def __init__(self, cg_procs, metrics_port, extra):
         # a low series bound, reached in the first minutes (each storm's
         # ports are new labels): the "other" series is exercised and RSS
         # stops growing with new series once it is reached
         self.cmd = [RSTTRACE, "--json", "--metrics-max-series", str(MAX_SERIES),
-                    "--metrics", "127.0.0.1:%d" % metrics_port]
+                    "--metrics", "127.0.0.1:%d" % metrics_port] + extra
         self.cg_procs = cg_procs
         self.err_path = os.path.join(WORK, "rsttrace.err")
         self.proc = None
@@ -345,8 +347,9 @@ class Load:
     """Load generators, each a thread looping until stop; their counts and
     failures."""
 
-    def __init__(self, stop):
+    def __init__(self, stop, cgroup_root=None):
         self.stop = stop
+        self.cgroup_root = cgroup_root
         self.threads = []
         self.lock = threading.Lock()
         self.counts = {}
@@ -377,9 +380,9 @@ class Load:
         t.start()
         self.threads.append(t)
 
-    def join(self):
+    def join(self, limit=120):
         for t in self.threads:
-            t.join(120)
+            t.join(limit)
 
     def rstload(self, *args):
         res = bench.run_load(*args)
@@ -493,13 +496,20 @@ class Load:
 
     def processes(self):
         """Short-lived processes that exit with unread data: each exit
-        resets its connection."""
+        resets its connection. With --cgroup-churn, in a cgroup v2 directory
+        of their own, made for them and removed after (a transient unit, a
+        pod's container)."""
         ls = socket.socket()
         ls.bind(("127.0.0.1", 0))
         ls.listen(16)
         port = ls.getsockname()[1]
+        cg = None
+        if self.cgroup_root:
+            cg = os.path.join(self.cgroup_root, "%s-%d" % (TAG, self.counts.get("cgroups", 0)))
+            os.mkdir(cg)
+        join = (lambda: bench.write_file(os.path.join(cg, "cgroup.procs"), "0")) if cg else None
         procs = [subprocess.Popen(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%d; read -u 3 -n 1"
-                                   % port]) for _ in range(5)]
+                                   % port], preexec_fn=join) for _ in range(5)]
         conns = []
         try:
             ls.settimeout(10)
@@ -518,11 +528,24 @@ class Load:
             for c in conns:
                 c.close()
             ls.close()
+            if cg:
+                bench.remove_cgroup(cg)
         self.add("processes", len(procs))
+        if cg:
+            self.add("cgroups")
 
 
 def closed_host_port():
     return bench.closed_port()
+
+
+def cgroup2_mount():
+    with open("/proc/mounts") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 3 and parts[2] == "cgroup2":
+                return parts[1]
+    raise SoakError("--cgroup-churn: no cgroup2 mount in /proc/mounts")
 
 
 def free_port():
@@ -651,6 +674,13 @@ def parse_args():
     ap.add_argument("--rows", type=int, default=10, help="rows of the table (default 10)")
     ap.add_argument("--allow-lost", action="store_true",
                     help="report lost resets, but do not fail for them")
+    ap.add_argument("--own", action="store_true",
+                    help="trace only the load's resets (rsttrace -c, the load in a cgroup "
+                    "v2 directory of its own): for a machine that others share, whose "
+                    "resets would otherwise fill the ring buffer")
+    ap.add_argument("--cgroup-churn", action="store_true",
+                    help="start each round of short-lived processes in a new cgroup v2 "
+                    "directory (removed after)")
     ap.add_argument("-o", "--output", default=os.path.join(WORK, "results.json"))
     args = ap.parse_args()
     if args.seconds < 30:
@@ -678,66 +708,97 @@ def sample(tr, t0, cg, maps, reader_counts, scraper, next_maps, now):
     return s
 
 
+@contextlib.contextmanager
+def load_cgroup(mount):
+    """A cgroup v2 directory for the block, which this process moves into
+    when asked (yields that function): every load process it starts after
+    is there too. Back to its own cgroup after."""
+    path = os.path.join(mount, TAG + "-load")
+    with open("/proc/self/cgroup") as f:
+        own = [line.strip().split("::", 1)[1] for line in f if line.startswith("0::")][0]
+    os.mkdir(path)
+    try:
+        yield path, lambda: bench.write_file(os.path.join(path, "cgroup.procs"),
+                                             str(os.getpid()))
+    finally:
+        bench.write_file(os.path.join(mount, own.lstrip("/"), "cgroup.procs"), str(os.getpid()))
+        bench.remove_cgroup(path)
+
+
 def soak(args, results):
     os.makedirs(WORK, exist_ok=True)
     bench.CG_NAME = TAG
+    with contextlib.ExitStack() as stack:
+        cg = stack.enter_context(bench.new_cgroup("memory"))
+        mount = cgroup2_mount() if args.own or args.cgroup_churn else None
+        own = stack.enter_context(load_cgroup(mount)) if args.own else None
+        return soak_in(args, results, cg, mount, own)
+
+
+def soak_in(args, results, cg, mount, own):
     stop = threading.Event()
-    with bench.new_cgroup("memory") as cg:
-        metrics_port = free_port()
-        tr = Rsttrace(cg["procs"], metrics_port)
-        tr.start()
-        port = metrics_port
-        log("rsttrace pid %d, metrics on %d, %d s" % (tr.proc.pid, port, args.seconds))
+    port = free_port()
+    tr = Rsttrace(cg["procs"], port, ["-c", own[0]] if own else [])
+    tr.start()
+    try:
+        if own:
+            own[1]()
         maps = Maps(tr.proc.pid)
-        results["maps"] = [{k: m.get(k) for k in ("id", "name", "type", "max_entries",
-                                                   "bytes_key", "bytes_value",
-                                                   "bytes_memlock")} for m in maps.maps]
-        scraper = Scraper(port, 2.0, stop)
-        load = Load(stop)
-        samples = results["samples"]
-        try:
-            scraper.start()
-            load.spawn("churn", load.churn, 5)
-            load.spawn("storm", load.storm, 4)
-            load.spawn("listeners", load.listeners, 0.5)
-            load.spawn("netns", load.netns, 3)
-            load.spawn("processes", load.processes, 1)
-            t0 = time.monotonic()
-            next_maps = t0
-            while True:
-                now = time.monotonic()
-                if now - t0 >= args.seconds:
-                    break
-                if tr.proc.poll() is not None:
-                    raise SoakError("rsttrace exited during the run (status %d); see %s"
-                                    % (tr.proc.returncode, tr.err_path))
-                s = sample(tr, t0, cg, maps, tr.reader.counts(), scraper, next_maps, now)
-                if "map_sample_s" in s:
-                    next_maps = now + args.map_every
-                samples.append(s)
-                time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
-            stop.set()
-            log("stopping the load")
-            load.join()
-            # the last resets reach rsttrace's output, then one more scrape
-            bench.wait_quiet(lambda: tr.reader.counts()["records"], quiet=1.0, limit=60)
-            scraper.scrape()
-            final = sample(tr, t0, cg, maps, tr.reader.counts(), scraper, 0, time.monotonic())
-            samples.append(final)
-        except BaseException:
-            stop.set()
-            tr.proc.kill()
-            raise
-        finally:
-            maps.close()
-        status, end = tr.stop()
-        counts = tr.reader.counts()
-        results.update(load=load.counts, load_failures=load.failures,
-                       scrapes=scraper.scrapes, scrape_failures=scraper.failures,
-                       metrics=scraper.values, status=status, end_of_run=end,
-                       reader=counts, bad_lines=tr.reader.bad,
-                       output_bytes=tr.reader.bytes)
-        return maps
+    except BaseException:
+        tr.proc.kill()
+        raise
+    log("rsttrace pid %d, metrics on %d, %d s%s" % (
+        tr.proc.pid, port, args.seconds, ", only the load's cgroup" if own else ""))
+    results["maps"] = [{k: m.get(k) for k in ("id", "name", "type", "max_entries",
+                                               "bytes_key", "bytes_value",
+                                               "bytes_memlock")} for m in maps.maps]
+    scraper = Scraper(port, 2.0, stop)
+    load = Load(stop, (own[0] if own else mount) if args.cgroup_churn else None)
+    samples = results["samples"]
+    try:
+        scraper.start()
+        load.spawn("churn", load.churn, 5)
+        load.spawn("storm", load.storm, 4)
+        load.spawn("listeners", load.listeners, 0.5)
+        load.spawn("netns", load.netns, 3)
+        load.spawn("processes", load.processes, 1)
+        t0 = time.monotonic()
+        next_maps = t0
+        while True:
+            now = time.monotonic()
+            if now - t0 >= args.seconds:
+                break
+            if tr.proc.poll() is not None:
+                raise SoakError("rsttrace exited during the run (status %d); see %s"
+                                % (tr.proc.returncode, tr.err_path))
+            s = sample(tr, t0, cg, maps, tr.reader.counts(), scraper, next_maps, now)
+            if "map_sample_s" in s:
+                next_maps = now + args.map_every
+            samples.append(s)
+            time.sleep(max(0.0, 1.0 - (time.monotonic() - now)))
+        stop.set()
+        log("stopping the load")
+        load.join()
+        # the last resets reach rsttrace's output, then one more scrape
+        bench.wait_quiet(lambda: tr.reader.counts()["records"], quiet=1.0, limit=60)
+        scraper.scrape()
+        final = sample(tr, t0, cg, maps, tr.reader.counts(), scraper, 0, time.monotonic())
+        samples.append(final)
+    except BaseException:
+        stop.set()
+        tr.proc.kill()
+        load.join(30)       # each cleans up: namespaces, cgroups
+        raise
+    finally:
+        maps.close()
+    status, end = tr.stop()
+    counts = tr.reader.counts()
+    results.update(load=load.counts, load_failures=load.failures,
+                   scrapes=scraper.scrapes, scrape_failures=scraper.failures,
+                   metrics=scraper.values, status=status, end_of_run=end,
+                   reader=counts, bad_lines=tr.reader.bad,
+                   output_bytes=tr.reader.bytes)
+    return maps
 
 
 def verdict(args, results, maps):
@@ -831,6 +892,7 @@ def main():
             sys.exit("soak: %s is missing: run 'make soak'" % path)
     ver = subprocess.run([RSTTRACE, "-V"], capture_output=True, text=True).stdout.split("\n")[0]
     results = {"params": {"seconds": args.seconds, "map_every": args.map_every,
+                          "cgroup_churn": args.cgroup_churn, "own": args.own,
                           "cpus": os.cpu_count(), "kernel": os.uname().release,
                           "version": ver.strip()},
                "samples": []}
