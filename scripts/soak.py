@@ -81,6 +81,9 @@ RSTTRACE = bench.RSTTRACE
 RSTLOAD = bench.RSTLOAD
 WORK = os.path.join(bench.OUT, "soak")
 TAG = "rstsoak%d" % os.getpid()
+# the listeners' address: one of loopback's that no one else uses, so that
+# another job's connect to a port it believes closed cannot land on them
+ADDR = "127.113.%d.%d" % (os.getpid() >> 8 & 255, os.getpid() & 255 or 1)
 
 HASH_TYPES = ("hash", "lru_hash", "percpu_hash", "lru_percpu_hash")
 # (relative, absolute) growth allowed from the middle third to the last
@@ -406,7 +409,7 @@ class Load:
             ls = socket.socket()
             ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             try:
-                ls.bind(("127.0.0.1", port))
+                ls.bind((ADDR, port))
                 break
             except OSError:
                 ls.close()
@@ -417,12 +420,12 @@ class Load:
             ls.close()
             ls = socket.socket()
             ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            ls.bind(("127.0.0.1", port))
+            ls.bind((ADDR, port))
             ls.listen(16)
         clients = []
         for _ in range(8):
             c = socket.socket()
-            c.connect(("127.0.0.1", port))
+            c.connect((ADDR, port))
             clients.append(c)
         ls.close()
         for c in clients:
@@ -500,7 +503,7 @@ class Load:
         of their own, made for them and removed after (a transient unit, a
         pod's container)."""
         ls = socket.socket()
-        ls.bind(("127.0.0.1", 0))
+        ls.bind((ADDR, 0))
         ls.listen(16)
         port = ls.getsockname()[1]
         cg = None
@@ -508,17 +511,17 @@ class Load:
             cg = os.path.join(self.cgroup_root, "%s-%d" % (TAG, self.counts.get("cgroups", 0)))
             os.mkdir(cg)
         join = (lambda: bench.write_file(os.path.join(cg, "cgroup.procs"), "0")) if cg else None
-        procs = [subprocess.Popen(["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/%d; read -u 3 -n 1"
-                                   % port], preexec_fn=join) for _ in range(5)]
+        procs = [subprocess.Popen(["bash", "-c", "exec 3<>/dev/tcp/%s/%d; read -u 3 -n 1"
+                                   % (ADDR, port)], preexec_fn=join) for _ in range(5)]
         conns = []
         try:
-            ls.settimeout(10)
+            ls.settimeout(60)
             for _ in procs:
                 c, _ = ls.accept()
                 c.send(b"xx")          # one byte read, one left unread
                 conns.append(c)
             for p in procs:
-                if p.wait(30):
+                if p.wait(60):
                     raise SoakError("bash exited with status %d" % p.returncode)
         finally:
             for p in procs:
@@ -881,8 +884,16 @@ def report(args, results, maps, problems):
     p("soak: %s" % ("FAILED" if problems else "passed"))
 
 
+def interrupted(signum, frame):
+    raise KeyboardInterrupt("signal %d" % signum)
+
+
 def main():
     args = parse_args()
+    # started in the background (nohup ... &), SIGINT comes ignored: both
+    # it and SIGTERM stop the run with its clean-up (namespaces, cgroups)
+    signal.signal(signal.SIGINT, interrupted)
+    signal.signal(signal.SIGTERM, interrupted)
     if os.geteuid() != 0:
         sys.exit("soak: must run as root (it loads BPF programs)")
     if SYS_BPF is None:
