@@ -3,9 +3,13 @@
 #   make            build ./rsttrace (installs missing build packages first)
 #   make run        build, then run it: sudo make run ARGS="--json"
 #   make test       build, then run unit and end-to-end tests (as root)
-#   make check      make test, then the suite on 5.10 and 6.1 under QEMU (CI)
+#   make check      what CI runs: make test (and with the static binary), the
+#                   sanitizer suite, memcheck, fuzz, a short soak, the suite
+#                   on 5.10 and 6.1 under QEMU
 #   make bench      measure cost and completeness (as root, idle machine)
 #   make fuzz       the libFuzzer targets of tests/fuzz, 60 s in all
+#   make soak       run it under mixed load, check nothing grows (as root;
+#                   SOAK_SECONDS=600 by default)
 #   make vmtest     the tests on other kernels under QEMU
 #   make vmlinux    regenerate vmlinux/vmlinux.h from this machine's BTF
 #   make V=1        show the commands
@@ -198,6 +202,15 @@ bench: rsttrace rsttrace-static $(OUTPUT)/rstload $(OUTPUT)/fmtbench test-deps
 	$(Q)scripts/deps.sh bench
 	$(Q)$(PYTHON) scripts/bench.py $(BENCH_ARGS)
 
+# make soak: rsttrace for SOAK_SECONDS under churn, reset storms,
+# listeners, network namespaces and processes coming and going; fails if
+# its RSS, fds, kernel memory or map entries grow, or a reset is lost
+# (scripts/soak.py; SOAK_ARGS="--allow-lost" to report losses only)
+SOAK_SECONDS ?= 600
+.PHONY: soak
+soak: rsttrace $(OUTPUT)/rstload test-deps
+	$(Q)$(PYTHON) scripts/soak.py --seconds $(SOAK_SECONDS) $(SOAK_ARGS)
+
 # make vmtest: the test suite on other kernels, each booted under QEMU
 # (scripts/vmtest/vmtest.sh); one line per kernel at the end. Quicker:
 #   make vmtest KERNELS=6.1 TESTS="refused_ipv4 linger"
@@ -208,17 +221,43 @@ vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
 	$(Q)scripts/deps.sh vmtest
 	$(Q)exec scripts/vmtest/vmtest.sh -o $(VMTEST_OUT) $(if $(TESTS),-T "$(TESTS)") $(KERNELS)
 
-# make check: what CI runs (.ci/run) and the README's test command: the
-# suite on this kernel, the end-to-end part twice, the second time with
-# ./rsttrace-static (make STATIC=1), both in one closing line; then on two
-# of Debian's kernels under QEMU, both at once (about 13 minutes on 2 CPUs).
-# 5.10 takes the legacy owner store and 6.1 the kprobes, the two paths this
-# machine's kernel never takes.
+# make check: what CI runs (.ci/run) and the README's test command, each
+# step run even when one before failed, the last line naming those that
+# did (about 35 minutes on 2 CPUs):
+#   suite       this kernel's suite, the end-to-end part twice, the second
+#               time with ./rsttrace-static (make STATIC=1)
+#   sanitizers  make test SANITIZE=1: the suite with ASan and UBSan
+#   memcheck    a reset storm under valgrind
+#   fuzz        every libFuzzer target, CHECK_FUZZ_SECONDS in all
+#   soak        CHECK_SOAK_SECONDS of mixed load, nothing may grow
+#   vmtest      the suite on two of Debian's kernels under QEMU, both at
+#               once: 5.10 takes the legacy owner store and 6.1 the
+#               kprobes, the two paths this machine's kernel never takes
+#   interrupt   an interrupted vmtest stops its VMs
 CHECK_KERNELS ?= 5.10 6.1
+CHECK_FUZZ_SECONDS ?= 60
+CHECK_SOAK_SECONDS ?= 120
 check: rsttrace $(OUTPUT)/unit_tests rsttrace-static test-deps
-	$(Q)RSTTRACE_STATIC=./rsttrace-static tests/run.sh
-	$(Q)$(MAKE) --no-print-directory vmtest KERNELS="$(CHECK_KERNELS)"
-	$(Q)tests/vmtest/interrupt.sh
+	$(Q)failed=; \
+	step() { \
+		name=$$1; shift; \
+		printf '\n=== make check: %s\n' "$$name"; \
+		"$$@" || failed="$$failed $$name"; \
+	}; \
+	step suite env RSTTRACE_STATIC=./rsttrace-static tests/run.sh; \
+	step sanitizers $(MAKE) --no-print-directory test SANITIZE=1; \
+	step memcheck $(MAKE) --no-print-directory memcheck; \
+	step fuzz $(MAKE) --no-print-directory fuzz \
+		FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS); \
+	step soak $(MAKE) --no-print-directory soak \
+		SOAK_SECONDS=$(CHECK_SOAK_SECONDS); \
+	step vmtest $(MAKE) --no-print-directory vmtest \
+		KERNELS="$(CHECK_KERNELS)"; \
+	step interrupt tests/vmtest/interrupt.sh; \
+	if [ -n "$$failed" ]; then \
+		echo "make check: failed:$$failed"; exit 1; \
+	fi; \
+	echo "make check: every step passed"
 
 # make fuzz: the libFuzzer targets of tests/fuzz/, built with clang and
 # its fuzzer, address and undefined sanitizers into $(OUTPUT)/fuzz, each
