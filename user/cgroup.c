@@ -61,18 +61,14 @@ static void unescape_field(char *s)
 }
 
 /*
- * Fields are separated by single spaces; the optional ones end at " - ",
- * after which the filesystem type comes.
+ * The first five fields of a mountinfo line, split in place, the root and
+ * the mount point (f[3], f[4]) unescaped; false when it has fewer.
  */
-bool cgroup__parse_mountinfo(char *line, char **root, char **dir)
+static bool mountinfo_fields(char *line, char *f[5])
 {
-	char *f[5], *sep, *p;
+	char *p = line;
 	int i;
 
-	sep = strstr(line, " - ");
-	if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
-		return false;
-	p = line;
 	for (i = 0; i < 5 && p; i++) {
 		f[i] = p;
 		p = strchr(p, ' ');
@@ -83,6 +79,22 @@ bool cgroup__parse_mountinfo(char *line, char **root, char **dir)
 		return false;
 	unescape_field(f[3]);
 	unescape_field(f[4]);
+	return true;
+}
+
+/*
+ * Fields are separated by single spaces; the optional ones end at " - ",
+ * after which the filesystem type comes.
+ */
+bool cgroup__parse_mountinfo(char *line, char **root, char **dir)
+{
+	char *f[5], *sep;
+
+	sep = strstr(line, " - ");
+	if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+		return false;
+	if (!mountinfo_fields(line, f))
+		return false;
 	*root = f[3];
 	*dir = f[4];
 	return true;
@@ -390,10 +402,9 @@ static bool memcg_v2_mount(const char *root, const char *dir, void *ctx)
 /* The v1 memory hierarchy's mount, by hand: cgroup2_mounts() is v2's. */
 static void memcg_v1_mount(struct memcg_find *m)
 {
-	char *line = NULL, *f[5], *sep, *p;
+	char *line = NULL, *f[5], *sep;
 	FILE *mi = fopen("/proc/self/mountinfo", "re");
 	size_t cap = 0;
-	int i;
 
 	if (!mi)
 		return;
@@ -401,17 +412,8 @@ static void memcg_v1_mount(struct memcg_find *m)
 		sep = strstr(line, " - cgroup ");
 		if (!sep || !strstr(sep, ",memory") || !strchr(sep + 10, ' '))
 			continue;
-		p = line;
-		for (i = 0; i < 5 && p; i++) {
-			f[i] = p;
-			p = strchr(p, ' ');
-			if (p)
-				*p++ = '\0';
-		}
-		if (i < 5)
+		if (!mountinfo_fields(line, f))
 			continue;
-		unescape_field(f[3]);
-		unescape_field(f[4]);
 		memcg_under(m, f[3], f[4]);
 	}
 	free(line);
