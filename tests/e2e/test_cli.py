@@ -445,6 +445,8 @@ BAD_ARGS = [
     (["-P", "x80"], "x80"),
     (["--direction", "up"], "up"),
     (["--bogus-flag"], "bogus-flag"),
+    # a byte 0xff as a short option (surrogateescape: the byte itself)
+    (["-\udcff"], "invalid option -- '\\xff'"),
     (["-c", "/nonexistent"], "/nonexistent"),
     (["-d", "abc"], "abc"),
     (["--count", "abc"], "abc"),
@@ -470,7 +472,10 @@ def bad_args(stack):
             problems.append("%s: still running after 30s" % " ".join(args))
             continue
         err = r.stderr.decode("utf-8", "replace")
-        what = " ".join(args)
+        what = " ".join(args).encode("utf-8", "surrogateescape").decode("ascii",
+                                                                        "backslashreplace")
+        if "PROGRAM ERROR" in err:
+            problems.append("%s: argp's own error: %r" % (what, err[-200:]))
         if r.returncode == 0:
             problems.append("%s: exit status 0" % what)
         elif r.returncode < 0:
@@ -480,6 +485,39 @@ def bad_args(stack):
         if "Tracing" in err:
             problems.append("%s: started tracing" % what)
     check(not problems, "%s", "; ".join(problems))
+
+
+@test("bad_option_byte")
+def bad_option_byte(stack):
+    """A byte 0xff read as a short option is refused as any unknown option
+    is, named (escaped), with the hint at --help and exit status 2: glibc's
+    argp said "(PROGRAM ERROR) Option should have been recognized!?". As an
+    option's argument, or after "--", it is no option."""
+    def run_args(*args):
+        return subprocess.run(rsttrace_cmd(*args), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+
+    ff = "\udcff"  # surrogateescape: the byte 0xff in argv
+    msg = re.compile(r"^\S+: invalid option -- '\\xff'\nTry `\S+ --help' or `\S+ --usage' "
+                     r"for more information\.\n$")
+    for args in (["-" + ff], ["-4" + ff], ["-j", "--summary", "-" + ff], ["-p", "1", "-" + ff]):
+        r = run_args(*args)
+        what = ascii(args)
+        eq(r.returncode, 2, "exit status of %s" % what)
+        err = r.stderr.decode("utf-8", "replace")
+        check(msg.match(err), "%s: stderr %r, expected \"invalid option -- '\\xff'\" and the "
+              "hint", what, err)
+    for args in (["-c", "-" + ff, "--usage"], ["--cg", "-" + ff, "--usage"],
+                 ["-jc-" + ff, "--usage"]):
+        r = run_args(*args)
+        eq(r.returncode, 0, "exit status of %s (-c's argument, then --usage)" % ascii(args))
+    for args, value in ((["-p", "-" + ff], "invalid PID"), (["--", "-" + ff],
+                                                             "unexpected argument")):
+        r = run_args(*args)
+        err = r.stderr.decode("utf-8", "replace")
+        eq(r.returncode, 2, "exit status of %s" % ascii(args))
+        check(value in err and "invalid option" not in err, "%s: stderr %r, expected %r",
+              ascii(args), err, value)
 
 
 @test("version_looks_only")
