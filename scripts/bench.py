@@ -19,8 +19,9 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
    rsttrace also with --acceptor=HOOK for each acceptor hook this kernel
    offers (rsttrace -V: "acceptor_offered"), beside its default ("auto").
 3. In-kernel cost: ns per run of each BPF program (kernel.bpf_stats_enabled)
-   under the churn and under the storm, for rsttrace and tcpstates; and
-   under the churn for rsttrace with each acceptor hook.
+   under the churn and under the storm, for rsttrace and tcpstates,
+   alternating, medians of --rounds; and under the churn for rsttrace with
+   each acceptor hook.
 4. User-space cost: tests/bench/fmtbench's events per second (JSON, table)
    on one core; rsttrace's CPU seconds per million events in the storm.
 5. Start-up (exec to the "Tracing" line), peak RSS and the memory of
@@ -68,7 +69,8 @@ script on the same tracepoints). Run as root on an otherwise idle machine.
    the socket's owner, "seeded".
 
 --baseline PATH adds "rsttrace-base", an older rsttrace build run with the
-same arguments (but no --acceptor), beside rsttrace in phases 2, 6 and 7.
+same arguments (but no --acceptor), beside rsttrace in phases 2, 3, 6 and 7;
+phase 3 then lists each program's cost in both, side by side.
 --only runs one phase; for churn, scale, contention and outputs it prints that
 section and writes FILE with it alone.
 
@@ -686,28 +688,62 @@ def prog_deltas(snaps):
     return progs
 
 
+def stats_run(kind, tag, args):
+    """ns per run of each program of @kind under churn then storm; and the
+    memory of rsttrace's maps ([] for the others)."""
+    with traced(kind, tag) as tr:
+        fds = bpf_fds(tr.proc.pid)
+        s0 = prog_stats(fds["prog"])
+        run_load("churn", "-d", min(args.churn_seconds, 3), "-t", args.threads)
+        s1 = prog_stats(fds["prog"])
+        run_load("storm", "-n", args.storm_resets, "-t", args.threads)
+        s2 = prog_stats(fds["prog"])
+        maps = map_memory(tr.proc.pid) if kind == "rsttrace" else []
+    return prog_deltas([("churn", s0, s1), ("storm", s1, s2)]), maps
+
+
+def median_progs(rounds):
+    """One program list from the lists of @rounds, each figure its median."""
+    named = [by_name(progs) for progs in rounds]
+    names = []
+    for progs in named:
+        names += [n for n in progs if n not in names]
+    res = []
+    for name in names:
+        runs = [progs[name] for progs in named if name in progs]
+        d = {"name": name}
+        for load in ("churn", "storm"):
+            d[load + "_runs"] = int(statistics.median(x[load + "_runs"] for x in runs))
+            # not the cost of a few stray runs in a round, when most had none
+            d[load + "_ns"] = med(x[load + "_ns"] for x in runs) if d[load + "_runs"] else None
+        res.append(d)
+    return res
+
+
 def stats_phase(args):
-    """ns per run of each program, under churn then storm; then under churn
-    for rsttrace with each acceptor hook (res["rsttrace"]["acceptors"])."""
+    """ns per run of each program, under churn then storm, --rounds rounds
+    alternating the tracers (rsttrace-base too, with --baseline): medians in
+    res[KIND]["programs"], each round's in res[KIND]["rounds"]; then under
+    churn for rsttrace with each acceptor hook (res["rsttrace"]["acceptors"])."""
+    kinds = ["rsttrace", "tcpstates"] + (["rsttrace-base"] if BASELINE else [])
+    rounds = {k: [] for k in kinds}
     res = {}
     with open(STATS_SYSCTL) as f:
         old = f.read().strip()
     with open(STATS_SYSCTL, "w") as f:
         f.write("1")
     try:
-        for kind in ("rsttrace", "tcpstates"):
-            with traced(kind, "stats") as tr:
-                fds = bpf_fds(tr.proc.pid)
-                s0 = prog_stats(fds["prog"])
-                run_load("churn", "-d", min(args.churn_seconds, 3), "-t", args.threads)
-                s1 = prog_stats(fds["prog"])
-                run_load("storm", "-n", args.storm_resets, "-t", args.threads)
-                s2 = prog_stats(fds["prog"])
-                maps = map_memory(tr.proc.pid) if kind == "rsttrace" else []
-            res[kind] = {"programs": prog_deltas([("churn", s0, s1), ("storm", s1, s2)])}
-            if maps:
-                res[kind]["maps"] = maps
-                res[kind]["map_bytes"] = sum(m["bytes_memlock"] for m in maps)
+        for r in range(args.rounds):
+            for kind in rotated(kinds, r):
+                log("in-kernel cost round %d: %s" % (r + 1, kind))
+                progs, maps = stats_run(kind, "stats%d" % r, args)
+                rounds[kind].append(progs)
+                if maps:
+                    res.setdefault(kind, {}).update(
+                        maps=maps, map_bytes=sum(m["bytes_memlock"] for m in maps))
+        for kind in kinds:
+            res.setdefault(kind, {}).update(programs=median_progs(rounds[kind]),
+                                            rounds=rounds[kind])
         res["rsttrace"]["acceptors"] = {a: acceptor_stats(a, args) for a in args.acceptors}
     finally:
         with open(STATS_SYSCTL, "w") as f:
@@ -1257,19 +1293,20 @@ def report_stats(results, p):
     if "stats" not in results:
         return
     p("3. In-kernel cost (kernel.bpf_stats_enabled): ns per run")
-    p("   %-10s %-26s %10s %10s %10s %10s" % ("tracer", "program", "churn ns", "runs",
-                                              "storm ns", "runs"))
+    width = 13 if "rsttrace-base" in results["stats"] else 10
+    p("   %-*s %-26s %10s %10s %10s %10s" % (width, "tracer", "program", "churn ns", "runs",
+                                             "storm ns", "runs"))
     ns = lambda v: "%.0f" % v if v is not None else "-"
     for kind, st in results["stats"].items():
         for d in st["programs"]:
             if not d["churn_runs"] and not d["storm_runs"]:
                 continue
-            p("   %-10s %-26s %10s %10d %10s %10d" % (kind, d["name"][:26], ns(d["churn_ns"]),
-                                                     d["churn_runs"], ns(d["storm_ns"]),
-                                                     d["storm_runs"]))
+            p("   %-*s %-26s %10s %10d %10s %10d" % (width, kind, d["name"][:26],
+                                                    ns(d["churn_ns"]), d["churn_runs"],
+                                                    ns(d["storm_ns"]), d["storm_runs"]))
     p("   targets: inet_sock_set_state <= %d ns, reset programs <= %d ns: %s" % (
         TARGETS["set_state_ns"], TARGETS["reset_prog_ns"], mark(results["summary"]["prog_ok"])))
-    for line in acceptor_matrix(results["stats"]):
+    for line in acceptor_matrix(results["stats"]) + baseline_lines(results["stats"]):
         p(line)
 
 
@@ -1305,6 +1342,46 @@ def acceptor_matrix(stats):
         lines.append("   %-26s" % name[:26] + "".join(
             " %11s" % ("%.0f" % d["churn_ns"] if d and d["churn_ns"] is not None else "-")
             for d in cells))
+    return lines
+
+
+def baseline_lines(stats):
+    """rsttrace beside rsttrace-base (--baseline): each program's median ns
+    per run under churn and storm, each round's, the ratio of the medians
+    and the median of the rounds' ratios; rounds alternate the two, so that
+    the noise of a shared machine falls on both."""
+    if "rsttrace-base" not in stats:
+        return []
+    kinds = ("rsttrace", "rsttrace-base")
+    meds = {k: by_name(stats[k]["programs"]) for k in kinds}
+    each = {k: [by_name(progs) for progs in stats[k]["rounds"]] for k in kinds}
+    names = []
+    for k in kinds:
+        names += [n for n in meds[k] if n not in names]
+    ns = lambda v: "%.0f" % v if v is not None else "-"
+
+    def cell(kind, name, load):
+        d = meds[kind].get(name)
+        per = " ".join(ns(r[name][load + "_ns"]) if name in r else "-" for r in each[kind])
+        return "%6s (%s)" % (ns(d and d[load + "_ns"]), per), d and d[load + "_ns"]
+
+    def round_ratios(name, load):
+        """Each round's ratio: the two ran one after the other."""
+        vals = [(a.get(name, {}).get(load + "_ns"), b.get(name, {}).get(load + "_ns"))
+                for a, b in zip(each["rsttrace"], each["rsttrace-base"])]
+        return med(a / b if a and b else None for a, b in vals)
+
+    ratio = lambda v: "%.3f" % v if v else "-"
+    lines = ["   rsttrace beside rsttrace-base (--baseline), ns per run: median (each round); "
+             "ratio to the base: of the medians, median of the rounds'"]
+    for name in names:
+        for load in ("churn", "storm"):
+            if not any(meds[k].get(name, {}).get(load + "_runs") for k in kinds):
+                continue
+            (new, a), (old, b) = cell("rsttrace", name, load), cell("rsttrace-base", name, load)
+            lines.append("   %-26s %s  %s  base %s  %s, %s" % (
+                name[:26], load, new, old, ratio(a and b and a / b),
+                ratio(round_ratios(name, load))))
     return lines
 
 
@@ -1562,11 +1639,11 @@ def parse_args():
 def print_stats(st):
     for kind, v in st.items():
         for d in v["programs"]:
-            print("%-10s %-26s churn %s ns (%d runs)  storm %s ns (%d runs)" % (
+            print("%-13s %-26s churn %s ns (%d runs)  storm %s ns (%d runs)" % (
                 kind, d["name"], "%.0f" % d["churn_ns"] if d["churn_ns"] else "-",
                 d["churn_runs"], "%.0f" % d["storm_ns"] if d["storm_ns"] else "-",
                 d["storm_runs"]))
-    for line in acceptor_matrix(st):
+    for line in acceptor_matrix(st) + baseline_lines(st):
         print(line)
 
 

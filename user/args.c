@@ -589,6 +589,83 @@ static error_t parse_value(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/*
+ * The option a long one's @name gives, whole or, as getopt_long() takes
+ * it, a prefix of one option's name only; NULL for none or several.
+ */
+static const struct argp_option *long_opt(const char *name)
+{
+	const struct argp_option *o, *found = NULL;
+	size_t n = strcspn(name, "=");
+	bool several = false;
+
+	for (o = opts; o->name || o->key; o++) {
+		if (!o->name || strncmp(o->name, name, n))
+			continue;
+		if (!o->name[n])
+			return o;
+		several |= found != NULL;
+		found = o;
+	}
+	return several ? NULL : found;
+}
+
+static const struct argp_option *short_opt(char c)
+{
+	const struct argp_option *o;
+
+	for (o = opts; o->name || o->key; o++)
+		if (o->key == (unsigned char)c)
+			return o;
+	return NULL;
+}
+
+/*
+ * Whether getopt() will read a byte 0xff of @argv as a short option, as
+ * argp has it scan: glibc's getopt() rejects it, but leaves it in optopt
+ * as a signed char, -1, which argp takes for "no error": argp then says
+ * "(PROGRAM ERROR) Option should have been recognized!?". Option
+ * arguments are skipped, and the scan ends where getopt() would fail
+ * first on another option.
+ */
+static bool short_0xff(int argc, char **argv)
+{
+	const struct argp_option *o;
+	const char *p;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		p = argv[i];
+		if (p[0] != '-' || !p[1])
+			continue; /* an argument: argp looks further */
+		if (p[1] == '-') {
+			if (!p[2])
+				return false; /* "--": no options after it */
+			o = long_opt(p + 2);
+			if (!o)
+				return false;
+			if (o->arg && !(o->flags & OPTION_ARG_OPTIONAL) &&
+			    !strchr(p, '='))
+				i++; /* "--output -x": -x is the file */
+			continue;
+		}
+		for (p++; *p; p++) {
+			if ((unsigned char)*p == 0xff)
+				return true;
+			o = short_opt(*p);
+			if (!o)
+				return false;
+			if (o->arg) {
+				/* the rest of the word, or the next one */
+				if (!p[1] && !(o->flags & OPTION_ARG_OPTIONAL))
+					i++;
+				break;
+			}
+		}
+	}
+	return false;
+}
+
 static error_t parse_opt(int key, char *arg, struct argp_state *state)
 {
 	struct parse_state *ps = state->input;
@@ -611,6 +688,15 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_state_help(state, stdout, ARGP_HELP_USAGE);
 		ps->exit_ok = true;
 		return 0;
+	case ARGP_KEY_INIT:
+		if (!short_0xff(state->argc, state->argv))
+			return 0;
+		/* argp names the program only after this key, the same way */
+		if (state->argv[0])
+			state->name = basename(state->argv[0]);
+		/* as getopt() says it of the other bytes */
+		argp_error(state, "invalid option -- '\\xff'");
+		return EINVAL;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;

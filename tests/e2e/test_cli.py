@@ -7,6 +7,7 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import time
 import types
@@ -14,7 +15,7 @@ import types
 from harness import (BURST, CAPS_KEYS, kernel_config_readable, kernel_skips, COUNTER_KEYS, RESET_KEYS, Sock, TestFailure, Tracer, caps,
                      check, cpu_limit, eq, expect, free_ports, info, iso, netns, one, one_on,
                      parse_line, parse_time, pick, pick_on, proc, rsttrace_cmd, run, scaled, test,
-                     validator, version_json, Skip, NOT_UTF8, name_bytes)
+                     validator, version_json, Skip, NOT_UTF8, name_bytes, REPO)
 from test_owner import connected, nft_reject, tracer
 from test_filters import refuse, resets_per_refuse, skip_sent
 
@@ -444,6 +445,8 @@ BAD_ARGS = [
     (["-P", "x80"], "x80"),
     (["--direction", "up"], "up"),
     (["--bogus-flag"], "bogus-flag"),
+    # a byte 0xff as a short option (surrogateescape: the byte itself)
+    (["-\udcff"], "invalid option -- '\\xff'"),
     (["-c", "/nonexistent"], "/nonexistent"),
     (["-d", "abc"], "abc"),
     (["--count", "abc"], "abc"),
@@ -469,7 +472,10 @@ def bad_args(stack):
             problems.append("%s: still running after 30s" % " ".join(args))
             continue
         err = r.stderr.decode("utf-8", "replace")
-        what = " ".join(args)
+        what = " ".join(args).encode("utf-8", "surrogateescape").decode("ascii",
+                                                                        "backslashreplace")
+        if "PROGRAM ERROR" in err:
+            problems.append("%s: argp's own error: %r" % (what, err[-200:]))
         if r.returncode == 0:
             problems.append("%s: exit status 0" % what)
         elif r.returncode < 0:
@@ -479,6 +485,39 @@ def bad_args(stack):
         if "Tracing" in err:
             problems.append("%s: started tracing" % what)
     check(not problems, "%s", "; ".join(problems))
+
+
+@test("bad_option_byte")
+def bad_option_byte(stack):
+    """A byte 0xff read as a short option is refused as any unknown option
+    is, named (escaped), with the hint at --help and exit status 2: glibc's
+    argp said "(PROGRAM ERROR) Option should have been recognized!?". As an
+    option's argument, or after "--", it is no option."""
+    def run_args(*args):
+        return subprocess.run(rsttrace_cmd(*args), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+
+    ff = "\udcff"  # surrogateescape: the byte 0xff in argv
+    msg = re.compile(r"^\S+: invalid option -- '\\xff'\nTry `\S+ --help' or `\S+ --usage' "
+                     r"for more information\.\n$")
+    for args in (["-" + ff], ["-4" + ff], ["-j", "--summary", "-" + ff], ["-p", "1", "-" + ff]):
+        r = run_args(*args)
+        what = ascii(args)
+        eq(r.returncode, 2, "exit status of %s" % what)
+        err = r.stderr.decode("utf-8", "replace")
+        check(msg.match(err), "%s: stderr %r, expected \"invalid option -- '\\xff'\" and the "
+              "hint", what, err)
+    for args in (["-c", "-" + ff, "--usage"], ["--cg", "-" + ff, "--usage"],
+                 ["-jc-" + ff, "--usage"]):
+        r = run_args(*args)
+        eq(r.returncode, 0, "exit status of %s (-c's argument, then --usage)" % ascii(args))
+    for args, value in ((["-p", "-" + ff], "invalid PID"), (["--", "-" + ff],
+                                                             "unexpected argument")):
+        r = run_args(*args)
+        err = r.stderr.decode("utf-8", "replace")
+        eq(r.returncode, 2, "exit status of %s" % ascii(args))
+        check(value in err and "invalid option" not in err, "%s: stderr %r, expected %r",
+              ascii(args), err, value)
 
 
 @test("version_looks_only")
@@ -1008,6 +1047,7 @@ def schema_selftest(stack):
         sample_lost(direction="sent", reason="NO_SOCKET", lport=9, source="tcp"),
         sample_summary(),
         sample_summary(total=0, rows=[], interval_s=0.545),
+        sample_summary(total=7, other=4),
     ]
     sent = dict(direction="sent", reason="TCP_STATE", reason_source="kernel",
                 state="ESTABLISHED", cause="abortive close (SO_LINGER 0)", errno=None)
@@ -1096,6 +1136,9 @@ def schema_selftest(stack):
         "summary row count 0": sample_summary(total=0, rows=[
             {"direction": "sent", "lport": 1, "rport": None, "comm": None, "cause": None,
              "count": 0}]),
+        "summary other 0": sample_summary(other=0),
+        "summary other as string": sample_summary(total=7, other="4"),
+        "summary other null": sample_summary(other=None),
         "summary row bad direction": sample_summary(rows=[
             {"direction": "tx", "lport": 1, "rport": None, "comm": None, "cause": None,
              "count": 3}]),
@@ -1122,6 +1165,9 @@ def schema_selftest(stack):
             {"lport": 8080, "direction": "sent", "rport": None, "comm": None, "cause": None,
              "count": 3}]),
         "summary group in two rows": sample_summary(total=4, rows=[row, row]),
+        "summary total without other": sample_summary(other=4),
+        "summary other before rows": {k: v for k, v in sample_summary(total=7, other=4).items()
+                                      if k != "rows"} | {"rows": sample_summary()["rows"]},
     }
     for what, b in harness_bad.items():
         check(v.is_valid(b), "schema rejects %s, a record only the harness can reject", what)
@@ -1320,6 +1366,87 @@ def summary_table(stack):
     for l in lines:
         check(len(l) < 120, "summary table: %d columns in %r", len(l), l)
     info("summary_table: %d rows in %d interval(s)" % (rows, len(totals)))
+
+
+def summary_max_rows():
+    """SUMMARY_MAX_ROWS of user/summary.h: the keys one interval holds."""
+    with open(os.path.join(REPO, "user", "summary.h")) as f:
+        m = re.search(r"^#define SUMMARY_MAX_ROWS (\d+)$", f.read(), re.M)
+    check(m, "no SUMMARY_MAX_ROWS in user/summary.h")
+    return int(m.group(1))
+
+
+def scan_ports():
+    """Loopback ports nothing listens on, outside the ephemeral range: there
+    a connect could be given the port it connects to, and reach itself; and
+    the closed ports of other tests (free_ports()) are ephemeral ones."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = map(int, f.read().split())
+    listening = set()
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with open(path) as f:
+            for line in list(f)[1:]:
+                fields = line.split()
+                if fields[3] == "0A":  # TCP_LISTEN
+                    listening.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return [p for p in range(1, 65536) if not lo <= p <= hi and p not in listening]
+
+
+@test("summary_other", timeout=300)
+def summary_other(stack):
+    """--summary --json past SUMMARY_MAX_ROWS keys in one interval (a port
+    scan answered with resets: a sent and a received key a port): the
+    summary has that many rows, and the resets of the keys beyond them in
+    "other", its last key, counted in the total; validated against the
+    schema, key by key, with the rest of the record."""
+    if not caps()["nosock_resets"]:
+        raise Skip("resets sent for closed ports are not visible on this kernel "
+                   "(nosock_resets false): one key a port, too few ports to fill the table")
+    max_rows = summary_max_rows()
+    ports = scan_ports()
+    n = max_rows // 2 + 2000
+    if len(ports) < n:
+        raise Skip("%d closed ports outside the ephemeral range, %d needed" % (len(ports), n))
+    ports = ports[:n]
+    # every reset in one interval, the one at exit; room for the burst
+    tr = tracer(stack, "--summary=86400", "--ringbuf-size=64M")
+    refused = 0
+    for p in ports:
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.connect(("127.0.0.1", p))
+        except ConnectionRefusedError:
+            refused += 1
+        finally:
+            s.close()
+    check(refused >= n - 100, "only %d of %d connects refused", refused, n)
+    tr.stop()
+    lost = [int(x) for x in re.findall(r"(\d+) lost", tr.stderr_after_ready())]
+    check(lost and lost[-1] == 0, "resets lost, the counts would fall short: %s",
+          tr.stderr_after_ready().strip()[-300:])
+    recs = tr.records()  # each against the schema, the harness's sums and key order
+    eq([r["type"] for r in recs], ["summary"], "records of a single interval")
+    r = recs[0]
+    check("other" in r, "no \"other\" in a summary of more than %d keys: %d rows, total %d",
+          max_rows, len(r["rows"]), r["total"])
+    eq(list(r)[-1], "other", "the summary's last key")
+    eq(len(r["rows"]), max_rows, "rows of a summary with \"other\"")
+    # every reset of the scan is in a row of its own or in "other"
+    mine = set(ports)
+    comm = None
+    in_rows = 0
+    for row in r["rows"]:
+        if row["direction"] == "sent" and row["lport"] in mine:
+            in_rows += row["count"]
+        elif row["direction"] == "received" and row["rport"] in mine:
+            in_rows += row["count"]
+            comm = comm or row["comm"]
+    check(r["other"] >= 2 * refused - in_rows, "the scan made %d resets, %d in rows, "
+          "%d in \"other\"", 2 * refused, in_rows, r["other"])
+    check(r["total"] >= 2 * refused, "total %d, the scan alone made %d resets", r["total"],
+          2 * refused)
+    info("summary_other: %d connects refused (%s), %d rows, other %d, total %d" % (
+        refused, comm, len(r["rows"]), r["other"], r["total"]))
 
 
 @test("kstack_json")

@@ -91,6 +91,30 @@ UNIT_TEST(args_bad_values)
 	CHECK_EQ_INT(PARSE(&cfg, "stray"), -1);
 }
 
+/*
+ * A byte 0xff where getopt() reads a short option is refused before argp
+ * sees it (argp took it for an error of its own); as an option's
+ * argument, or after "--", it is none.
+ */
+UNIT_TEST(args_option_byte_0xff)
+{
+	struct rst_config cfg;
+
+	CHECK_EQ_INT(PARSE(&cfg, "-\xff"), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "-4\xff"), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "-j", "--summary", "-\xff"), -1);
+	CHECK_EQ_INT(PARSE(&cfg, "-c", "-\xff"), 0);
+	CHECK_EQ_STR(cfg.cgroup, "-\xff");
+	CHECK_EQ_INT(PARSE(&cfg, "-jc-\xff"), 0);
+	CHECK_EQ_STR(cfg.cgroup, "-\xff");
+	CHECK_EQ_INT(PARSE(&cfg, "--cg", "-\xff", "-4"), 0);
+	CHECK_EQ_STR(cfg.cgroup, "-\xff");
+	CHECK_EQ_INT(cfg.family, AF_INET);
+	CHECK_EQ_INT(PARSE(&cfg, "--cgroup=-\xff", "-6"), 0);
+	CHECK_EQ_STR(cfg.cgroup, "-\xff");
+	CHECK_EQ_INT(PARSE(&cfg, "--", "-\xff"), -1); /* an argument */
+}
+
 UNIT_TEST(args_too_many_pids)
 {
 	struct rst_config cfg;
