@@ -553,14 +553,6 @@ def cgroup2_mount():
     raise SoakError("--cgroup-churn: no cgroup2 mount in /proc/mounts")
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 # ---- samples, table and verdict ----
 
 def fd_count(pid):
@@ -747,7 +739,7 @@ def soak(args, results):
 
 def soak_in(args, results, cg, mount, own):
     stop = threading.Event()
-    port = free_port()
+    port = bench.closed_port()
     tr = Rsttrace(cg["procs"], port, ["-c", own[0]] if own else [])
     tr.start()
     try:
