@@ -45,6 +45,8 @@ struct metrics_sink {
 	struct metrics_server *srv;
 	unsigned long long events;
 	uint64_t due_ns;
+	/* the first record pending since the last flush, UINT64_MAX: none */
+	uint64_t held_seq;
 	unsigned int npending;
 	struct pending pending[PENDING_SLOTS];
 };
@@ -115,6 +117,7 @@ static void *metrics_open(const struct pipe_env *env)
 		return NULL;
 	}
 	say_where(env->cfg->metrics, metrics_server__port(ms->srv));
+	ms->held_seq = UINT64_MAX;
 	return ms;
 }
 
@@ -174,6 +177,7 @@ static void pending_flush(struct metrics_sink *ms)
 		p->n = 0;
 		ms->npending--;
 	}
+	ms->held_seq = UINT64_MAX;
 }
 
 /* The record's labels, as raw fields. */
@@ -216,7 +220,9 @@ static void metrics_write(void *st, const struct pipe_env *env,
 		i = (i + 1) & (PENDING_SLOTS - 1);
 	if (!p->n) {
 		*p = k;
-		ms->npending++;
+		/* the strings of every later record pending are newer */
+		if (!ms->npending++)
+			ms->held_seq = r->seq;
 	}
 	p->n++;
 	ms->events++;
@@ -244,6 +250,13 @@ static void metrics_tick(void *st, const struct pipe_env *env, uint64_t now_ns,
 	ms->due_ns = now_ns + NS_PER_S;
 }
 
+static uint64_t metrics_held_seq(void *st)
+{
+	const struct metrics_sink *ms = st;
+
+	return ms->held_seq;
+}
+
 static void metrics_close(void *st)
 {
 	struct metrics_sink *ms = st;
@@ -260,5 +273,6 @@ const struct sink metrics_sink = {
 	.write = metrics_write,
 	.next_due = metrics_next_due,
 	.tick = metrics_tick,
+	.held_seq = metrics_held_seq,
 	.close = metrics_close,
 };
