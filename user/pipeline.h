@@ -38,6 +38,7 @@ struct rst_clock;
 struct features;
 struct sources;
 struct lost;
+struct cgnames;
 
 /* What stages and sinks may read; set up before the run, owned by main. */
 struct pipe_env {
@@ -50,6 +51,8 @@ struct pipe_env {
 	const struct features *feat; /* what this kernel offers */
 	const struct sources *src; /* what is attached */
 	const struct lost *lost; /* resets lost so far */
+	/* the cgroups' names, which the identity stage keeps; NULL: none */
+	struct cgnames *cgnames;
 };
 
 struct stage {
