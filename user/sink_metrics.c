@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <bpf/libbpf.h>
 #include "args.h"
+#include "cgnames.h"
 #include "features.h"
 #include "format.h"
 #include "hash.h"
@@ -240,9 +241,14 @@ static void metrics_tick(void *st, const struct pipe_env *env, uint64_t now_ns,
 			 bool last)
 {
 	struct metrics_sink *ms = st;
+	struct cgnames_stats cg;
 
 	pending_flush(ms);
 	metrics_server__reap(ms->srv);
+	if (env->cgnames) {
+		cgnames__stats(env->cgnames, &cg);
+		metrics__set_cgroups(ms->m, &cg);
+	}
 	metrics__set_totals(ms->m, ms->events,
 			    env->lost ? lost__total(env->lost) : 0,
 			    env->out ? env->out->dropped + env->out->unwritten :
