@@ -641,9 +641,11 @@ def table(samples, maps, rows):
     # left out of the table, not the check
     names = [n for n in maps.names() if any(s.get("map:" + n) for s in samples)]
     short = {n: n[:10] for n in names}
+    # the cgroup names rsttrace keeps (rsttrace_cgroups), where it says
+    names_col = any("rsttrace_cgroups" in s for s in samples)
     head = "%6s %7s %4s %8s %6s" % ("t s", "rss_kB", "fds", "kmem_kB", "tcp") + "".join(
-        " %10s" % short[n] for n in names) + " %9s %9s %5s %5s" % (
-        "records", "resets", "lost", "load")
+        " %10s" % short[n] for n in names) + (" %7s" % "cgroups" if names_col else "") + \
+        " %9s %9s %5s %5s" % ("records", "resets", "lost", "load")
     out = [head]
     end = samples[-1]["t"]
     step = end / rows
@@ -659,6 +661,9 @@ def table(samples, maps, rows):
         for n in names:
             v = mx("map:" + n)
             cells += " %10s" % (v if v is not None else "-")
+        if names_col:
+            v = mx("rsttrace_cgroups")
+            cells += " %7s" % ("%d" % v if v is not None else "-")
         cells += " %9d %9d %5d %5.1f" % (last["records"] - prev["records"],
                                          last["resets"] - prev["resets"],
                                          last["lost"] - prev["lost"], mx("load"))
@@ -704,7 +709,8 @@ def sample(tr, t0, cg, maps, reader_counts, scraper, next_maps, now):
         s["map_sample_s"] = round(took, 3)
     v = scraper.values
     for k in ("rsttrace_events_total", "rsttrace_events_lost_total",
-              "rsttrace_output_unwritten_total", "rsttrace_metrics_series"):
+              "rsttrace_output_unwritten_total", "rsttrace_metrics_series",
+              "rsttrace_cgroups"):
         if k in v:
             s[k] = v[k]
     return s
@@ -855,8 +861,9 @@ def report(args, results, maps, problems):
         p("  " + line)
     took = [s["map_sample_s"] for s in results["samples"] if "map_sample_s" in s]
     p("(largest value in each tenth; records, resets, lost: in that tenth; kmem: kernel memory "
-      "charged to rsttrace's memory cgroup; tcp: TCP sockets in use (sockstat); load: 1-min "
-      "load average; maps counted every %.0f s, %.0f ms at most)"
+      "charged to rsttrace's memory cgroup; tcp: TCP sockets in use (sockstat); cgroups: "
+      "cgroup names kept (rsttrace_cgroups); load: 1-min load average; maps counted every "
+      "%.0f s, %.0f ms at most)"
       % (args.map_every, 1000 * max(took) if took else 0))
     p("max_entries: " + ", ".join("%s %d" % (m["name"], m["max_entries"])
                                   for m in maps.counted()))
@@ -878,6 +885,11 @@ def report(args, results, maps, problems):
           results["end_of_run"], m.get("rsttrace_events_total"),
           m.get("rsttrace_events_lost_total"), m.get("rsttrace_output_unwritten_total"),
           m.get("rsttrace_metrics_series"), results["scrapes"]))
+    if "rsttrace_cgroups" in m:
+        p("cgroup names: %d kept (at most %d), %d freed, %d evicted, %d resets unnamed" % tuple(
+            m.get("rsttrace_%s" % k, 0) for k in ("cgroups", "max_cgroups", "cgroups_freed_total",
+                                                 "cgroups_evicted_total",
+                                                 "cgroups_unnamed_total")))
     for pr in problems:
         p("FAIL: " + pr)
     p("soak: %s" % ("FAILED" if problems else "passed"))

@@ -253,6 +253,11 @@ static bool same_cgroup(const struct cgroup_tree *t, const char *rel,
 	       st.st_ino == id;
 }
 
+bool cgroup__exists(const struct cgroup_tree *t, const char *path, uint64_t id)
+{
+	return same_cgroup(t, path, id);
+}
+
 /* kernfs file handles are the node's 64-bit id (FILEID_KERNFS) */
 #define FILEID_KERNFS 0xfe
 

@@ -53,6 +53,12 @@ int cgroup__path(const struct cgroup_tree *t, uint64_t id, char *out,
 		 size_t len);
 
 /*
+ * Whether @path (as cgroup__path() names it) is still the cgroup @id: false
+ * once it is removed, or renamed. Needs no privilege, unlike file handles.
+ */
+bool cgroup__exists(const struct cgroup_tree *t, const char *path, uint64_t id);
+
+/*
  * Every cgroup below the tree's root, parents first: @fn(path, id, @ctx)
  * as cgroup__path() names them; a non-zero return stops the walk and is
  * returned. Directories that vanish meanwhile are skipped.

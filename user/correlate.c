@@ -197,3 +197,11 @@ uint64_t correlator__next_due(const struct correlator *c)
 		return UINT64_MAX;
 	return slot(c, c->head_seq)->due_ns;
 }
+
+uint64_t correlator__held_seq(const struct correlator *c)
+{
+	/* records leave in arrival order: the head is the oldest */
+	if (c->head_seq == c->next_seq)
+		return UINT64_MAX;
+	return slot(c, c->head_seq)->rec.seq;
+}

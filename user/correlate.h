@@ -25,6 +25,8 @@ void correlator__add(struct correlator *c, const struct rst_record *r,
 void correlator__flush(struct correlator *c, uint64_t now_ns, bool all);
 /* When the oldest held record is due, UINT64_MAX when none is held. */
 uint64_t correlator__next_due(const struct correlator *c);
+/* The seq (rst_record.seq) of the oldest held record, UINT64_MAX: none. */
+uint64_t correlator__held_seq(const struct correlator *c);
 void correlator__free(struct correlator *c);
 
 #endif /* __CORRELATE_H */

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include "cgnames.h"
 #include "metrics.h"
 #include "utf8.h"
 
@@ -58,6 +59,8 @@ struct metrics {
 	uint64_t seed[2];
 	struct outbuf key; /* the labels of the reset being counted */
 	unsigned long long events, lost, unwritten;
+	struct cgnames_stats cgroups;
+	bool has_cgroups; /* left out until set */
 	char *build_info; /* the rendered labels, NULL until set */
 	struct source *sources;
 	size_t nsources;
@@ -445,6 +448,14 @@ void metrics__set_totals(struct metrics *m, unsigned long long events,
 	pthread_mutex_unlock(&m->lock);
 }
 
+void metrics__set_cgroups(struct metrics *m, const struct cgnames_stats *st)
+{
+	pthread_mutex_lock(&m->lock);
+	m->cgroups = *st;
+	m->has_cgroups = true;
+	pthread_mutex_unlock(&m->lock);
+}
+
 void metrics__set_build_info(struct metrics *m, const char *version,
 			     const char *libbpf, const char *kernel)
 {
@@ -533,6 +544,27 @@ static void put_series(struct outbuf *b, const struct series *s)
 	outbuf__putc(b, '\n');
 }
 
+static void put_cgroups(struct outbuf *b, const struct cgnames_stats *c)
+{
+	put_one(b, "rsttrace_cgroups", "gauge",
+		"Cgroups whose names are kept, removed ones among them.",
+		c->names);
+	put_one(b, "rsttrace_max_cgroups", "gauge",
+		"Most cgroup names kept at once.", c->max);
+	put_one(b, "rsttrace_cgroups_freed_total", "counter",
+		"Names freed once their cgroup was gone and no reset had "
+		"named it for 10 minutes.",
+		c->freed);
+	put_one(b, "rsttrace_cgroups_evicted_total", "counter",
+		"Cgroup names forgotten to make room for new ones, the least "
+		"recently used first.",
+		c->evicted);
+	put_one(b, "rsttrace_cgroups_unnamed_total", "counter",
+		"Resets whose cgroup went unnamed for want of room: every name "
+		"held by a record still to be reported, or no memory.",
+		c->unnamed);
+}
+
 /* What struct metrics holds; under its lock. */
 static void metrics__render_locked(struct metrics *m, struct outbuf *b)
 {
@@ -565,6 +597,8 @@ static void metrics__render_locked(struct metrics *m, struct outbuf *b)
 		m->nseries + m->other_used);
 	put_one(b, "rsttrace_metrics_max_series", "gauge",
 		"Most series rsttrace_resets_total may have.", m->max_series);
+	if (m->has_cgroups)
+		put_cgroups(b, &m->cgroups);
 	if (m->build_info) {
 		put_family(b, "rsttrace_build_info", "gauge",
 			   "rsttrace's version, and the libbpf and kernel it "

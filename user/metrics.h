@@ -51,6 +51,9 @@ void metrics__count_resets(struct metrics *m, const struct metrics_labels *l,
 void metrics__set_totals(struct metrics *m, unsigned long long events,
 			 unsigned long long lost,
 			 unsigned long long unwritten);
+struct cgnames_stats;
+/* The table of cgroup names (cgnames.h), for rsttrace_cgroups and co. */
+void metrics__set_cgroups(struct metrics *m, const struct cgnames_stats *st);
 void metrics__set_build_info(struct metrics *m, const char *version,
 			     const char *libbpf, const char *kernel);
 /*

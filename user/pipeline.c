@@ -50,6 +50,7 @@ struct pipeline {
 	struct step enrich[MAX_STEPS], finish[MAX_STEPS];
 	struct sink_step sinks[MAX_STEPS];
 	unsigned int nenrich, nfinish, nsinks;
+	uint64_t pushed; /* the last record's seq */
 	unsigned long long records;
 	bool count_reached;
 };
@@ -91,15 +92,47 @@ bool pipeline__push(struct pipeline *p, const void *data, size_t size)
 
 	if (!decode__record(&r, data, size))
 		return !p->count_reached;
+	r.seq = ++p->pushed;
 	run_steps(p->enrich, p->nenrich, p->env, &r);
 	correlator__add(p->corr, &r, clock__boot_ns());
 	return !p->count_reached;
 }
 
+/*
+ * The oldest record the correlator or a sink still reads; with none, the
+ * next to come (which a stage must not take for one that has left).
+ */
+static uint64_t held_seq(const struct pipeline *p)
+{
+	uint64_t seq = p->pushed + 1, s = correlator__held_seq(p->corr);
+	unsigned int i;
+
+	if (s < seq)
+		seq = s;
+	for (i = 0; i < p->nsinks; i++) {
+		const struct sink *k = p->sinks[i].sink;
+
+		s = k->held_seq ? k->held_seq(p->sinks[i].st) : UINT64_MAX;
+		if (s < seq)
+			seq = s;
+	}
+	return seq;
+}
+
+static void tick_steps(const struct step *s, unsigned int n, uint64_t now_ns,
+		       uint64_t held)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (s[i].stage->tick)
+			s[i].stage->tick(s[i].st, now_ns, held);
+}
+
 void pipeline__tick(struct pipeline *p, uint64_t now_ns)
 {
 	unsigned int i;
-	uint64_t due;
+	uint64_t due, held;
 
 	correlator__flush(p->corr, now_ns, false);
 	for (i = 0; i < p->nsinks; i++) {
@@ -109,6 +142,10 @@ void pipeline__tick(struct pipeline *p, uint64_t now_ns)
 		if (due <= now_ns)
 			k->tick(p->sinks[i].st, p->env, now_ns, false);
 	}
+	/* after the flush and the sinks: what they let go is let go */
+	held = held_seq(p);
+	tick_steps(p->enrich, p->nenrich, now_ns, held);
+	tick_steps(p->finish, p->nfinish, now_ns, held);
 }
 
 uint64_t pipeline__next_due(const struct pipeline *p)

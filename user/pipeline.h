@@ -14,6 +14,12 @@
  *
  * A stage or a sink is a file that defines one struct stage or struct
  * sink, and one line in pipeline.c's tables.
+ *
+ * Records are numbered as they arrive (rst_record.seq). A stage may hand
+ * a record pointers into its own state (the identity stage: its cgroup's
+ * names); the pipeline tells it, at each tick, the oldest record that
+ * the correlator or a sink may still read, so that it knows what it may
+ * free.
  */
 #ifndef __PIPELINE_H
 #define __PIPELINE_H
@@ -32,6 +38,7 @@ struct rst_clock;
 struct features;
 struct sources;
 struct lost;
+struct cgnames;
 
 /* What stages and sinks may read; set up before the run, owned by main. */
 struct pipe_env {
@@ -44,6 +51,8 @@ struct pipe_env {
 	const struct features *feat; /* what this kernel offers */
 	const struct sources *src; /* what is attached */
 	const struct lost *lost; /* resets lost so far */
+	/* the cgroups' names, which the identity stage keeps; NULL: none */
+	struct cgnames *cgnames;
 };
 
 struct stage {
@@ -56,6 +65,11 @@ struct stage {
 	 */
 	void *(*open)(const struct pipe_env *env);
 	void (*run)(void *st, const struct pipe_env *env, struct rst_record *r);
+	/*
+	 * NULL, or time has passed (@now_ns, CLOCK_BOOTTIME) and no record
+	 * before @held_seq is read any more
+	 */
+	void (*tick)(void *st, uint64_t now_ns, uint64_t held_seq);
 	void (*close)(void *st);
 };
 
@@ -70,6 +84,11 @@ struct sink {
 	/* time has passed; @last: the run is over, say what is held */
 	void (*tick)(void *st, const struct pipe_env *env, uint64_t now_ns,
 		     bool last);
+	/*
+	 * NULL, or the seq of the oldest record whose pointers (into a
+	 * stage's state) the sink still holds after write(); UINT64_MAX: none
+	 */
+	uint64_t (*held_seq)(void *st);
 	void (*close)(void *st);
 };
 

@@ -14,8 +14,8 @@ enum rst_reason_source {
 
 /*
  * Who a socket's cgroup says it belongs to (README, "Running on every
- * node"). Each string is NULL when it does not apply; all live as long as
- * the identity stage that resolved them.
+ * node"). Each string is NULL when it does not apply; all live at least
+ * until the record that points to them has left the pipeline (cgnames.h).
  */
 struct rst_identity {
 	const char *cgroup; /* path below the host's cgroup v2 root */
@@ -31,6 +31,11 @@ struct rst_identity {
  */
 struct rst_record {
 	struct rst_event ev;
+	/*
+	 * Its place in arrival order, from 1 (pipeline__push()): what a stage
+	 * gave it (ident) stays until every record up to it has left
+	 */
+	uint64_t seq;
 	const char *reason; /* kernel sk_rst_reason name, NULL: none */
 	const char *kernel_reason; /* --infer-reasons: the kernel's own */
 	uint8_t reason_source; /* enum rst_reason_source */

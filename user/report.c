@@ -3,6 +3,7 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "args.h"
+#include "cgnames.h"
 #include "clock.h"
 #include "features.h"
 #include "format.h"
@@ -198,6 +199,22 @@ void report__tables(const struct loader *l)
 			"rsttrace: %llu sockets had no owner record (socket "
 			"storage allocation failed)\n",
 			n);
+}
+
+void report__cgroups(const struct cgnames *n)
+{
+	struct cgnames_stats st;
+
+	if (!n)
+		return;
+	cgnames__stats(n, &st);
+	if (!st.freed && !st.evicted && !st.unnamed)
+		return;
+	fprintf(stderr,
+		"rsttrace: cgroup names: %zu kept (at most %zu), %llu freed "
+		"once their cgroup was gone, %llu forgotten to make room; %llu "
+		"resets unnamed for want of room\n",
+		st.names, st.max, st.freed, st.evicted, st.unnamed);
 }
 
 /* The hooks of @hooks as an array of names. */

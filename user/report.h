@@ -8,6 +8,7 @@
 
 #include "lost.h"
 
+struct cgnames;
 struct rst_config;
 struct features;
 struct fmt_opts;
@@ -37,5 +38,7 @@ struct lost_reporter {
 void report__lost(struct lost_reporter *lr);
 /* At exit, once detached: what the tables forgot, owners missed. */
 void report__tables(const struct loader *l);
+/* At exit: what the table of cgroup names let go, if anything (or NULL). */
+void report__cgroups(const struct cgnames *n);
 
 #endif /* __REPORT_H */

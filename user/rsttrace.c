@@ -25,6 +25,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include "args.h"
+#include "cgnames.h"
 #include "cgroup.h"
 #include "selector.h"
 #include "clock.h"
@@ -59,6 +60,7 @@ struct tracer {
 	struct ksyms *ksyms; /* when stacks are collected */
 	struct pipe_env env;
 	struct pipeline *pipe;
+	struct cgnames *cgnames; /* what the identity stage names */
 	struct lost_reporter lost;
 	struct privdrop priv; /* -Z */
 	struct notify notify; /* the service manager */
@@ -506,6 +508,35 @@ static void start_table(struct tracer *t)
 	output__flush(&t->out);
 }
 
+/*
+ * The table of cgroup names. RSTTRACE_CGROUP_NAMES=MAX[,KEEP_SECONDS]
+ * makes it smaller, so that a test need not make 65,536 cgroups.
+ */
+static struct cgnames *new_cgnames(void)
+{
+	const char *knob = getenv("RSTTRACE_CGROUP_NAMES");
+	uint64_t keep = CGNAMES_KEEP_NS;
+	size_t max = CGNAMES_MAX;
+	struct cgnames *n;
+
+	if (knob && !cgnames__parse_limits(knob, &max, &keep)) {
+		fprintf(stderr,
+			"rsttrace: RSTTRACE_CGROUP_NAMES '%s': want MAX or "
+			"MAX,KEEP_SECONDS\n",
+			knob);
+		return NULL;
+	}
+	if (knob)
+		fprintf(stderr,
+			"rsttrace: cgroup names: at most %zu, a removed one's "
+			"kept %llu s (RSTTRACE_CGROUP_NAMES)\n",
+			max, (unsigned long long)(keep / 1000000000ULL));
+	n = cgnames__new(max, keep);
+	if (!n)
+		fprintf(stderr, "rsttrace: out of memory\n");
+	return n;
+}
+
 /* The pipeline and what it reads, the ring buffer, the header. */
 static int start(struct tracer *t)
 {
@@ -547,6 +578,10 @@ static int start(struct tracer *t)
 		fprintf(stderr, "rsttrace: out of memory\n");
 		return 1;
 	}
+	t->cgnames = new_cgnames();
+	if (!t->cgnames)
+		return 1;
+	t->env.cgnames = t->cgnames;
 	/* it says why itself */
 	t->pipe = pipeline__new(&t->env);
 	if (!t->pipe)
@@ -634,6 +669,7 @@ static void finish(struct tracer *t)
 	fprintf(stderr, "rsttrace: %llu events, %llu lost\n",
 		pipeline__records(t->pipe),
 		(unsigned long long)lost__total(t->lost.lost));
+	report__cgroups(t->cgnames);
 	if (t->out.unwritten)
 		fprintf(stderr,
 			"rsttrace: %llu records not written: out of memory\n",
@@ -653,6 +689,7 @@ static void cleanup(struct tracer *t)
 {
 	ring_buffer__free(t->rb);
 	pipeline__free(t->pipe);
+	cgnames__free(t->cgnames);
 	lost__free(t->lost.lost);
 	ksyms__free(t->ksyms);
 	loader__close(&t->ld);

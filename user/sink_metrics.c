@@ -10,6 +10,7 @@
 #include <sys/utsname.h>
 #include <bpf/libbpf.h>
 #include "args.h"
+#include "cgnames.h"
 #include "features.h"
 #include "format.h"
 #include "hash.h"
@@ -45,6 +46,8 @@ struct metrics_sink {
 	struct metrics_server *srv;
 	unsigned long long events;
 	uint64_t due_ns;
+	/* the first record pending since the last flush, UINT64_MAX: none */
+	uint64_t held_seq;
 	unsigned int npending;
 	struct pending pending[PENDING_SLOTS];
 };
@@ -115,6 +118,7 @@ static void *metrics_open(const struct pipe_env *env)
 		return NULL;
 	}
 	say_where(env->cfg->metrics, metrics_server__port(ms->srv));
+	ms->held_seq = UINT64_MAX;
 	return ms;
 }
 
@@ -174,6 +178,7 @@ static void pending_flush(struct metrics_sink *ms)
 		p->n = 0;
 		ms->npending--;
 	}
+	ms->held_seq = UINT64_MAX;
 }
 
 /* The record's labels, as raw fields. */
@@ -216,7 +221,9 @@ static void metrics_write(void *st, const struct pipe_env *env,
 		i = (i + 1) & (PENDING_SLOTS - 1);
 	if (!p->n) {
 		*p = k;
-		ms->npending++;
+		/* the strings of every later record pending are newer */
+		if (!ms->npending++)
+			ms->held_seq = r->seq;
 	}
 	p->n++;
 	ms->events++;
@@ -234,14 +241,26 @@ static void metrics_tick(void *st, const struct pipe_env *env, uint64_t now_ns,
 			 bool last)
 {
 	struct metrics_sink *ms = st;
+	struct cgnames_stats cg;
 
 	pending_flush(ms);
 	metrics_server__reap(ms->srv);
+	if (env->cgnames) {
+		cgnames__stats(env->cgnames, &cg);
+		metrics__set_cgroups(ms->m, &cg);
+	}
 	metrics__set_totals(ms->m, ms->events,
 			    env->lost ? lost__total(env->lost) : 0,
 			    env->out ? env->out->dropped + env->out->unwritten :
 				       0);
 	ms->due_ns = now_ns + NS_PER_S;
+}
+
+static uint64_t metrics_held_seq(void *st)
+{
+	const struct metrics_sink *ms = st;
+
+	return ms->held_seq;
 }
 
 static void metrics_close(void *st)
@@ -260,5 +279,6 @@ const struct sink metrics_sink = {
 	.write = metrics_write,
 	.next_due = metrics_next_due,
 	.tick = metrics_tick,
+	.held_seq = metrics_held_seq,
 	.close = metrics_close,
 };

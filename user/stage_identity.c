@@ -4,10 +4,11 @@
  * systemd unit, container and Kubernetes pod that path and the kubelet's
  * logs give, and the network namespace's name.
  *
- * Every cgroup is resolved once, by file handle, and kept: a cgroup that
- * is gone by the time a later record names it still has what was known.
- * The cgroups that exist at start-up are walked first, so that one removed
- * before its first reset is named too.
+ * Every cgroup is resolved once, by file handle, and its name kept in
+ * main's table (cgnames.h): a cgroup that is gone by the time a later
+ * record names it still has what was known, for a while. The cgroups that
+ * exist at start-up are walked first, so that one removed before its
+ * first reset is named too.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,15 +16,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include "args.h"
+#include "cgnames.h"
 #include "cgroup.h"
 #include "clock.h"
 #include "hash.h"
 #include "identity.h"
 #include "pipeline.h"
 
-/* far more cgroups than a node has; past it new ones go unnamed */
-#define MAX_CGROUPS (1U << 16)
-#define MIN_SLOTS 256
 /* the network namespaces' names, asked again once a second */
 #define NETNS_MEMO 64
 #define NS_PER_S 1000000000ULL
@@ -34,58 +33,13 @@ struct netns_memo {
 	const char *name; /* NULL: none */
 };
 
-struct cg_entry {
-	uint64_t id;
-	bool k8s_done; /* the kubelet's names are in, or nothing to ask */
-	uint64_t k8s_next_ns; /* when to ask the kubelet's logs again */
-	struct rst_identity ident;
-	struct path_identity pi;
-	struct k8s_names k8s;
-	char path[]; /* "" when the cgroup was gone before it was seen */
-};
-
 struct identity_stage {
 	struct cgroup_tree tree;
 	struct k8s_index *k8s;
 	struct netns_names *netns;
-	struct cg_entry **slots; /* open addressing, a power of two */
-	size_t nslots, n;
-	unsigned long long unnamed; /* past MAX_CGROUPS */
+	struct cgnames *names; /* main's; NULL: cgroups go unnamed */
 	struct netns_memo memo[NETNS_MEMO];
 };
-
-static size_t slot_of(const struct identity_stage *s, uint64_t id)
-{
-	return hash__mix(0, id) & (s->nslots - 1);
-}
-
-static struct cg_entry **find_slot(struct identity_stage *s, uint64_t id)
-{
-	size_t i = slot_of(s, id);
-
-	while (s->slots[i] && s->slots[i]->id != id)
-		i = (i + 1) & (s->nslots - 1);
-	return &s->slots[i];
-}
-
-static bool grow(struct identity_stage *s)
-{
-	struct cg_entry **old = s->slots;
-	size_t i, n = s->nslots;
-
-	s->nslots = n ? n * 2 : MIN_SLOTS;
-	s->slots = calloc(s->nslots, sizeof(*s->slots));
-	if (!s->slots) {
-		s->slots = old;
-		s->nslots = n;
-		return false;
-	}
-	for (i = 0; i < n; i++)
-		if (old[i])
-			*find_slot(s, old[i]->id) = old[i];
-	free(old);
-	return true;
-}
 
 static const char *or_null(const char *s)
 {
@@ -93,7 +47,7 @@ static const char *or_null(const char *s)
 }
 
 /* The names the kubelet's logs give, once they are there. */
-static void entry_k8s(struct identity_stage *s, struct cg_entry *e)
+static void entry_k8s(struct identity_stage *s, struct cg_name *e)
 {
 	const struct path_identity *pi = &e->pi;
 	uint64_t now;
@@ -119,75 +73,53 @@ static void entry_k8s(struct identity_stage *s, struct cg_entry *e)
 		      (e->ident.container || !pi->container_id[0]);
 }
 
-static struct cg_entry *entry_add(struct identity_stage *s, uint64_t id,
-				  const char *path)
-{
-	size_t len = strlen(path);
-	struct cg_entry *e, **slot;
+struct walk_ctx {
+	struct identity_stage *s;
+	uint64_t id, seq, now_ns; /* the cgroup looked for, and its record */
+	struct cg_name *found;
+};
 
-	if (s->n >= MAX_CGROUPS || ((s->n + 1) * 2 > s->nslots && !grow(s))) {
-		s->unnamed++;
-		return NULL;
-	}
-	e = calloc(1, sizeof(*e) + len + 1);
-	if (!e)
-		return NULL;
-	e->id = id;
-	memcpy(e->path, path, len + 1);
-	if (len) {
-		identity__parse_path(path, &e->pi);
-		e->ident.cgroup = e->path;
-	}
-	e->ident.unit = or_null(e->pi.unit);
-	e->ident.container_id = or_null(e->pi.container_id);
-	e->ident.container_runtime = e->pi.runtime;
-	e->ident.pod_uid = or_null(e->pi.pod_uid);
-	slot = find_slot(s, id);
-	*slot = e;
-	s->n++;
-	return e;
-}
-
+/* What a walk finds: the cgroup looked for, and the others while room. */
 static int walk_add(const char *path, uint64_t id, void *ctx)
 {
-	struct identity_stage *s = ctx;
+	struct walk_ctx *w = ctx;
 
-	if (!s->nslots || !*find_slot(s, id))
-		entry_add(s, id, path);
+	if (id == w->id)
+		w->found =
+			cgnames__add(w->s->names, id, path, w->seq, w->now_ns);
+	else if (!cgnames__get(w->s->names, id, 0, 0))
+		cgnames__add(w->s->names, id, path, 0, w->now_ns);
 	return 0;
 }
 
-static struct cg_entry *entry_get(struct identity_stage *s, uint64_t id)
+static struct cg_name *entry_get(struct identity_stage *s, uint64_t id,
+				 uint64_t seq)
 {
-	struct cg_entry *e;
+	uint64_t now = clock__boot_ns();
+	struct walk_ctx w = { s, id, seq, now, NULL };
+	struct cg_name *e = cgnames__get(s->names, id, seq, now);
 	char path[4096];
 	int err;
 
-	if (s->nslots) {
-		e = *find_slot(s, id);
-		if (e)
-			return e;
-	}
-	/* full: counted, and no system call per record */
-	if (s->n >= MAX_CGROUPS) {
-		s->unnamed++;
+	if (e)
+		return e;
+	/* no room: counted, and no system call per record */
+	if (!cgnames__reserve(s->names))
 		return NULL;
-	}
 	err = cgroup__path(&s->tree, id, path, sizeof(path));
 	/*
 	 * -Z leaves no CAP_DAC_READ_SEARCH for file handles: a walk, which
 	 * needs no privilege, names the cgroups made since the last one.
 	 */
 	if (err == -EPERM || err == -EACCES) {
-		cgroup__walk(&s->tree, walk_add, s);
-		e = s->nslots ? *find_slot(s, id) : NULL;
-		if (e)
-			return e;
+		cgroup__walk(&s->tree, walk_add, &w);
+		if (w.found)
+			return w.found;
 	}
-	/* gone before it was seen: remembered as such, never asked again */
+	/* gone before it was seen: remembered as such, not asked again */
 	if (err)
 		path[0] = '\0';
-	return entry_add(s, id, path);
+	return cgnames__add(s->names, id, path, seq, now);
 }
 
 static void *identity_open(const struct pipe_env *env)
@@ -211,13 +143,15 @@ static void *identity_open(const struct pipe_env *env)
 		errno = ENOMEM;
 		return NULL;
 	}
-	if (s->tree.fd >= 0) {
+	s->names = env->cgnames;
+	if (s->tree.fd >= 0 && s->names) {
+		struct walk_ctx w = { .s = s, .now_ns = clock__boot_ns() };
 		struct stat st;
 
 		/* the tree's root: the host's (id 1), or a namespace's */
 		if (!fstat(s->tree.fd, &st))
-			entry_add(s, st.st_ino, "/");
-		cgroup__walk(&s->tree, walk_add, s);
+			cgnames__add(s->names, st.st_ino, "/", 0, w.now_ns);
+		cgroup__walk(&s->tree, walk_add, &w);
 	}
 	return s;
 }
@@ -248,27 +182,39 @@ static void identity_run(void *st, const struct pipe_env *env,
 			 struct rst_record *r)
 {
 	struct identity_stage *s = st;
-	struct cg_entry *e;
+	struct cg_name *e;
 
 	if (r->ev.netns)
 		r->netns_name = netns_name(s, r->ev.netns);
-	if (!r->ev.cgroup_id || s->tree.fd < 0)
+	if (!r->ev.cgroup_id || s->tree.fd < 0 || !s->names)
 		return;
-	e = entry_get(s, r->ev.cgroup_id);
+	e = entry_get(s, r->ev.cgroup_id, r->seq);
 	if (!e)
 		return;
 	entry_k8s(s, e);
 	r->ident = &e->ident;
 }
 
+/* Whether a name's cgroup is still there; one without a path is not. */
+static bool still_there(const struct cg_name *n, void *ctx)
+{
+	return n->path[0] && cgroup__exists(ctx, n->path, n->id);
+}
+
+static void identity_tick(void *st, uint64_t now_ns, uint64_t held_seq)
+{
+	struct identity_stage *s = st;
+
+	if (!s->names)
+		return;
+	cgnames__held(s->names, held_seq);
+	cgnames__sweep(s->names, now_ns, still_there, &s->tree);
+}
+
 static void identity_close(void *st)
 {
 	struct identity_stage *s = st;
-	size_t i;
 
-	for (i = 0; i < s->nslots; i++)
-		free(s->slots[i]);
-	free(s->slots);
 	k8s__free(s->k8s);
 	netns_names__free(s->netns);
 	cgroup__close_tree(&s->tree);
@@ -279,5 +225,6 @@ const struct stage identity_stage = {
 	.name = "identity",
 	.open = identity_open,
 	.run = identity_run,
+	.tick = identity_tick,
 	.close = identity_close,
 };

@@ -42,7 +42,7 @@ def startup_lines(tr):
 # (report.c), and what the kernel skipped (busy CPUs under load)
 REPORT_LINES = ("rsttrace: closed connections: ", "rsttrace: accept() table: ",
                 "rsttrace: owners by socket address: ", "rsttrace: the kernel skipped ",
-                "rsttrace: resets lost", "rsttrace:   ")
+                "rsttrace: resets lost", "rsttrace:   ", "rsttrace: cgroup names: ")
 
 
 def quiet_after(tr, what):

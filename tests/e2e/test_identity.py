@@ -4,17 +4,20 @@ directories shaped as systemd, Docker, containerd, CRI-O and podman make
 them (systemd and cgroupfs drivers); the test's own processes are moved
 in and refused a connection. A kubelet log layout under a temporary
 --k8s-logs root names namespace, pod and container."""
+import errno
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 import uuid
 
-from harness import (NOT_UTF8, Cgroup, Tracer, cgroup, cgroup2_mount, check, eq, expect, free_ports,
-                     info, name_bytes, netns, one_on, proc, rsttrace_cmd, scaled, test,
-                     TEST_PID)
+from harness import (NOT_UTF8, Cgroup, Sock, Tracer, cgroup, cgroup2_mount, check, eq, expect,
+                     free_ports, info, name_bytes, netns, one_on, owner_fields, proc,
+                     rsttrace_cmd, scaled, test, TEST_PID)
 from test_cli import check_table, check_table_names
 from test_filters import only, refuse, resets_per_refuse
+from test_metrics import metrics_port, scrape
 from test_owner import tracer
 
 
@@ -341,6 +344,122 @@ def summary_by(stack):
         check(got.get(want) == (3 if by == "unit" else 1), "--by %s: rows %r", by, rows)
         check(all(by in row and "comm" not in row for row in rows), "--by %s: rows %r",
               by, rows)
+
+
+# the table of cgroup names in identity_churn, and the cgroups it makes
+CHURN_MAX = 16
+CHURN_N = 3 * CHURN_MAX
+
+
+class Churn:
+    """One process moved from cgroup to cgroup, each a unit made for it
+    below @root, where it opens sockets, and then removed."""
+
+    def __init__(self, stack, root, tr, port):
+        self.stack, self.root, self.tr, self.port = stack, root, tr, port
+        self.park = shaped(stack, root, "park")
+        self.p = proc(stack, b"rst-idc", cgroup=self.park)
+        self.srv = proc(stack, b"rst-idc-srv", cgroup=self.park)
+        self.lport = self.srv.listen("l", 4, "127.0.0.1")
+        self.made = []  # (tag, cgroup, the refused socket)
+
+    def cgroup(self, tag):
+        return shaped(self.stack, self.root, "system.slice/rst-idc-%s.service" % tag)
+
+    def named(self, tag, keep=False):
+        """A new cgroup: the process's refused connect there (waited for,
+        so that rsttrace names the cgroup while it exists), and with @keep a
+        connection that outlives it. Then the cgroup is removed."""
+        cg = self.cgroup(tag)
+        cg.add(self.p.pid)
+        kept = None
+        if keep:
+            c = self.p.connect("k-" + tag, 4, "127.0.0.1", self.lport)
+            eq(c["errno"], 0, "connect() from %s" % tag)
+            self.srv.accept("l", "k-" + tag)
+            kept = Sock(c)
+        s = refuse(self.p, 4, self.port, tag)
+        self.tr.wait_on((s, "received"), what="the reset in %s" % tag)
+        self.park.add(self.p.pid)
+        cg.remove()
+        check(not os.path.exists(cg.path), "%s was not removed", cg.path)
+        self.made.append((tag, cg, s))
+        return cg, kept
+
+    def reset_kept(self, tag):
+        """The server aborts the connection kept from @tag's cgroup."""
+        self.srv.call("linger0", "k-" + tag)
+        self.srv.call("close", "k-" + tag)
+        e = self.p.call("recv_error", "k-" + tag)[0]
+        eq(e, errno.ECONNRESET, "recv() on the connection kept from %s" % tag)
+
+
+def named_fields(p, cg, tag):
+    """A reset of @p's socket made in the removed cgroup @cg, named."""
+    return {**NONE, **owner_fields(p, "connect", cgroup_id=cg.id),
+            "cgroup": host_path(cg), "unit": "rst-idc-%s.service" % tag}
+
+
+def cgroup_metrics(tr):
+    text = scrape(metrics_port(tr))
+    got = {m.group(1): int(m.group(2)) for m in re.finditer(
+        r"^(rsttrace_(?:max_)?cgroups[a-z_]*) (\d+)$", text, re.M)}
+    info("identity_churn: %r" % got)
+    return got
+
+
+@test("identity_churn", timeout=240)
+def identity_churn(stack):
+    """48 cgroups, more than a table of 16 names holds
+    (RSTTRACE_CGROUP_NAMES=16), each made, named by a reset and removed:
+    every new one's reset is still named, field by field, the least
+    recently used names making room. Connections outlive their cgroups:
+    a reset keeps the cgroup's name while that is among the most recently
+    used; one pushed out by the 48 newer cgroups is forgotten (cgroup_id
+    kept, the names null). /metrics and the end-of-run line count the
+    names kept and evicted, none unnamed."""
+    root = cgroup(stack, "idc")
+    port, = free_ports(1)
+    tr = tracer(stack, "-c", root.path, "--metrics", "127.0.0.1:0",
+                env=dict(os.environ, RSTTRACE_CGROUP_NAMES=str(CHURN_MAX)))
+    ch = Churn(stack, root, tr, port)
+    old, old_c = ch.named("old", keep=True)
+    for i in range(CHURN_N):
+        ch.named("c%d" % i)
+    new, new_c = ch.named("new", keep=True)
+    for i in range(CHURN_MAX // 4):
+        ch.named("d%d" % i)
+    ch.reset_kept("new")
+    ch.reset_kept("old")
+    tr.wait_on((new_c, "received"), (old_c, "received"),
+               what="the resets of the connections that outlived their cgroups")
+    m = cgroup_metrics(tr)
+    tr.stop()
+    recs = tr.records()
+    for tag, cg, s in ch.made:
+        expect(one_on(recs, tag, s, "received"), "reset in %s" % tag,
+               **named_fields(ch.p, cg, tag))
+    expect(one_on(recs, "new kept", new_c, "received"),
+           "reset of a connection whose cgroup was removed, used recently",
+           **named_fields(ch.p, new, "new"))
+    expect(one_on(recs, "old kept", old_c, "received"),
+           "reset of a connection whose cgroup was removed %d cgroups ago" % CHURN_N,
+           **NONE, **owner_fields(ch.p, "connect", cgroup_id=old.id), cgroup=None)
+    eq(m.get("rsttrace_max_cgroups"), CHURN_MAX, "rsttrace_max_cgroups")
+    check(0 < m.get("rsttrace_cgroups", 0) <= CHURN_MAX, "rsttrace_cgroups: %r", m)
+    # the counts of the last second may not have reached /metrics yet
+    check(m.get("rsttrace_cgroups_evicted_total", 0) >= CHURN_N - CHURN_MAX, "evicted: %r", m)
+    eq(m.get("rsttrace_cgroups_unnamed_total"), 0, "rsttrace_cgroups_unnamed_total")
+    eq(m.get("rsttrace_cgroups_freed_total"), 0, "rsttrace_cgroups_freed_total")
+    end = re.search(r"rsttrace: cgroup names: (\d+) kept \(at most (\d+)\), (\d+) freed "
+                    r"once their cgroup was gone, (\d+) forgotten to make room; (\d+) resets "
+                    r"unnamed for want of room", tr.stderr_after_ready())
+    check(end, "no end-of-run line of the cgroup names: %r", tr.stderr_after_ready()[-600:])
+    kept, most, freed, evicted, unnamed = map(int, end.groups())
+    eq((most, freed, unnamed), (CHURN_MAX, 0, 0), "end-of-run: at most, freed, unnamed")
+    # every cgroup named went into the table, which holds CHURN_MAX
+    check(kept <= CHURN_MAX and evicted >= len(ch.made) - CHURN_MAX,
+          "end-of-run: %d kept, %d evicted of %d cgroups named", kept, evicted, len(ch.made))
 
 
 DEPLOY = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",

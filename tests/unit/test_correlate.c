@@ -135,3 +135,33 @@ UNIT_TEST(correlate_full_ring_emits_oldest)
 	CHECK_EQ_INT(s.out[0].ev.lport, 1);
 	correlator__free(c);
 }
+
+UNIT_TEST(correlate_held_seq)
+{
+	struct sink s = {};
+	struct correlator *c = correlator__new(100 * MS, 16, collect, &s);
+	struct rst_record a =
+		rec(RST_DIR_RECEIVED, "10.0.0.1", 1, "10.0.0.2", 2, 1);
+	struct rst_record b =
+		rec(RST_DIR_RECEIVED, "10.0.0.1", 3, "10.0.0.2", 4, 1);
+	unsigned int i;
+
+	CHECK(correlator__held_seq(c) == UINT64_MAX);
+	a.seq = 7;
+	b.seq = 8;
+	correlator__add(c, &a, 0);
+	correlator__add(c, &b, 50 * MS);
+	CHECK_EQ_INT(correlator__held_seq(c), 7);
+	correlator__flush(c, 120 * MS, false);
+	CHECK_EQ_INT(correlator__held_seq(c), 8);
+	correlator__flush(c, 0, true);
+	CHECK(correlator__held_seq(c) == UINT64_MAX);
+	/* full: the oldest leaves early, and is no longer held */
+	for (i = 0; i < 17; i++) {
+		a.seq = 100 + i;
+		a.ev.lport = 1000 + i;
+		correlator__add(c, &a, 0);
+	}
+	CHECK_EQ_INT(correlator__held_seq(c), 101);
+	correlator__free(c);
+}

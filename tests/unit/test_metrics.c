@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include "cgnames.h"
 #include "metrics.h"
 #include "metrics_http.h"
 #include "unit.h"
@@ -126,6 +127,34 @@ UNIT_TEST(metrics_counting)
 	/* the caller's totals replace, they do not add */
 	metrics__set_totals(m, 13, 3, 5);
 	CHECK(has_line(render(m, &b), "rsttrace_events_total 13"));
+	outbuf__free(&b);
+	metrics__free(m);
+}
+
+/* The table of cgroup names: left out until set, then each family. */
+UNIT_TEST(metrics_cgroups)
+{
+	struct cgnames_stats st = { .names = 12, .max = 16, .freed = 3,
+				    .evicted = 40, .unnamed = 2 };
+	struct metrics *m = metrics__new(10);
+	struct outbuf b = {};
+	const char *t;
+
+	if (!m) {
+		CHECK(m);
+		return;
+	}
+	CHECK(!strstr(render(m, &b), "rsttrace_cgroups"));
+	metrics__set_cgroups(m, &st);
+	t = render(m, &b);
+	CHECK(has_line(t, "# TYPE rsttrace_cgroups gauge"));
+	CHECK(has_line(t, "rsttrace_cgroups 12"));
+	CHECK(has_line(t, "rsttrace_max_cgroups 16"));
+	CHECK(has_line(t, "# TYPE rsttrace_cgroups_freed_total counter"));
+	CHECK(has_line(t, "rsttrace_cgroups_freed_total 3"));
+	CHECK(has_line(t, "rsttrace_cgroups_evicted_total 40"));
+	CHECK(has_line(t, "# TYPE rsttrace_cgroups_unnamed_total counter"));
+	CHECK(has_line(t, "rsttrace_cgroups_unnamed_total 2"));
 	outbuf__free(&b);
 	metrics__free(m);
 }
