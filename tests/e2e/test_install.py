@@ -13,7 +13,7 @@ import subprocess
 
 from harness import (REPO, RSTTRACE, Skip, TestFailure, Tracer, caps, check, eq, free_ports,
                      skip_part, tmpdir,
-                     info, one, one_on, proc, scaled, test)
+                     info, one, one_on, parse_line, proc, scaled, test, wait_kernel)
 from test_filters import refuse, skip_sent
 
 PKG = os.path.join(REPO, "scripts", "package")
@@ -150,7 +150,8 @@ def unit_verify(stack):
     """systemd-analyze verify accepts the unit; rsttrace run with only the
     unit's CapabilityBoundingSet and no new privileges, as the unit runs
     it (--json --user), starts, reports a refused connect's resets and
-    exits 0 on SIGINT."""
+    exits 0 on SIGINT; so it does with -o in a log directory like the
+    package's."""
     check(shutil.which("systemd-analyze"), "systemd-analyze missing (scripts/deps.sh test)")
     with open(UNIT) as f:
         text = f.read()
@@ -195,6 +196,44 @@ def run_as_unit(stack, text):
     stack.callback(tr.kill)
     tr.start()
     traced_refuse(stack, tr, "unit")
+    output_as_unit(stack, wrap)
+
+
+def output_as_unit(stack, wrap):
+    """-o in a directory like the package's /var/log/rsttrace (the user's,
+    group adm, 2750), as the unit runs it: root opens the file there before
+    the drop, which needs CAP_DAC_OVERRIDE in the bounding set. Twice: the
+    file is made, then opened again as it is (the user's, 0640)."""
+    top = tmpdir(stack, "unitlog")
+    os.chmod(top, 0o755)
+    d = os.path.join(top, "rsttrace")
+    os.mkdir(d)
+    os.chown(d, pwd.getpwnam("nobody").pw_uid, grp.getgrnam("adm").gr_gid)
+    os.chmod(d, 0o2750)
+    path = os.path.join(d, "resets.json")
+    for run in ("made", "reopened"):
+        tr = Tracer("--user", "nobody", "-o", path, read_stdout=False)
+        tr.args = wrap + tr.args
+        stack.callback(tr.kill)
+        tr.start()
+        p1, = free_ports(1)
+        cl = proc(stack, b"rst-inst-out")
+        refuse(cl, 4, p1, "c")
+
+        def received():
+            with open(path, "rb") as f:
+                data = f.read()
+            recs = [parse_line(l) for l in data[:data.rfind(b"\n") + 1].splitlines(True)]
+            return [r for r in recs if r["type"] == "reset" and
+                    r["direction"] == "received" and r["rport"] == p1] and recs
+        recs = wait_kernel(received, "the received reset in -o's file (%s)" % run, 20)
+        tr.stop()
+        r = one(recs, "the received reset in -o's file (%s)" % run, direction="received",
+                rport=p1)
+        eq((r["pid"], r["comm"]), (cl.pid, cl.comm.decode()), "received reset's owner")
+        st = os.stat(path)
+        eq((pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name,
+            stat.S_IMODE(st.st_mode)), ("nobody", "adm", 0o640), "-o file owner and mode")
 
 
 def complete(line, with_bash_completion=True):
