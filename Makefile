@@ -214,10 +214,13 @@ soak: rsttrace $(OUTPUT)/rstload test-deps
 # make vmtest: the test suite on other kernels, each booted under QEMU
 # (scripts/vmtest/vmtest.sh); one line per kernel at the end. Quicker:
 #   make vmtest KERNELS=6.1 TESTS="refused_ipv4 linger"
+# SERIES:systemd boots that kernel with systemd as PID 1 instead and checks
+# make deb's package and unit under it (scripts/vmtest/guest-systemd.sh):
+#   make vmtest KERNELS="6.1:systemd 5.10:systemd"
 KERNELS ?= 5.10 6.1 6.12 7
 VMTEST_OUT ?= $(OUTPUT)/vmtest
 .PHONY: vmtest check
-vmtest: rsttrace $(OUTPUT)/unit_tests test-deps
+vmtest: rsttrace $(OUTPUT)/unit_tests test-deps $(if $(findstring :systemd,$(KERNELS)),deb)
 	$(Q)scripts/deps.sh vmtest
 	$(Q)exec scripts/vmtest/vmtest.sh -o $(VMTEST_OUT) $(if $(TESTS),-T "$(TESTS)") $(KERNELS)
 
