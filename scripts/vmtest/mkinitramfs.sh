@@ -18,9 +18,11 @@ if ldd "$BUSYBOX" >/dev/null 2>&1; then
 	die "$BUSYBOX is dynamically linked; install busybox-static (scripts/deps.sh vmtest)"
 fi
 
-# needed to mount the shares; virtio_rng feeds the guest's entropy pool
+# needed to mount the shares; virtio_rng feeds the guest's entropy pool;
+# overlay makes the root writable in systemd mode (init), before the
+# kernel's module tree can be reached
 required="virtio_pci 9pnet_virtio 9p"
-optional="virtio_rng"
+optional="virtio_rng overlay"
 
 tmp=$(mktemp -d "$(dirname "$out")/.initramfs.XXXXXX")
 trap 'rm -rf "$tmp" "$out.tmp"' EXIT

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# run-vm.sh [-m MEM] [-s CPUS] [-t TIMEOUT] [-r RETRIES] [-p PREFIX] KDIR INITRD SRC OUT
+# run-vm.sh [-m MEM] [-s CPUS] [-t TIMEOUT] [-r RETRIES] [-p PREFIX] [-k WORDS] KDIR INITRD SRC OUT
 #
 # Boots the kernel unpacked in KDIR (fetch-kernel.sh) under QEMU (TCG) with
 # INITRD (mkinitramfs.sh), the host's /usr and /etc read-only, the repository
 # snapshot SRC read-only and OUT/guest read-write, and runs the test suite
 # inside (guest-run.sh). OUT/guest/tests and OUT/guest/env, when present
 # before the boot, say which tests to run and with which environment.
+# -k adds WORDS to the kernel's command line: "vmtest.mode=systemd" boots
+# systemd and runs guest-systemd.sh instead (init).
 #
 # A boot that dies before the payload starts is retried RETRIES times
 # (default 2); its console log is kept as OUT/serial.tryN.log.
@@ -22,19 +24,20 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
-mem=2G cpus=1 timeout=3600 retries=2 prefix=
-while getopts m:s:t:r:p: o; do
+mem=2G cpus=1 timeout=3600 retries=2 prefix='' words=''
+while getopts m:s:t:r:p:k: o; do
 	case $o in
 	m) mem=$OPTARG ;;
 	s) cpus=$OPTARG ;;
 	t) timeout=$OPTARG ;;
 	r) retries=$OPTARG ;;
 	p) prefix=$OPTARG ;;
-	*) die "usage: $0 [-m MEM] [-s CPUS] [-t TIMEOUT] [-r RETRIES] [-p PREFIX] KDIR INITRD SRC OUT" ;;
+	k) words=$OPTARG ;;
+	*) die "usage: $0 [-m MEM] [-s CPUS] [-t TIMEOUT] [-r RETRIES] [-p PREFIX] [-k WORDS] KDIR INITRD SRC OUT" ;;
 	esac
 done
 shift $((OPTIND - 1))
-[ $# -eq 4 ] || die "usage: $0 [-m MEM] [-s CPUS] [-t TIMEOUT] [-r RETRIES] [-p PREFIX] KDIR INITRD SRC OUT"
+[ $# -eq 4 ] || die "usage: $0 [-m MEM] [-s CPUS] [-t TIMEOUT] [-r RETRIES] [-p PREFIX] [-k WORDS] KDIR INITRD SRC OUT"
 kdir=$1 initrd=$2 src=$3 out=$4
 # shellcheck source=/dev/null
 . "$kdir/kernel.env"
@@ -59,7 +62,7 @@ qemu=(qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m "$mem" -smp "$cpus"
 	-nodefaults -no-user-config -display none -no-reboot -nic none
 	-serial stdio
 	-kernel "$kdir/vmlinux" -initrd "$initrd"
-	-append "console=ttyS0 quiet panic=-1 oops=panic mitigations=off clocksource=hpet no_timer_check random.trust_cpu=on"
+	-append "console=ttyS0 quiet panic=-1 oops=panic mitigations=off clocksource=hpet no_timer_check random.trust_cpu=on${words:+ $words}"
 	-device virtio-rng-pci
 	-device isa-debug-exit,iobase=0xf4,iosize=0x04)
 share() { # share TAG PATH [ro]
@@ -69,6 +72,8 @@ share() { # share TAG PATH [ro]
 }
 share hostusr /usr ro
 share hostetc /etc ro
+# systemd mode: dpkg -i checks the package's dependencies in it
+share hostdpkg /var/lib/dpkg ro
 share src "$src" ro
 share results "$out/guest"
 share kmods "$kdir/root" ro

@@ -9,12 +9,19 @@
 # capabilities as "rsttrace -V" reports them. A kernel whose suite failed
 # shows its failed tests; one whose VM died shows its console's last lines.
 #
+# SERIES:systemd (e.g. 6.1:systemd) boots that kernel with systemd as PID 1
+# instead, installs the package of make deb (the newest
+# .output/deb/rsttrace_*.deb, which must be newer than ./rsttrace) and
+# checks its unit under systemd (guest-systemd.sh); its line counts those
+# checks. Results in DIR/SERIES-systemd/.
+#
 #   -j N        VMs at a time (default: the number of CPUs, one CPU each)
 #   -o DIR      logs and results (default: .output/vmtest in the repository);
 #               DIR/SERIES/serial.log is a VM's console, DIR/SERIES/guest/
 #               the suite's output
 #   -t SECONDS  a VM's time limit (default 2400; the whole suite takes about
-#               650 s under TCG)
+#               650 s under TCG; a systemd VM gets 600 at most, it needs
+#               about 150)
 #   -T TESTS    run only these e2e tests (names or patterns, as run.py takes)
 #   -v          copy the VMs' consoles to stdout as they run (prefixed)
 #
@@ -57,10 +64,17 @@ series=("$@")
 [ "$jobs" -le ${#series[@]} ] || jobs=${#series[@]}
 [[ $timeout =~ ^[1-9][0-9]*$ ]] || die "-t: expected seconds, got '$timeout'"
 declare -A dup
+nsuite=0 nsystemd=0
 for s in "${series[@]}"; do
-	[[ $s =~ ^[0-9]+(\.[0-9]+)*$ ]] || die "bad kernel series '$s' (expected e.g. 5.10, 6.1, 6.12, 7)"
+	[[ $s =~ ^[0-9]+(\.[0-9]+)*(:systemd)?$ ]] ||
+		die "bad kernel series '$s' (expected e.g. 5.10, 6.1, 6.12, 7, or 6.1:systemd)"
 	[ -z "${dup[$s]:-}" ] || die "kernel series $s named twice"
 	dup[$s]=1
+	if [[ $s == *:systemd ]]; then
+		nsystemd=$((nsystemd + 1))
+	else
+		nsuite=$((nsuite + 1))
+	fi
 done
 
 need_cmd qemu-system-x86_64 qemu-system-x86
@@ -71,8 +85,18 @@ need_cmd apt-get apt
 need_cmd dpkg-deb dpkg
 [ "$(id -u)" = 0 ] || die "run as root (the suite in the VM needs root, and so do the shared folders)"
 for f in rsttrace .output/unit_tests; do
+	[ "$f" = .output/unit_tests ] && [ "$nsuite" = 0 ] && continue
 	[ -x "$REPO/$f" ] || die "$REPO/$f is not built: run make rsttrace .output/unit_tests (or make vmtest)"
 done
+# SERIES:systemd installs make deb's package: the newest one, which must be
+# of this ./rsttrace
+deb=
+if [ "$nsystemd" -gt 0 ]; then
+	# shellcheck disable=SC2012 # names made by build-deb.sh, no odd characters
+	deb=$(ls -t "$REPO"/.output/deb/rsttrace_*.deb 2>/dev/null | head -n 1)
+	[ -n "$deb" ] || die "no package in $REPO/.output/deb: run make deb (or make vmtest)"
+	[ "$deb" -nt "$REPO/rsttrace" ] || die "$deb is older than ./rsttrace: run make deb (or make vmtest)"
+fi
 
 mkdir -p "$outdir" "$VMTEST_CACHE/initramfs"
 outdir=$(cd "$outdir" && pwd)
@@ -91,10 +115,16 @@ snapshot() {
 		tar -C "$REPO" --exclude=./.git --exclude=./.output -cf - . | tar -C "$src" -xf -
 	fi
 	cp "$REPO/rsttrace" "$src/rsttrace"
-	cp "$REPO/.output/unit_tests" "$src/.output/unit_tests"
+	if [ "$nsuite" -gt 0 ]; then
+		cp "$REPO/.output/unit_tests" "$src/.output/unit_tests"
+	fi
 	# RSTTRACE=./rsttrace-static make vmtest: make STATIC=1's binary
 	if [ -x "$REPO/rsttrace-static" ]; then
 		cp "$REPO/rsttrace-static" "$src/rsttrace-static"
+	fi
+	if [ -n "$deb" ]; then
+		mkdir -p "$src/.output/deb"
+		cp "$deb" "$src/.output/deb/"
 	fi
 }
 snapshot
@@ -103,13 +133,19 @@ snapshot
 declare -A kdir initrd
 ihash=$(cat "$VMTEST_DIR/init" "$VMTEST_DIR/mkinitramfs.sh" "$BUSYBOX" | md5sum | cut -c1-12)
 for s in "${series[@]}"; do
-	kdir[$s]=$("$VMTEST_DIR/fetch-kernel.sh" "$s") || die "kernel $s: fetching failed"
-	img=$VMTEST_CACHE/initramfs/$(basename "${kdir[$s]}")-$ihash.cpio.gz
-	if [ ! -s "$img" ]; then
-		"$VMTEST_DIR/mkinitramfs.sh" "${kdir[$s]}" "$img" || die "kernel $s: building the initramfs failed"
+	k=${s%:systemd}
+	if [ -z "${kdir[$k]:-}" ]; then
+		kdir[$k]=$("$VMTEST_DIR/fetch-kernel.sh" "$k") || die "kernel $k: fetching failed"
+		img=$VMTEST_CACHE/initramfs/$(basename "${kdir[$k]}")-$ihash.cpio.gz
+		if [ ! -s "$img" ]; then
+			"$VMTEST_DIR/mkinitramfs.sh" "${kdir[$k]}" "$img" || die "kernel $k: building the initramfs failed"
+		fi
+		initrd[$k]=$img
 	fi
-	initrd[$s]=$img
+	kdir[$s]=${kdir[$k]} initrd[$s]=${initrd[$k]}
 done
+# results of SERIES:systemd in DIR/SERIES-systemd
+dir_of() { echo "$outdir/${1/:/-}"; }
 
 # One VM per kernel, $jobs at a time
 env_lines() {
@@ -124,12 +160,18 @@ env_lines() {
 	return 0
 }
 run_one() { # SERIES
-	local s=$1 d=$outdir/$1 args=()
+	local s=$1 d args=() t=$timeout
+	d=$(dir_of "$1")
 	rm -rf "$d"
 	mkdir -p "$d/guest"
 	printf '%s\n' "$tests" >"$d/guest/tests"
 	env_lines >"$d/guest/env"
-	args=(-m "${VMTEST_MEM:-2G}" -s "${VMTEST_CPUS:-1}" -t "$timeout" -r "${VMTEST_RETRIES:-2}")
+	if [[ $s == *:systemd ]]; then
+		# a hung boot or check should not hold a VM slot for the suite's time
+		[ "$t" -le 600 ] || t=600
+		args=(-k vmtest.mode=systemd)
+	fi
+	args+=(-m "${VMTEST_MEM:-2G}" -s "${VMTEST_CPUS:-1}" -t "$t" -r "${VMTEST_RETRIES:-2}")
 	args+=("${kdir[$s]}" "${initrd[$s]}" "$outdir/src" "$d")
 	if [ "$verbose" = yes ]; then
 		"$VMTEST_DIR/run-vm.sh" -p "[$s] " "${args[@]}" 2>&1 | tee "$d/run.log" || true
@@ -197,23 +239,28 @@ caps() { # VERSION_FILE
 fail=0
 lines=()
 for s in "${series[@]}"; do
-	d=$outdir/$s
+	d=$(dir_of "$s")
 	status='' kver='' boot_s='' suite_s='' guest_suite_s='' wall_s='' attempts=1
 	# shellcheck source=/dev/null
 	. "$d/result.env"
-	log=$d/guest/suite.log
-	e2e=$(counts "$log" e2e)
-	unit=$(counts "$log" unit)
+	# a systemd VM's checks: the unit's status and journal say why one
+	# failed, so more of each failure's details
+	if [[ $s == *:systemd ]]; then
+		log=$d/guest/systemd.log what=checks details=30
+	else
+		log=$d/guest/suite.log what=tests details=3
+	fi
 	[ "$status" = passed ] || fail=1
 	if [ "$status" = failed ] && [ -s "$log" ]; then
 		echo
-		echo "=== $s ($kver): failed tests (full log: $log)"
-		# each FAIL line with the first 3 lines of its details and the last
+		echo "=== $s ($kver): failed $what (full log: $log)"
+		# each FAIL line with the first lines of its details and the last
 		# (a tool's error message ends its stderr), each cut to 200 columns
-		awk 'function cut(s) { return length(s) > 200 ? substr(s, 1, 197) "..." : s }
-			function flush() { if (n > 3) { if (n > 4) print "#   ..."; print cut(last) } n = -1 }
+		awk -v max="$details" '
+			function cut(s) { return length(s) > 200 ? substr(s, 1, 197) "..." : s }
+			function flush() { if (n > max) { if (n > max + 1) print "#   ..."; print cut(last) } n = -1 }
 			/^FAIL / { flush(); n = 0; print cut($0); next }
-			/^#   / && n >= 0 { if (n < 3) print cut($0); last = $0; n++; next }
+			/^#   / && n >= 0 { if (n < max) print cut($0); last = $0; n++; next }
 			{ flush() }
 			END { flush() }' "$log"
 		if ! grep -q '^FAIL ' "$log"; then
@@ -231,6 +278,17 @@ for s in "${series[@]}"; do
 		off=$((guest_suite_s - suite_s))
 		[ "${off#-}" -gt $((suite_s / 4 + 10)) ] && retried+=" (guest clock: suite ${guest_suite_s}s)"
 	fi
+	if [[ $s == *:systemd ]]; then
+		# boot: to systemd's start of the payload; the version from its log
+		sd=$(sed -n 's/^# \(systemd [0-9][^,]*\), kernel .*/\1/p' "$log" 2>/dev/null | head -n 1)
+		checks=$(counts "$log" systemd)
+		lines+=("$(printf '%-5s %-22s %-11s systemd %s | boot %ss, checks %ss, wall %ss%s | %s' \
+			"$s" "${kver:-?}" "${status^^}" "${checks:-no result}" \
+			"${boot_s:-?}" "${suite_s:-?}" "${wall_s:-?}" "$retried" "${sd:-systemd ?}")")
+		continue
+	fi
+	e2e=$(counts "$log" e2e)
+	unit=$(counts "$log" unit)
 	lines+=("$(printf '%-5s %-22s %-11s e2e %s | unit %s | boot %ss, suite %ss, wall %ss%s | %s' \
 		"$s" "${kver:-?}" "${status^^}" "${e2e:-no result}" "${unit:-no result}" \
 		"${boot_s:-?}" "${suite_s:-?}" "${wall_s:-?}" "$retried" "$(caps "$d/guest/version.txt")")")

@@ -13,8 +13,9 @@ import subprocess
 
 from harness import (REPO, RSTTRACE, Skip, TestFailure, Tracer, caps, check, eq, free_ports,
                      skip_part, tmpdir,
-                     info, one, one_on, proc, scaled, test)
+                     info, one, one_on, parse_line, proc, scaled, test, wait_kernel)
 from test_filters import refuse, skip_sent
+from test_metrics import samples, scrape
 
 PKG = os.path.join(REPO, "scripts", "package")
 UNIT = os.path.join(PKG, "rsttrace.service")
@@ -150,7 +151,8 @@ def unit_verify(stack):
     """systemd-analyze verify accepts the unit; rsttrace run with only the
     unit's CapabilityBoundingSet and no new privileges, as the unit runs
     it (--json --user), starts, reports a refused connect's resets and
-    exits 0 on SIGINT."""
+    exits 0 on SIGINT; so it does with -o in a log directory like the
+    package's."""
     check(shutil.which("systemd-analyze"), "systemd-analyze missing (scripts/deps.sh test)")
     with open(UNIT) as f:
         text = f.read()
@@ -195,6 +197,44 @@ def run_as_unit(stack, text):
     stack.callback(tr.kill)
     tr.start()
     traced_refuse(stack, tr, "unit")
+    output_as_unit(stack, wrap)
+
+
+def output_as_unit(stack, wrap):
+    """-o in a directory like the package's /var/log/rsttrace (the user's,
+    group adm, 2750), as the unit runs it: root opens the file there before
+    the drop, which needs CAP_DAC_OVERRIDE in the bounding set. Twice: the
+    file is made, then opened again as it is (the user's, 0640)."""
+    top = tmpdir(stack, "unitlog")
+    os.chmod(top, 0o755)
+    d = os.path.join(top, "rsttrace")
+    os.mkdir(d)
+    os.chown(d, pwd.getpwnam("nobody").pw_uid, grp.getgrnam("adm").gr_gid)
+    os.chmod(d, 0o2750)
+    path = os.path.join(d, "resets.json")
+    for run in ("made", "reopened"):
+        tr = Tracer("--user", "nobody", "-o", path, read_stdout=False)
+        tr.args = wrap + tr.args
+        stack.callback(tr.kill)
+        tr.start()
+        p1, = free_ports(1)
+        cl = proc(stack, b"rst-inst-out")
+        refuse(cl, 4, p1, "c")
+
+        def received():
+            with open(path, "rb") as f:
+                data = f.read()
+            recs = [parse_line(l) for l in data[:data.rfind(b"\n") + 1].splitlines(True)]
+            return [r for r in recs if r["type"] == "reset" and
+                    r["direction"] == "received" and r["rport"] == p1] and recs
+        recs = wait_kernel(received, "the received reset in -o's file (%s)" % run, 20)
+        tr.stop()
+        r = one(recs, "the received reset in -o's file (%s)" % run, direction="received",
+                rport=p1)
+        eq((r["pid"], r["comm"]), (cl.pid, cl.comm.decode()), "received reset's owner")
+        st = os.stat(path)
+        eq((pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name,
+            stat.S_IMODE(st.st_mode)), ("nobody", "adm", 0o640), "-o file owner and mode")
 
 
 def complete(line, with_bash_completion=True):
@@ -269,11 +309,141 @@ def user_exists(name):
         return False
 
 
+SERVICE = "rsttrace.service"
+DEFAULTS = "/etc/default/rsttrace"
+
+
+def unit_show(*props):
+    """{property: value} of rsttrace.service, from systemctl show."""
+    out = ok(["systemctl", "show", "-p", ",".join(props), SERVICE], timeout=60)
+    return dict(l.split("=", 1) for l in out.splitlines() if "=" in l)
+
+
+def unit_why():
+    """The service's state and its journal's last lines, for a failure."""
+    _, st, _ = sh(["systemctl", "status", "--no-pager", "-l", "-n", "0", SERVICE], timeout=60)
+    _, jl, _ = sh(["journalctl", "-b", "-u", SERVICE, "--no-pager", "-n", "30"], timeout=60)
+    return "%s\njournal:\n%s" % (st.strip(), jl.strip())
+
+
+def policy_forbids():
+    """Whether /usr/sbin/policy-rc.d (container images have one) keeps
+    maintainer scripts from starting services (exit 101)."""
+    helper = "/usr/sbin/policy-rc.d"
+    if not os.access(helper, os.X_OK):
+        return False
+    rc, _, _ = sh([helper, SERVICE, "restart"], timeout=60)
+    return rc == 101
+
+
+def kept_caps():
+    """CapEff of rsttrace's main thread after -Z: CAP_BPF alone (bit 39)
+    where the kernel checks bpf() on every map access (before 5.19, with
+    kernel.unprivileged_bpf_disabled), else none."""
+    major, minor = (int(x) for x in re.match(r"(\d+)\.(\d+)", os.uname().release).groups())
+    try:
+        with open("/proc/sys/kernel/unprivileged_bpf_disabled") as f:
+            unpriv = int(f.read())
+    except OSError:
+        unpriv = 0
+    return 1 << 39 if (major, minor) < (5, 19) and unpriv else 0
+
+
+def proc_status(path):
+    with open(path) as f:
+        return dict(l.rstrip("\n").split(":\t", 1) for l in f if ":\t" in l)
+
+
+def service_identity(pid, user):
+    """Every thread of the service's main process: the user's ids, no
+    groups, no capabilities but kept_caps() in the main thread, an empty
+    bounding set, no new privileges."""
+    ids = "\t".join([str(user.pw_uid)] * 4), "\t".join([str(user.pw_gid)] * 4)
+    for tid in os.listdir("/proc/%d/task" % pid):
+        st = proc_status("/proc/%d/task/%s/status" % (pid, tid))
+        capeff = kept_caps() if int(tid) == pid else 0
+        got = (st["Uid"], st["Gid"], st["Groups"].strip(), int(st["CapEff"], 16),
+               int(st["CapPrm"], 16), int(st["CapInh"], 16), int(st["CapBnd"], 16),
+               int(st["CapAmb"], 16), st["NoNewPrivs"])
+        eq(got, ids + ("", capeff, capeff, 0, 0, 0, "1"),
+           "thread %s of the service (Uid, Gid, Groups, CapEff, CapPrm, CapInh, CapBnd, "
+           "CapAmb, NoNewPrivs)" % tid)
+
+
+def journal_records(pid):
+    """The records the service's process @pid wrote to the journal."""
+    out = ok(["journalctl", "-b", "_SYSTEMD_UNIT=" + SERVICE, "_PID=%d" % pid, "-o", "cat",
+              "--no-pager"], timeout=60)
+    return [parse_line(l.encode() + b"\n") for l in out.splitlines() if l.startswith("{")]
+
+
+def service_checks(stack, user):
+    """Where systemd is PID 1: the postinst started the service (Type=notify:
+    active only once rsttrace said READY=1); it runs as the user with no
+    capabilities; a refused connect is a record in its journal, owned by
+    the client, and counted by its metrics endpoint; systemctl stop ends it
+    with exit status 0. Then it is started again, for the purge to stop.
+    Where /usr/sbin/policy-rc.d forbids it (exit 101), the maintainer
+    scripts start and stop nothing: the service is started here, and left
+    stopped."""
+    forbidden = policy_forbids()
+    if forbidden:
+        info("/usr/sbin/policy-rc.d forbids starting and stopping services: the postinst "
+             "started none, so the service is started here")
+        ok(["systemctl", "start", SERVICE], timeout=180)
+    st = unit_show("ActiveState", "SubState", "Type", "NRestarts", "MainPID")
+    check((st["ActiveState"], st["Type"], st["NRestarts"]) == ("active", "notify", "0"),
+          "%s after dpkg -i: %r, active, notify and 0 restarts expected:\n%s",
+          SERVICE, st, unit_why())
+    pid = int(st["MainPID"])
+    service_identity(pid, user)
+
+    p1, = free_ports(1)
+    cl = proc(stack, b"rst-inst-svc")
+    refuse(cl, 4, p1, "c")
+
+    def received():
+        return [r for r in journal_records(pid)
+                if r["type"] == "reset" and r["direction"] == "received" and r["rport"] == p1]
+    recs = wait_kernel(received, "the received reset in journalctl -u %s" % SERVICE, 30)
+    r = one(recs, "received (journal)", direction="received", rport=p1)
+    eq((r["pid"], r["comm"], r["owner_source"]), (cl.pid, cl.comm.decode(), "connect"),
+       "received reset's owner in the journal")
+
+    with open(DEFAULTS) as f:
+        m = re.search(r"--metrics[ =](?:127\.0\.0\.1:)?(\d+)\b", f.read())
+    if m:
+        port = int(m.group(1))
+
+        def counted():
+            return [v for k, v in samples(scrape(port), "rsttrace_resets_total").items()
+                    if ("comm", cl.comm.decode()) in k and ("port", str(p1)) in k and
+                    ("direction", "received") in k]
+        eq(wait_kernel(counted, "the reset in the metrics at port %d" % port, 15), [1.0],
+           "rsttrace_resets_total of the received reset")
+    else:
+        skip_part("%s has no --metrics on 127.0.0.1: the metrics are not checked", DEFAULTS)
+
+    ok(["systemctl", "stop", SERVICE], timeout=180)
+    st = unit_show("ActiveState", "Result", "ExecMainCode", "ExecMainStatus")
+    # ExecMainCode 1: CLD_EXITED
+    check(st == {"ActiveState": "inactive", "Result": "success", "ExecMainCode": "1",
+                 "ExecMainStatus": "0"},
+          "%s after systemctl stop: %r, exit status 0 expected:\n%s", SERVICE, st, unit_why())
+    info("%s: %s, pid %d, reset traced, stopped with exit status 0"
+         % (SERVICE, "started here" if forbidden else "started by the postinst", pid))
+    if not forbidden:
+        ok(["systemctl", "start", SERVICE], timeout=180)
+
+
 @test("package", timeout=900)
 def package(stack):
     """make deb: lintian reports no error; the package holds what it should
     with its dependencies; installed, it traces a reset, has created its
-    user and log directory and man page; purged, it leaves nothing."""
+    user and log directory and man page; purged, it leaves nothing. Where
+    systemd is PID 1, the service too: started by the postinst, as the
+    user without capabilities, a reset in its journal and metrics, a clean
+    stop, and stopped by the purge."""
     if not shutil.which("dpkg"):
         raise Skip("not a Debian system (no dpkg)")
     st = dpkg_status("rsttrace")
@@ -329,6 +499,9 @@ def package(stack):
     # from here on, whatever happens, the package goes again
     def purge():
         if dpkg_status("rsttrace") != "not-installed":
+            if os.path.isdir("/run/systemd/system"):
+                # the prerm's stop may be one policy-rc.d forbids
+                sh(["systemctl", "stop", SERVICE], timeout=180)
             sh(["dpkg", "--purge", "rsttrace"], timeout=300)
         if not user_before and user_exists("_rsttrace"):
             sh(["userdel", "_rsttrace"], timeout=60)
@@ -351,6 +524,14 @@ def package(stack):
            "/usr/share/man/man8/rsttrace.8.gz", "man -w rsttrace")
     else:
         check(os.path.exists("/usr/share/man/man8/rsttrace.8.gz"), "no man page installed")
+    under_systemd = os.path.isdir("/run/systemd/system")
+    if under_systemd:
+        service_checks(stack, u)
+    else:
+        # not a skip: make check's vmtest (6.1:systemd) checks the same
+        # under systemd
+        info("systemd is not PID 1 here (no /run/systemd/system): the service is not "
+             "checked here; make vmtest KERNELS=6.1:systemd checks it under systemd")
 
     tr = Tracer()
     tr.args[0] = "/usr/sbin/rsttrace"
@@ -360,6 +541,12 @@ def package(stack):
 
     ok(["dpkg", "--purge", "rsttrace"], env=env, timeout=300)
     eq(dpkg_status("rsttrace"), "not-installed", "dpkg status after dpkg --purge")
+    if under_systemd:
+        st = unit_show("LoadState", "ActiveState")
+        eq((st["LoadState"], st["ActiveState"]), ("not-found", "inactive"),
+           "rsttrace.service after dpkg --purge")
+        rc, out, _ = sh(["pgrep", "-a", "-u", "_rsttrace"], timeout=60)
+        check(rc == 1, "processes of _rsttrace after dpkg --purge: %s", out.strip())
     left = [p for p in want + ["/var/log/rsttrace",
                                "/etc/systemd/system/multi-user.target.wants/rsttrace.service",
                                "/var/lib/systemd/deb-systemd-helper-enabled/"
