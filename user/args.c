@@ -688,15 +688,6 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		argp_state_help(state, stdout, ARGP_HELP_USAGE);
 		ps->exit_ok = true;
 		return 0;
-	case ARGP_KEY_INIT:
-		if (!short_0xff(state->argc, state->argv))
-			return 0;
-		/* argp names the program only after this key, the same way */
-		if (state->argv[0])
-			state->name = basename(state->argv[0]);
-		/* as getopt() says it of the other bytes */
-		argp_error(state, "invalid option -- '\\xff'");
-		return EINVAL;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument '%s'", arg);
 		return EINVAL;
@@ -747,11 +738,24 @@ int args__parse(int argc, char **argv, struct rst_config *cfg)
 		.doc = doc,
 	};
 	struct parse_state ps = { .cfg = cfg };
+	const char *name;
 	int err;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->k8s_logs = RST_K8S_LOGS_DEFAULT;
 	cfg->metrics_max_series = RST_METRICS_MAX_SERIES_DEFAULT;
+	/*
+	 * Before argp: an error at ARGP_KEY_INIT leaks argp's storage. Said
+	 * as argp_error() says getopt's other "invalid option" messages.
+	 */
+	if (short_0xff(argc, argv)) {
+		name = argc > 0 && argv[0] ? basename(argv[0]) : "rsttrace";
+		fprintf(stderr,
+			"%s: invalid option -- '\\xff'\n"
+			"Try `%s --help' or `%s --usage' for more information.\n",
+			name, name, name);
+		return -1;
+	}
 	/* NO_EXIT keeps parsing testable; NO_HELP because we own -h */
 	err = argp_parse(&argp, argc, argv, ARGP_NO_EXIT | ARGP_NO_HELP, NULL,
 			 &ps);
