@@ -436,6 +436,40 @@ def service_checks(stack, user):
         ok(["systemctl", "start", SERVICE], timeout=180)
 
 
+def upgrade_and_remove(deb, env, under_systemd):
+    """The README's upgrade and removal: the package installed over itself
+    (prerm upgrade, postinst configure with the old version) keeps an
+    edited /etc/default/rsttrace and, under systemd, the service running;
+    dpkg -r takes the program and keeps the options and the user."""
+    opts = "/etc/default/rsttrace"
+    with open(opts, "a") as f:
+        f.write("# edited by rsttrace's package test\n")
+    with open(opts) as f:
+        edited = f.read()
+    ok(["dpkg", "-i", deb], env=env, timeout=300)
+    eq(dpkg_status("rsttrace"), "installed", "dpkg status after the upgrade")
+    with open(opts) as f:
+        eq(f.read(), edited, "%s after the upgrade" % opts)
+    if under_systemd and not policy_forbids():
+        st = unit_show("ActiveState", "NRestarts")
+        eq((st["ActiveState"], st["NRestarts"]), ("active", "0"),
+           "%s after the upgrade (restarted by the postinst):\n%s" % (SERVICE, unit_why()))
+    rc, out, err = sh(["/usr/sbin/rsttrace", "-V"], timeout=60)
+    eq(rc, 0, "/usr/sbin/rsttrace -V after the upgrade (%s)" % err.strip()[-300:])
+
+    ok(["dpkg", "-r", "rsttrace"], env=env, timeout=300)
+    eq(dpkg_status("rsttrace"), "config-files", "dpkg status after dpkg -r")
+    gone = [p for p in ("/usr/sbin/rsttrace", "/usr/lib/systemd/system/rsttrace.service",
+                        "/usr/share/man/man8/rsttrace.8.gz") if os.path.lexists(p)]
+    check(not gone, "left after dpkg -r: %r", gone)
+    with open(opts) as f:
+        eq(f.read(), edited, "%s after dpkg -r" % opts)
+    check(os.path.exists("/etc/logrotate.d/rsttrace"), "dpkg -r removed a conffile")
+    check(user_exists("_rsttrace"), "dpkg -r removed the user _rsttrace")
+    info("package: upgrade kept the edited options%s; dpkg -r kept them and the user"
+         % (" and the service running" if under_systemd else ""))
+
+
 @test("package", timeout=900)
 def package(stack):
     """make deb: lintian reports no error; the package holds what it should
@@ -538,6 +572,7 @@ def package(stack):
     stack.callback(tr.kill)
     tr.start()
     traced_refuse(stack, tr, "pkg")
+    upgrade_and_remove(deb, env, under_systemd)
 
     ok(["dpkg", "--purge", "rsttrace"], env=env, timeout=300)
     eq(dpkg_status("rsttrace"), "not-installed", "dpkg status after dpkg --purge")
