@@ -76,8 +76,12 @@ static const char *change_id_error(int rc)
 {
 	switch (rc) {
 	case -2:
-	case -3:
 		return "cannot keep capabilities across the change";
+	case -3:
+		/* root without them: a bounding set that leaves one out */
+		return "the change needs CAP_SETUID, CAP_SETGID and "
+		       "CAP_SETPCAP, and one is missing (a capability "
+		       "bounding set without it?)";
 	case -4:
 		return "changing the gid failed (CAP_SETGID needed)";
 	case -5:
@@ -105,30 +109,89 @@ static int drop(const struct privdrop *p, bool keep_bpf)
 			       CAPNG_DROP_SUPP_GRP | CAPNG_CLEAR_BOUNDING);
 }
 
-/* 1 when USER could not do @can_read without CAP_BPF, 0 when it could. */
-static int needs_cap_bpf(const struct privdrop *p, int (*can_read)(void *),
-			 void *ctx)
+/* What drop()'s failure @rc says, for a message. */
+static const char *drop_error(int rc)
 {
-	int status;
+	return rc == -100 ? "cannot keep CAP_BPF" : change_id_error(rc);
+}
+
+/*
+ * 1 when USER could not do @can_read without CAP_BPF, 0 when it could,
+ * -errno when the child could not tell. A child whose own drop() failed
+ * exits with 2 - its rc, and *@drop_rc is that rc: the parent's drop
+ * would fail alike, and that cause is what to say.
+ */
+static int needs_cap_bpf(const struct privdrop *p, int (*can_read)(void *),
+			 void *ctx, int *drop_rc)
+{
+	int status, rc;
 	pid_t pid = fork();
 
+	*drop_rc = 0;
 	if (pid < 0)
 		return -errno;
-	if (pid == 0)
-		_exit(drop(p, false) ? 2 : can_read(ctx) == -EPERM ? 1 : 0);
+	if (pid == 0) {
+		rc = drop(p, false); /* 0, -1 ... -9 or -100 */
+		_exit(rc ? 2 - rc : can_read(ctx) == -EPERM ? 1 : 0);
+	}
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return -errno;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) > 1)
+	if (!WIFEXITED(status) || WEXITSTATUS(status) == 2)
 		return -EPERM;
+	if (WEXITSTATUS(status) > 2) {
+		*drop_rc = 2 - WEXITSTATUS(status);
+		return -EPERM;
+	}
 	return WEXITSTATUS(status);
+}
+
+/*
+ * The capability the change of ids needs that this process lacks, or
+ * NULL: root under a unit's CapabilityBoundingSet that leaves one out
+ * gets only "applying the intermediate capabilities failed" from
+ * libcap-ng.
+ */
+static const char *missing_for_change(void)
+{
+	static const struct {
+		int cap;
+		const char *name;
+	} need[] = {
+		{ CAP_SETUID, "CAP_SETUID" },
+		{ CAP_SETGID, "CAP_SETGID" },
+		{ CAP_SETPCAP, "CAP_SETPCAP" },
+	};
+	size_t i;
+
+	if (capng_get_caps_process())
+		return NULL;
+	for (i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!capng_have_capability(CAPNG_PERMITTED, need[i].cap))
+			return need[i].name;
+	return NULL;
 }
 
 int privdrop__apply(struct privdrop *p, int (*can_read)(void *ctx), void *ctx,
 		    char *err, size_t errlen)
 {
-	int need = needs_cap_bpf(p, can_read, ctx), rc;
+	const char *missing = missing_for_change();
+	int drop_rc, need, rc;
 
+	if (missing) {
+		snprintf(err, errlen,
+			 "-Z %s: %s is missing (not in the capability bounding "
+			 "set?): changing to the user needs CAP_SETUID, "
+			 "CAP_SETGID and CAP_SETPCAP",
+			 p->user, missing);
+		return -1;
+	}
+	need = needs_cap_bpf(p, can_read, ctx, &drop_rc);
+	if (need < 0 && drop_rc) {
+		snprintf(err, errlen, "-Z %s: %s", p->user,
+			 drop_error(drop_rc));
+		return -1;
+	}
 	if (need < 0) {
 		snprintf(err, errlen, "-Z %s: cannot try it in a child: %s",
 			 p->user, strerror(-need));
@@ -136,9 +199,7 @@ int privdrop__apply(struct privdrop *p, int (*can_read)(void *ctx), void *ctx,
 	}
 	rc = drop(p, need);
 	if (rc) {
-		snprintf(err, errlen, "-Z %s: %s", p->user,
-			 rc == -100 ? "cannot keep CAP_BPF" :
-				      change_id_error(rc));
+		snprintf(err, errlen, "-Z %s: %s", p->user, drop_error(rc));
 		return -1;
 	}
 	p->kept_bpf = need;

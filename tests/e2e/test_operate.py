@@ -401,6 +401,22 @@ def user_output(stack):
     check("cannot create files in %s" % d2 in err, "no word of %s: %r", d2, err[-300:])
 
 
+@test("user_missing_caps")
+def user_missing_caps(stack):
+    """-Z where one of the capabilities the change of ids needs is out of
+    the bounding set (a unit's CapabilityBoundingSet that leaves it out):
+    status 1 and a message that names it, where libcap-ng's failure said
+    only "cannot try it in a child: Operation not permitted"."""
+    for cap in ("setuid", "setgid", "setpcap"):
+        cmd = ["setpriv", "--bounding-set=-" + cap, "--inh-caps=-" + cap, "--"]
+        r = subprocess.run(cmd + rsttrace_cmd("-Z", "nobody", "-d", "5"),
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+        err = r.stderr.decode("utf-8", "replace")
+        eq(r.returncode, 1, "exit status of -Z without CAP_%s" % cap.upper())
+        check("-Z nobody: CAP_%s is missing" % cap.upper() in err,
+              "without CAP_%s: %r", cap.upper(), err[-400:])
+
+
 def notify_socket(stack):
     d = tmpdir(stack, "op")
     path = os.path.join(d, "notify")
