@@ -269,7 +269,7 @@ def hostile_comm(stack):
             if nosock:
                 # the sent NO_SOCKET reset names the same process as its peer
                 snt = one(recs, "sent reset to %r" % name, direction="sent",
-                          rport=r["lport"])
+                          lport=r["rport"], rport=r["lport"])
                 eq(snt["peer_pid"], p.pid, "peer_pid of the reset sent to %r" % name)
                 check_json_name(snt, "peer_comm", name, "peer_comm of %r" % name)
         except TestFailure as e:
@@ -278,7 +278,7 @@ def hostile_comm(stack):
         for lp, ck in zip(listeners, lsocks):
             r = one_on(recs, "reset from %r's port" % lp.comm, ck, "received")
             snt = one(recs, "sent reset of %r's port" % lp.comm, direction="sent",
-                      rport=r["lport"])
+                      lport=r["rport"], rport=r["lport"])
             eq(snt["previous_listener_pid"], lp.pid, "previous_listener_pid")
             try:
                 check_json_name(snt, "previous_listener_comm", lp.comm,
